@@ -1,0 +1,277 @@
+"""The Boolean derivative and the gradient it implies, per pattern (SPEC 3-5).
+
+For bit ``i`` of the variable (``u``'s pattern ``b``, or the threshold's pattern ``t``):
+
+* Boolean derivative ``chi_i = s XOR s(flip i)``; the mask ``m = sum_i chi_i 2**i``.
+* Bit weight ``D_i = v(x | 2**i) - v(x & ~2**i)`` (what setting bit ``i`` adds).
+* Term ``c_i``: ``secant`` -- ``(s(x | 2**i) - s(x & ~2**i)) / D_i``;
+  ``paper`` -- ``1 / D_i`` (Yoo & Jeong 2025, whose code also drops the most significant
+  exponent bit, the default ``excluded`` set there).  A ``D_i`` that is 0, infinite or NaN
+  contributes 0 and is counted in ``degenerate``.
+* ``g = sum_{i not in X} chi_i c_i``, summed from bit 0 upwards (float64).
+
+With respect to the threshold (``wrt="theta"``) ``x`` is ``t``: flipping bit ``j`` of
+``t`` moves the threshold rank, so ``chi_j(b) = [rank(b) >= R(t)] XOR [rank(b) >= R(t ^ 2**j)]``
+and ``D_j`` is a constant of the threshold.  The secant terms are then ``<= 0``.
+
+:func:`gradient_at` is the reference evaluation (every bit flipped); a
+:class:`~boolgrad.table.GradientTable` supplies the mask from its runs and calls the same
+:func:`sum_terms`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ._backend import array_module
+from .formats import Format, parse_format
+from .threshold import Threshold, make_threshold, threshold_rank
+
+__all__ = [
+    "CONVENTIONS",
+    "WRT",
+    "GradientSpec",
+    "PointGradient",
+    "gradient_at",
+    "make_spec",
+    "mask_of",
+    "sum_terms",
+    "to_patterns",
+]
+
+CONVENTIONS = ("secant", "paper")
+WRT = ("u", "theta")
+
+
+@dataclass(frozen=True)
+class GradientSpec:
+    """Everything that fixes ``g``: format, resolved threshold, convention, variable, ``X``.
+
+    Frozen and hashable: build it once (``make_spec``), apply it to many arrays.
+    """
+
+    fmt: Format
+    threshold: Threshold
+    convention: str = "secant"
+    wrt: str = "u"
+    excluded: tuple[int, ...] = ()
+
+    @property
+    def bits(self) -> int:
+        return self.fmt.bits
+
+    @cached_property
+    def theta_flip_ranks(self) -> tuple[tuple[int, int], ...]:
+        """Per bit ``j`` of ``t``: threshold ranks of ``t & ~2**j`` and ``t | 2**j``."""
+        fmt, thr = self.fmt, self.threshold
+        out = []
+        for j in range(fmt.bits):
+            lo, hi = thr.pattern & ~(1 << j), thr.pattern | (1 << j)
+            out.append(
+                (
+                    threshold_rank(fmt, fmt.exact_value(lo), thr.comparator),
+                    threshold_rank(fmt, fmt.exact_value(hi), thr.comparator),
+                )
+            )
+        return tuple(out)
+
+    @cached_property
+    def theta_weights(self) -> np.ndarray:
+        """``D_j`` of the threshold pattern, shape ``(bits,)`` (float64)."""
+        t = self.threshold.pattern
+        bits = np.uint64(1) << np.arange(self.fmt.bits, dtype=np.uint64)
+        t = np.uint64(t)
+        return self.fmt.decode(t | bits) - self.fmt.decode(t & ~bits)
+
+
+def make_spec(
+    fmt,
+    theta,
+    *,
+    comparator: str = "ge",
+    convention: str = "secant",
+    wrt: str = "u",
+    exact_threshold: bool = False,
+    excluded_bits=None,
+) -> GradientSpec:
+    """Validate the options of SPEC 2-5 and resolve the threshold once.
+
+    ``excluded_bits=None`` means the convention's default: empty for ``secant``; for
+    ``paper`` the most significant exponent bit of a float format (empty for fixed point).
+    """
+    fmt = parse_format(fmt)
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+    if wrt not in WRT:
+        raise ValueError(f"wrt must be 'u' or 'theta', got {wrt!r}")
+    thr = make_threshold(fmt, theta, comparator, exact_threshold)
+    if wrt == "theta" and thr.pattern is None:
+        raise ValueError(
+            f"wrt='theta' differentiates the threshold's bit pattern, but {theta!r} is not "
+            f"representable in {fmt.name}; drop exact_threshold or use a representable theta"
+        )
+    if excluded_bits is None:
+        excluded = (fmt.bits - 2,) if convention == "paper" and fmt.kind == "float" else ()
+    else:
+        excluded = tuple(sorted({int(i) for i in excluded_bits}))
+        bad = [i for i in excluded if not 0 <= i < fmt.bits]
+        if bad:
+            raise ValueError(f"excluded bits {bad} are outside 0..{fmt.bits - 1} of {fmt.name}")
+    return GradientSpec(fmt, thr, convention, wrt, excluded)
+
+
+def to_patterns(fmt: Format, x, *, kind: str | None = None, xp=None):
+    """Patterns of ``x``: unsigned integer arrays are patterns, anything else values.
+
+    Values are converted by round-to-nearest-even (``fmt.encode``; IEEE overflow rules).
+    ``kind="values"`` or ``"patterns"`` overrides the dtype rule.
+    """
+    xp = xp or array_module(x)
+    a = xp.asarray(x)
+    if kind is None:
+        kind = "patterns" if a.dtype.kind == "u" else "values"
+    if kind == "patterns":
+        b = a.astype(xp.uint64)
+        if fmt.bits < 64 and b.size and bool((b >> np.uint64(fmt.bits)).any()):
+            raise ValueError(f"pattern does not fit in the {fmt.bits} bits of {fmt.name}")
+        if a.dtype.kind == "i" and a.size and bool((a < 0).any()):
+            raise ValueError("patterns must be non-negative")
+        return b
+    if kind != "values":
+        raise ValueError(f"kind must be 'values' or 'patterns', got {kind!r}")
+    return fmt.encode(a.astype(xp.float64), xp=xp)
+
+
+def _flip_fires(spec: GradientSpec, b, i: int, xp):
+    """``(s(x | 2**i), s(x & ~2**i))`` evaluated for patterns ``b`` of ``u``."""
+    if spec.wrt == "u":
+        bit = b.dtype.type(1 << i)
+        return (
+            spec.fmt.fires(b | bit, spec.threshold.rank, xp=xp),
+            spec.fmt.fires(b & ~bit, spec.threshold.rank, xp=xp),
+        )
+    r_lo, r_hi = spec.theta_flip_ranks[i]
+    return spec.fmt.fires(b, r_hi, xp=xp), spec.fmt.fires(b, r_lo, xp=xp)
+
+
+def mask_of(spec: GradientSpec, b, *, xp=None):
+    """Mask ``m(b)`` of every pattern in ``b`` (in ``b``'s dtype), flipping each bit."""
+    xp = xp or array_module(b)
+    m = xp.zeros(b.shape, dtype=b.dtype)
+    for i in range(spec.bits):
+        s_hi, s_lo = _flip_fires(spec, b, i, xp)
+        m |= (s_hi != s_lo).astype(b.dtype) << b.dtype.type(i)
+    return m
+
+
+def sum_terms(spec: GradientSpec, b, mask=None, *, xp=None, keep_terms=False):
+    """``g = sum_{i not in X} chi_i c_i`` for patterns ``b`` (uint64).
+
+    ``chi_i`` is read from ``mask`` when given (a table's run mask), else found by
+    flipping bit ``i``.  Returns ``(g, degenerate, mask, terms)``; ``terms`` is
+    ``(chi, D, c)`` stacked on a last axis over the bits when ``keep_terms``, else None.
+    """
+    xp = xp or array_module(b)
+    fmt = spec.fmt
+    g = xp.zeros(b.shape, dtype=xp.float64)
+    degenerate = xp.zeros(b.shape, dtype=xp.int64)
+    found = xp.zeros(b.shape, dtype=xp.uint64) if mask is None else mask
+    chis, Ds, cs = [], [], []
+    for i in range(fmt.bits):
+        bit = np.uint64(1 << i)
+        s_hi, s_lo = _flip_fires(spec, b, i, xp)
+        if mask is None:
+            chi = s_hi != s_lo
+            found |= chi.astype(xp.uint64) << np.uint64(i)
+        else:
+            chi = (mask & bit) != 0
+        if spec.wrt == "u":
+            D = fmt.decode(b | bit, xp=xp) - fmt.decode(b & ~bit, xp=xp)
+        else:
+            D = xp.full(b.shape, float(spec.theta_weights[i]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            num = s_hi.astype(xp.float64) - s_lo.astype(xp.float64)
+            c = (num if spec.convention == "secant" else 1.0) / D
+        bad = ~xp.isfinite(D) | (D == 0)
+        c = xp.where(bad, 0.0, c)
+        if i not in spec.excluded:
+            g += xp.where(chi, c, 0.0)
+            degenerate += (chi & bad).astype(xp.int64)
+        if keep_terms:
+            chis.append(chi)
+            Ds.append(D)
+            cs.append(c)
+    terms = tuple(xp.stack(t, axis=-1) for t in (chis, Ds, cs)) if keep_terms else None
+    return g, degenerate, found, terms
+
+
+@dataclass(frozen=True)
+class PointGradient:
+    """Result of :func:`gradient_at`; arrays have the input's shape.
+
+    ``chi``, ``D`` and ``c`` (only with ``terms=True``) add a last axis over the bits
+    ``0 .. n-1``; ``c`` is the per-bit term before exclusion (0 where degenerate).
+    """
+
+    spec: GradientSpec
+    patterns: object
+    values: object
+    spike: object
+    mask: object
+    g: object
+    degenerate: object
+    chi: object = None
+    D: object = None
+    c: object = None
+
+
+def gradient_at(
+    fmt,
+    theta,
+    x,
+    *,
+    kind: str | None = None,
+    comparator: str = "ge",
+    convention: str = "secant",
+    wrt: str = "u",
+    exact_threshold: bool = False,
+    excluded_bits=None,
+    terms: bool = False,
+    spec: GradientSpec | None = None,
+    xp=None,
+) -> PointGradient:
+    """Exact Boolean-derivative gradient at the patterns of ``x``, any format up to 64 bits.
+
+    ``x``: values (rounded to the format, ties to even) or raw patterns (unsigned integer
+    dtype, or ``kind="patterns"``).  NaN patterns are allowed (``s = 0`` there).
+    Pass a prebuilt ``spec`` to skip option parsing (``fmt``/``theta`` are then ignored).
+    """
+    if spec is None:
+        spec = make_spec(
+            fmt,
+            theta,
+            comparator=comparator,
+            convention=convention,
+            wrt=wrt,
+            exact_threshold=exact_threshold,
+            excluded_bits=excluded_bits,
+        )
+    xp = xp or array_module(x)
+    b = to_patterns(spec.fmt, x, kind=kind, xp=xp)
+    g, degenerate, mask, t = sum_terms(spec, b, xp=xp, keep_terms=terms)
+    chi, D, c = t if terms else (None, None, None)
+    return PointGradient(
+        spec=spec,
+        patterns=b,
+        values=spec.fmt.decode(b, xp=xp),
+        spike=spec.threshold.fires(b, xp=xp),
+        mask=mask,
+        g=g,
+        degenerate=degenerate,
+        chi=chi,
+        D=D,
+        c=c,
+    )

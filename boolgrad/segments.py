@@ -1,0 +1,247 @@
+"""Area and peak of a gradient table without visiting every pattern (SPEC 7).
+
+Within a run the mask is fixed, so ``g`` only changes through the bit weights ``D_i``:
+
+* fixed point (any ``wrt``) and ``wrt="theta"``: every ``D_i`` is constant, so ``g`` is
+  constant on a run; the area is ``g`` times the run's width.
+* floating point, ``wrt="u"``: split a run into *segments* of one sign and one exponent
+  field ``e``.  With ``m`` the mantissa field, ``q = max(e, 1) - bias - M`` and
+  ``c0 = 2**M`` (normal) or ``0`` (subnormal), ``|v| = (c0 + m) 2**q`` and every weight is
+  affine in ``m``: a mantissa bit ``i`` adds ``2**(i+q)``; the sign bit ``-2 |v|``; an
+  exponent bit ``j`` moves between fields ``e_lo``/``e_hi`` and adds
+  ``alpha + beta m`` with ``alpha = c0(e_hi) 2**q(e_hi) - c0(e_lo) 2**q(e_lo)`` and
+  ``beta = 2**q(e_hi) - 2**q(e_lo)``.  Hence on a segment
+
+      g(m) = C + sum_k w_k / (m + x_k)          (x_k = alpha_k / beta_k > -m)
+
+  and the left Riemann sum over the segment's inside (spacing ``2**q``) is
+  ``2**q (C n + sum_k w_k (psi(a + x_k + n) - psi(a + x_k)))``.  Segment ends, ``+-0``,
+  infinities and the NaN neighbours of the ``fn`` top binade are evaluated directly with
+  :func:`boolgrad.gradient.sum_terms`.
+
+Peak: with the secant convention every ``w_k > 0``, so ``g`` falls with ``|v|`` on a
+segment and the maximum is at a segment end; with the paper convention (terms of both
+signs) interior critical points are searched as well.  Both are checked against brute force
+on every pattern of small formats in the tests.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from .gradient import sum_terms
+
+__all__ = ["area_and_peak", "recip_sum"]
+
+
+def recip_sum(y: float, n: int) -> float:
+    """``sum_{k=0}^{n-1} 1 / (y + k)`` for ``y > 0`` (digamma difference, ~1e-16 relative)."""
+    if n <= 0:
+        return 0.0
+    head = 0.0
+    if n <= (1 << 14) or y < 4096.0:
+        k = n if n <= (1 << 14) else min(n, math.ceil(4096.0 - y))
+        head = math.fsum(1.0 / (y + np.arange(k, dtype=np.float64)))
+        y, n = y + k, n - k
+        if n == 0:
+            return head
+    z = y + n
+    # psi(z) = ln z - 1/(2z) - 1/(12 z^2) + 1/(120 z^4) - 1/(252 z^6) + O(z^-8), z >= 4096
+    tail = (
+        math.log1p(n / y)
+        - (0.5 / z - 0.5 / y)
+        - (1 / (12 * z * z) - 1 / (12 * y * y))
+        + (1 / (120 * z**4) - 1 / (120 * y**4))
+        - (1 / (252 * z**6) - 1 / (252 * y**6))
+    )
+    return head + tail
+
+
+def _g_at(table, ranks, run_idx):
+    """Exact ``g`` at the given ranks (numpy arrays), reading masks from their runs."""
+    fmt, spec = table.fmt, table.spec
+    ranks = np.asarray(ranks, dtype=np.uint64)
+    b = fmt.pattern_at_rank(ranks)
+    g, _, _, _ = sum_terms(spec, b, table.mask[np.asarray(run_idx, dtype=np.int64)])
+    return g
+
+
+def _finite_ranks(fmt) -> tuple[int, int]:
+    if fmt.kind == "float" and fmt.has_inf:
+        return 1, fmt.n_ranks - 2
+    return 0, fmt.n_ranks - 1
+
+
+def _exact(fmt, rank: int):
+    return fmt.exact_value(int(fmt.pattern_at_rank(np.asarray([rank], dtype=np.uint64))[0]))
+
+
+def _pick_peak(table, g, ranks):
+    g = np.asarray(g, dtype=np.float64)
+    best = g.max()
+    r = int(np.asarray(ranks, dtype=np.uint64)[g == best].min())
+    fmt = table.fmt
+    return float(best), float(fmt.decode(fmt.pattern_at_rank(np.asarray([r], dtype=np.uint64)))[0])
+
+
+def _constant_runs(table):
+    """Area and peak when ``g`` is constant on each run (fixed point, or wrt theta)."""
+    fmt = table.fmt
+    first_r = table.first_rank
+    last_r = first_r + table.counts - np.uint64(1)
+    g = _g_at(table, first_r, np.arange(table.n_runs))
+    total = Fraction(0)
+    if fmt.kind == "fixed":
+        step = Fraction(2) ** -fmt.frac
+        for gr, c in zip(g, table.counts):
+            total += Fraction(float(gr)) * int(c) * step
+    else:
+        f_lo, f_hi = _finite_ranks(fmt)
+        for gr, r0, r1 in zip(g, first_r, last_r):
+            lo, hi = max(int(r0), f_lo), min(int(r1), f_hi - 1)  # pairs (b, next(b)) finite
+            if gr != 0 and lo <= hi:
+                total += Fraction(float(gr)) * (_exact(fmt, hi + 1) - _exact(fmt, lo))
+    return float(total), _pick_peak(table, g, first_r)
+
+
+def _pieces(fmt, r0: int, r1: int):
+    """Split ranks ``[r0, r1]`` into ``(sign, e, m_lo, m_hi)`` pieces of one binade."""
+    A, M = fmt.max_mag, fmt.man_bits
+    spans = []
+    if r0 <= A - 1:
+        spans.append((1, A - min(r1, A - 1), A - r0))
+    for r, sign in ((A, 0), (A + 1, 1)):
+        if r0 <= r <= r1:
+            spans.append((sign, 0, 0))
+    if r1 >= A + 2:
+        spans.append((0, max(r0, A + 2) - A - 1, r1 - A - 1))
+    for sign, lo, hi in spans:
+        for e in range(lo >> M, (hi >> M) + 1):
+            base = e << M
+            yield sign, e, max(lo, base) - base, min(hi, base + (1 << M) - 1) - base
+
+
+def _coefficients(fmt, spec, mask: int, sign: int, e: int):
+    """``(q, C, [(w, x)])`` of ``g(m) = C + sum w / (m + x)`` on a segment (module doc)."""
+    M, E, bias = fmt.man_bits, fmt.exp_bits, fmt.bias
+    paper = spec.convention == "paper"
+    sgn = -1 if sign else 1
+
+    def q_of(ee):
+        return max(ee, 1) - bias - M
+
+    def c0_of(ee):
+        return (1 << M) if ee else 0
+
+    q = q_of(e)
+    C, terms = Fraction(0), []
+    for i in range(fmt.bits):
+        if not (mask >> i) & 1 or i in spec.excluded:
+            continue
+        if i < M:  # mantissa: D = sgn 2**(i+q)
+            C += Fraction(sgn if paper else 1) / Fraction(2) ** (i + q)
+        elif i == fmt.bits - 1:  # sign: D = -2 (c0 + m) 2**q
+            terms.append((Fraction(-1 if paper else 1) / Fraction(2) ** (q + 1), Fraction(c0_of(e))))
+        else:  # exponent bit j: D = sgn (alpha + beta m)
+            j = i - M
+            e_hi, e_lo = e | (1 << j), e & ~(1 << j)
+            if fmt.has_inf and e_hi == (1 << E) - 1:
+                continue  # flips onto inf/NaN: degenerate on the whole segment
+            alpha = c0_of(e_hi) * Fraction(2) ** q_of(e_hi) - c0_of(e_lo) * Fraction(2) ** q_of(e_lo)
+            beta = Fraction(2) ** q_of(e_hi) - Fraction(2) ** q_of(e_lo)
+            num = sgn if paper else 1
+            if beta == 0:
+                C += Fraction(num) / alpha
+            else:
+                terms.append((num / beta, alpha / beta))
+    return q, C, terms
+
+
+def _interior_peaks(terms, a: int, b: int) -> list[int]:
+    """Integer maximisers of ``sum w/(m+x)`` inside ``[a, b]`` when terms have both signs."""
+    ws = [float(w) for w, _ in terms]
+    if len({float(x) for _, x in terms}) <= 1 or min(ws) > 0 or max(ws) < 0:
+        return []  # monotone on the segment: its ends suffice
+
+    def h(m):
+        m = np.asarray(m, dtype=np.float64)
+        return sum(float(w) / (m + float(x)) for w, x in terms)
+
+    grid = np.unique(np.round(np.concatenate([np.linspace(a, b, 257), a - 1 + np.geomspace(1, b - a + 1, 257)])))
+    grid = grid[(grid >= a) & (grid <= b)].astype(np.int64)
+    hv = h(grid)
+    out = []
+    for k in range(1, len(grid) - 1):
+        if hv[k] >= hv[k - 1] and hv[k] >= hv[k + 1]:
+            lo, hi = int(grid[k - 1]), int(grid[k + 1])
+            while hi - lo > 2:  # ternary search on integers (h is unimodal near a grid peak)
+                m1, m2 = lo + (hi - lo) // 3, hi - (hi - lo) // 3
+                if h(m1) < h(m2):
+                    lo = m1
+                else:
+                    hi = m2
+            out.extend(range(lo, hi + 1))
+    return out
+
+
+def _float_u(table):
+    """Area and peak for floating point, ``wrt="u"`` (module doc)."""
+    fmt, spec = table.fmt, table.spec
+    M, A = fmt.man_bits, fmt.max_mag
+    xmask = sum(1 << i for i in spec.excluded)
+    top = (1 << fmt.exp_bits) - 1
+    f_lo, f_hi = _finite_ranks(fmt)
+
+    def rank_of(sign, e, m):
+        mag = (e << M) | m
+        if mag == 0:
+            return A + sign
+        return A - mag if sign else A + 1 + mag
+
+    direct, extra, closed = [], [], []  # (rank, run): area + peak / peak only
+    first_r = table.first_rank
+    last_r = first_r + table.counts - np.uint64(1)
+    for k in range(table.n_runs):
+        r0, r1, mask = int(first_r[k]), int(last_r[k]), int(table.mask[k])
+        if not mask & ~xmask:
+            extra.append((r0, k))  # g = 0 on the whole run
+            continue
+        for sign, e, m_lo, m_hi in _pieces(fmt, r0, r1):
+            special = {m_lo, m_hi, (1 << M) - 1}
+            if fmt.variant == "fn" and e == top:  # flips onto the NaN pattern
+                special |= {((1 << M) - 1) ^ (1 << i) for i in range(M)}
+            special = sorted(m for m in special if m_lo <= m <= m_hi)
+            direct.extend((rank_of(sign, e, m), k) for m in special)
+            q, C, terms = _coefficients(fmt, spec, mask, sign, e)
+            for a, b in zip(special[:-1], special[1:]):
+                if b - a < 2:
+                    continue
+                a, b = a + 1, b - 1
+                closed.append((q, C, terms, a, b - a + 1))
+                extra.extend((rank_of(sign, e, m), k) for m in {a, b, *_interior_peaks(terms, a, b)})
+    # inside of segments in closed form (spacing 2**q)
+    parts = []
+    for q, C, terms, a, n in closed:
+        s = float(C) * n + sum(float(w) * recip_sum(a + float(x), n) for w, x in terms)
+        parts.append(math.ldexp(s, q))
+    # segment ends and special points: g times the exact spacing to the next value
+    d_rank = np.asarray([r for r, _ in direct], dtype=np.uint64)
+    d_g = _g_at(table, d_rank, [k for _, k in direct])
+    for gi, r in zip(d_g, direct):
+        r = r[0]
+        if gi != 0 and f_lo <= r < f_hi:
+            parts.append(float(Fraction(float(gi)) * (_exact(fmt, r + 1) - _exact(fmt, r))))
+    e_rank = np.asarray([r for r, _ in extra], dtype=np.uint64)
+    e_g = _g_at(table, e_rank, [k for _, k in extra])
+    peak = _pick_peak(table, np.concatenate([d_g, e_g]), np.concatenate([d_rank, e_rank]))
+    return math.fsum(parts), peak
+
+
+def area_and_peak(table):
+    """``(area, (g_max, value_of_max))`` of a :class:`~boolgrad.table.GradientTable`."""
+    if table.fmt.kind == "fixed" or table.spec.wrt == "theta":
+        return _constant_runs(table)
+    return _float_u(table)

@@ -1,0 +1,110 @@
+"""The spike function ``s(b) = [v(b) >= theta]`` (or ``>``) as an integer comparison (SPEC 2).
+
+Because the value order of a format is its rank order (:mod:`boolgrad.formats`), every
+comparator against a real threshold is ``s(b) = [rank(b) >= R] and not NaN(b)`` for one
+*threshold rank* ``R``: the rank of the first pattern whose value passes.  ``R`` is found
+once, exactly (``fractions.Fraction`` bisection), and after that no floating-point
+comparison is ever made -- which keeps ``fixed64`` (not exact in float64) exact too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .formats import Format, parse_format
+
+__all__ = ["COMPARATORS", "Threshold", "make_threshold", "threshold_rank"]
+
+COMPARATORS = ("ge", "gt")
+
+
+def _value_at_rank(fmt: Format, r: int):
+    p = int(fmt.pattern_at_rank(np.asarray([r], dtype=np.uint64))[0])
+    return fmt.exact_value(p)
+
+
+def threshold_rank(fmt: Format, target, comparator: str) -> int:
+    """Smallest rank whose value is ``>= target`` (``ge``) or ``> target`` (``gt``).
+
+    ``target`` is a ``Fraction``, a float, or ``+-inf``; a NaN target (a NaN threshold
+    pattern, reached by flipping a bit of ``t``) never fires and gives ``fmt.n_ranks``.
+    """
+    if isinstance(target, float) and math.isnan(target):
+        return fmt.n_ranks
+    passes = (lambda v: v >= target) if comparator == "ge" else (lambda v: v > target)
+    lo, hi = 0, fmt.n_ranks  # invariant: ranks < lo fail, ranks >= hi pass
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if passes(_value_at_rank(fmt, mid)):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A resolved threshold: what was asked, what is compared against, and ``R``.
+
+    ``pattern`` is the threshold's own pattern ``t`` in the format (``None`` only with
+    ``exact=True`` and a theta the format cannot represent); ``used`` is the value the
+    comparison uses (float64); ``rank`` is ``R``.
+    """
+
+    fmt: Format
+    requested: float
+    comparator: str
+    exact: bool
+    pattern: int | None
+    used: float
+    rank: int
+
+    def fires(self, patterns, *, xp=None):
+        """``s(b)`` for an array of patterns (bool array)."""
+        return self.fmt.fires(patterns, self.rank, xp=xp)
+
+
+def make_threshold(fmt, theta, comparator: str = "ge", exact_threshold: bool = False) -> Threshold:
+    """Resolve ``theta`` in ``fmt`` (SPEC 2).
+
+    By default theta is rounded to the nearest representable value (ties to even,
+    saturating at the range), as hardware stores it.  With ``exact_threshold=True`` the
+    comparison is against the real theta itself, which must lie within the finite range.
+    A NaN or infinite theta raises ``ValueError``.
+    """
+    fmt = parse_format(fmt)
+    if comparator not in COMPARATORS:
+        raise ValueError(f"comparator must be 'ge' or 'gt', got {comparator!r}")
+    try:
+        theta = float(theta)
+    except (TypeError, ValueError):
+        raise ValueError(f"threshold must be a real number, got {theta!r}") from None
+    if not math.isfinite(theta):
+        raise ValueError(f"threshold must be finite, got {theta}")
+    pattern = int(fmt.encode(np.asarray([theta]), saturate=True)[0])
+    if exact_threshold:
+        if not fmt.min_finite <= theta <= fmt.max_finite:
+            raise ValueError(
+                f"threshold {theta!r} is outside the finite range of {fmt.name} "
+                f"[{fmt.min_finite!r}, {fmt.max_finite!r}] (exact_threshold)"
+            )
+        target = Fraction(theta)
+        if fmt.exact_value(pattern) != target:
+            pattern = None
+        used = theta
+    else:
+        target = fmt.exact_value(pattern)
+        used = float(target)
+    return Threshold(
+        fmt=fmt,
+        requested=theta,
+        comparator=comparator,
+        exact=bool(exact_threshold),
+        pattern=pattern,
+        used=used,
+        rank=threshold_rank(fmt, target, comparator),
+    )
