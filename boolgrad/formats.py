@@ -329,7 +329,10 @@ class FloatFormat(_FormatBase):
         m = b & np.uint64((1 << M) - 1)
         normal = e != 0
         sig = (m | (normal.astype(xp.uint64) << np.uint64(M))).astype(xp.float64)
-        exp = xp.maximum(e, np.uint64(1)).astype(xp.int64) - (self.bias + M)
+        e_eff = xp.maximum(e, np.uint64(1))
+        if self.has_inf:  # inf/NaN field: scale by 1 here (replaced below), not overflow
+            e_eff = xp.where(e == np.uint64((1 << E) - 1), np.uint64(self.bias + M), e_eff)
+        exp = e_eff.astype(xp.int64) - (self.bias + M)
         val = xp.ldexp(sig, exp.astype(xp.int32))
         mag = b & np.uint64(self._mag_mask)
         if self.has_inf:

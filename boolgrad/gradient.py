@@ -157,6 +157,17 @@ def _flip_fires(spec: GradientSpec, b, i: int, xp):
     return spec.fmt.fires(b, r_hi, xp=xp), spec.fmt.fires(b, r_lo, xp=xp)
 
 
+def _flip_values(spec: GradientSpec, b, i: int, xp):
+    """``(v(x | 2**i), v(x & ~2**i))`` of the variable ``x`` (``u``'s patterns, or ``t``)."""
+    fmt = spec.fmt
+    if spec.wrt == "u":
+        bit = np.uint64(1 << i)
+        return fmt.decode(b | bit, xp=xp), fmt.decode(b & ~bit, xp=xp)
+    t = np.asarray([spec.threshold.pattern], dtype=np.uint64)
+    hi, lo = (float(fmt.decode(t | np.uint64(1 << i))[0]), float(fmt.decode(t & ~np.uint64(1 << i))[0]))
+    return xp.full(b.shape, hi), xp.full(b.shape, lo)
+
+
 def mask_of(spec: GradientSpec, b, *, xp=None):
     """Mask ``m(b)`` of every pattern in ``b`` (in ``b``'s dtype), flipping each bit."""
     xp = xp or array_module(b)
@@ -188,14 +199,15 @@ def sum_terms(spec: GradientSpec, b, mask=None, *, xp=None, keep_terms=False):
             found |= chi.astype(xp.uint64) << np.uint64(i)
         else:
             chi = (mask & bit) != 0
-        if spec.wrt == "u":
-            D = fmt.decode(b | bit, xp=xp) - fmt.decode(b & ~bit, xp=xp)
-        else:
-            D = xp.full(b.shape, float(spec.theta_weights[i]))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            num = s_hi.astype(xp.float64) - s_lo.astype(xp.float64)
-            c = (num if spec.convention == "secant" else 1.0) / D
-        bad = ~xp.isfinite(D) | (D == 0)
+        v_hi, v_lo = _flip_values(spec, b, i, xp)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            D = v_hi - v_lo
+            # only float64's sign bit above 2**1023 overflows: the weight is a finite real,
+            # so its term is computed from the halves (D itself stays reported as +-inf)
+            over = xp.isinf(D) & xp.isfinite(v_hi) & xp.isfinite(v_lo)
+            num = s_hi.astype(xp.float64) - s_lo.astype(xp.float64) if spec.convention == "secant" else 1.0
+            c = num / xp.where(over, v_hi * 0.5 - v_lo * 0.5, D) * xp.where(over, 0.5, 1.0)
+        bad = (~xp.isfinite(D) & ~over) | (D == 0)
         c = xp.where(bad, 0.0, c)
         if i not in spec.excluded:
             g += xp.where(chi, c, 0.0)

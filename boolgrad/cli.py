@@ -1,0 +1,302 @@
+"""Command line: ``boolgrad table | show | eval | plot | demo | prove``.
+
+Every bad input (unknown format, NaN/inf threshold, a theta outside the range with
+``--exact-threshold``, a sweep over 32 bits, an unreadable table) exits with status 2 and
+one line on stderr; Ctrl-C exits with 130 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A bad command line or input: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(message)
+
+
+# -- shared option groups ---------------------------------------------------------------
+
+
+def _gradient_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("format", help="fixed<W>.<F>, ufixed<W>.<F>, e<E>m<M>[fn] or a preset (float32, ...)")
+    p.add_argument("--threshold", "-t", required=True, type=float, help="theta (a real number)")
+    p.add_argument("--comparator", choices=("ge", "gt"), default="ge", help="s = [u >= theta] or [u > theta]")
+    p.add_argument("--convention", choices=("secant", "paper"), default="secant")
+    p.add_argument("--wrt", choices=("u", "theta"), default="u", help="differentiate in u or in theta")
+    p.add_argument("--exact-threshold", action="store_true", help="compare against theta itself, not its rounding")
+    p.add_argument("--exclude-bits", type=_bit_list, default=None, metavar="I,J",
+                   help="bits left out of g (default: the convention's)")
+
+
+def _bit_list(text: str):
+    if text.strip() == "":
+        return ()
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bits must be comma-separated integers, got {text!r}") from None
+
+
+def _spec_kwargs(a) -> dict:
+    return dict(
+        comparator=a.comparator,
+        convention=a.convention,
+        wrt=a.wrt,
+        exact_threshold=a.exact_threshold,
+        excluded_bits=a.exclude_bits,
+    )
+
+
+def _fmt_float(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def _print_summary(table, out=None) -> None:
+    out = out or sys.stdout
+    s = table.summary()
+    pat = s["theta_pattern"]
+    pat_txt = "none (exact threshold)" if pat is None else f"0x{pat:0{(table.fmt.bits + 3) // 4}x}"
+    print(f"format        {s['format']}  ({table.fmt.bits} bits, {s['patterns']} non-NaN patterns)", file=out)
+    print(f"spike         s = [u {'>=' if s['comparator'] == 'ge' else '>'} theta], "
+          f"convention {s['convention']}, wrt {s['wrt']}, excluded bits {s['excluded_bits'] or 'none'}", file=out)
+    print(f"theta         requested {s['theta_requested']!r}, used {s['theta_used']!r} (pattern {pat_txt})", file=out)
+    print(f"runs          {s['runs']}", file=out)
+    print(f"peak          g = {s['peak_g']!r} at u = {s['peak_at']!r}", file=out)
+    print(f"area          {s['area']!r}", file=out)
+
+
+def _mask_text(mask: int, fmt) -> str:
+    """Mask bits, grouped sign|exponent|mantissa for floats, most significant first."""
+    bits = format(int(mask), f"0{fmt.bits}b")
+    if fmt.kind == "float":
+        e = fmt.exp_bits
+        return f"{bits[0]}|{bits[1:1 + e]}|{bits[1 + e:]}"
+    return bits
+
+
+# -- subcommands ------------------------------------------------------------------------
+
+
+def _cmd_table(a) -> int:
+    from .formats import parse_format
+    from .table import build_table
+
+    fmt = parse_format(a.format)
+    method = a.method
+    if method == "auto":
+        method = "enumerate" if fmt.bits <= 32 else "closed-form"
+    t0 = time.perf_counter()
+    if method == "closed-form":
+        try:
+            from .closed_form import closed_form_table
+        except ImportError:
+            raise UsageError("the closed-form route is not available in this version of boolgrad") from None
+        table = closed_form_table(fmt, a.threshold, **_spec_kwargs(a))
+        how = "closed form"
+    else:
+        from .sweep import pick_sweeper
+
+        backend, _ = pick_sweeper(a.device)
+        table = build_table(fmt, a.threshold, **_spec_kwargs(a), device=a.device,
+                            progress=False if a.no_progress else None)
+        how = f"enumeration on {backend}"
+    dt = time.perf_counter() - t0
+    _print_summary(table)
+    rate = f", {fmt.n_ranks / dt / 1e6:.1f} M patterns/s" if method == "enumerate" else ""
+    print(f"built by      {how} in {dt:.3f} s{rate}")
+    if a.output:
+        print(f"saved         {table.save(a.output)}")
+    if a.csv:
+        print(f"csv           {table.to_csv(a.csv)}")
+    if a.output is None and a.csv is None:
+        print("not saved     (give -o FILE.npz and/or --csv FILE.csv to keep the table)")
+    return 0
+
+
+def _cmd_show(a) -> int:
+    from .table import GradientTable
+
+    table = GradientTable.load(a.file)
+    _print_summary(table)
+    fmt = table.fmt
+    n = table.n_runs
+    rows = range(n) if a.all or n <= 2 * a.head else [*range(a.head), None, *range(n - a.head, n)]
+    g_first = table.gradient(table.first)
+    print(f"\n{'run':>5} {'first value':>18} {'last value':>18} {'patterns':>12}  {'g(first)':>14}  mask")
+    for k in rows:
+        if k is None:
+            print(f"{'...':>5}  ({n - 2 * a.head} runs not shown; --all lists every run)")
+            continue
+        print(f"{k:5d} {_fmt_float(table.first_value[k]):>18} {_fmt_float(table.last_value[k]):>18} "
+              f"{int(table.counts[k]):12d}  {_fmt_float(g_first[k]):>14}  {_mask_text(table.mask[k], fmt)}")
+    if a.csv:
+        print(f"\ncsv written to {table.to_csv(a.csv)}")
+    return 0
+
+
+def _parse_pattern(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer pattern: {text!r}") from None
+
+
+def _bit_role(fmt, i: int) -> str:
+    if fmt.kind == "fixed":
+        return "sign" if fmt.signed and i == fmt.bits - 1 else "int"
+    if i == fmt.bits - 1:
+        return "sign"
+    return f"exp{i - fmt.man_bits}" if i >= fmt.man_bits else f"man{i}"
+
+
+def _cmd_eval(a) -> int:
+    from .gradient import gradient_at, make_spec
+
+    if not a.u and not a.pattern:
+        raise UsageError("give values with --u and/or patterns with --pattern")
+    spec = make_spec(a.format, a.threshold, **_spec_kwargs(a))
+    fmt = spec.fmt
+    thr = spec.threshold
+    width = (fmt.bits + 3) // 4
+    inputs = [("value", np.asarray(a.u or [], dtype=np.float64)), ("pattern", np.asarray(a.pattern or [], dtype=np.uint64))]
+    print(f"{fmt.name}: s = [u {'>=' if thr.comparator == 'ge' else '>'} theta], theta requested {thr.requested!r}, "
+          f"used {thr.used!r}; convention {spec.convention}, wrt {spec.wrt}, excluded {list(spec.excluded) or 'none'}")
+    for label, x in inputs:
+        if not x.size:
+            continue
+        r = gradient_at(None, None, x, spec=spec, terms=True)
+        for k in range(x.size):
+            given = repr(float(x[k])) if label == "value" else f"0x{int(x[k]):0{width}x}"
+            print(f"\n{label} {given}: pattern 0x{int(r.patterns[k]):0{width}x}, u = {float(r.values[k])!r}, "
+                  f"s = {int(r.spike[k])}, mask = {_mask_text(int(r.mask[k]), fmt)}, g = {float(r.g[k])!r}"
+                  + (f", degenerate terms = {int(r.degenerate[k])}" if int(r.degenerate[k]) else ""))
+            print(f"  {'bit':>3} {'role':>5} {'chi':>3} {'D_i':>24} {'c_i':>24}  in g")
+            for i in range(fmt.bits - 1, -1, -1):
+                chi = bool(r.chi[k, i])
+                if not (chi or a.all_bits):
+                    continue
+                used = "yes" if chi and i not in spec.excluded else ("excluded" if chi else "-")
+                print(f"  {i:3d} {_bit_role(fmt, i):>5} {int(chi):3d} {float(r.D[k, i])!r:>24} "
+                      f"{float(r.c[k, i]) if chi else 0.0!r:>24}  {used}")
+    return 0
+
+
+def _cmd_plot(a) -> int:
+    from .plot import plot_table
+    from .table import GradientTable
+
+    table = GradientTable.load(a.file)
+    print(f"plot written to {plot_table(table, a.output)}")
+    return 0
+
+
+def _cmd_demo(a) -> int:
+    from .table import build_table
+
+    out = Path(a.output)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        from .plot import plot_table
+    except ImportError as exc:
+        plot_table = None
+        print(f"note: plots skipped ({exc})", file=sys.stderr)
+    for name, conv in (("float16", "secant"), ("ufixed16.12", "secant")):
+        t0 = time.perf_counter()
+        table = build_table(name, 0.3, convention=conv, device=a.device)
+        dt = time.perf_counter() - t0
+        print(f"== {name}, theta = 0.3 ({dt * 1000:.0f} ms)")
+        _print_summary(table)
+        path = table.save(out / f"{name}_theta0.3.npz")
+        print(f"saved         {path}")
+        if plot_table is not None:
+            print(f"plot          {plot_table(table, out / f'{name}_theta0.3.png')}")
+        print()
+    return 0
+
+
+def _cmd_prove(a) -> int:
+    try:
+        from . import proofs
+    except ImportError:
+        raise UsageError("the proofs need sympy: pip install 'boolgrad[proofs]'") from None
+    if not hasattr(proofs, "main"):
+        raise UsageError("no proofs are available in this version of boolgrad")
+    return proofs.main(["--slow"] if a.slow else [])
+
+
+def _build_parser() -> _Parser:
+    p = _Parser(prog="boolgrad", description="Exact Boolean-derivative gradients of spike functions.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("table", help="build a gradient table (every pattern, or closed form)")
+    _gradient_options(t)
+    t.add_argument("-o", "--output", help="save the table (.npz)")
+    t.add_argument("--csv", help="also write the runs as CSV")
+    t.add_argument("--device", default="auto", help="sweep backend: auto, cpu, gpu, or a backend name")
+    t.add_argument("--method", choices=("auto", "enumerate", "closed-form"), default="auto",
+                   help="auto: enumerate up to 32 bits, closed form beyond")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(run=_cmd_table)
+
+    s = sub.add_parser("show", help="summarise a saved table and list its runs")
+    s.add_argument("file")
+    s.add_argument("--all", action="store_true", help="list every run")
+    s.add_argument("--head", type=int, default=20, help="runs shown at each end (default 20)")
+    s.add_argument("--csv", help="write the runs as CSV")
+    s.set_defaults(run=_cmd_show)
+
+    e = sub.add_parser("eval", help="g, mask and per-bit terms at given values or patterns")
+    _gradient_options(e)
+    e.add_argument("--u", type=float, nargs="+", help="values (rounded to the format)")
+    e.add_argument("--pattern", type=_parse_pattern, nargs="+", help="raw patterns (0x.. or decimal)")
+    e.add_argument("--all-bits", action="store_true", help="show bits with chi = 0 too")
+    e.set_defaults(run=_cmd_eval)
+
+    pl = sub.add_parser("plot", help="plot g against u (log scale, theta marked)")
+    pl.add_argument("file")
+    pl.add_argument("-o", "--output", required=True, help="image file (.png, .pdf, .svg)")
+    pl.set_defaults(run=_cmd_plot)
+
+    d = sub.add_parser("demo", help="float16 and ufixed16.12 tables at theta = 0.3, saved and plotted")
+    d.add_argument("-o", "--output", default="boolgrad-demo", help="output folder (default boolgrad-demo)")
+    d.add_argument("--device", default="auto")
+    d.set_defaults(run=_cmd_demo)
+
+    pr = sub.add_parser("prove", help="run the sympy proofs and their numeric checks")
+    pr.add_argument("--slow", action="store_true", help="include the slow theorems")
+    pr.set_defaults(run=_cmd_prove)
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``boolgrad`` command; returns the exit status."""
+    from .table import TableFileError
+
+    try:
+        args = _build_parser().parse_args(argv)
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("boolgrad: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into head & co.: not an error of ours
+        sys.stderr.close()
+        return 0
+    except (UsageError, TableFileError, ValueError, RuntimeError, OSError) as exc:
+        print(f"boolgrad: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
