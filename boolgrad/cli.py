@@ -8,6 +8,7 @@ one line on stderr; Ctrl-C exits with 130 and writes nothing.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -207,11 +208,11 @@ def _cmd_demo(a) -> int:
 
     out = Path(a.output)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        from .plot import plot_table
-    except ImportError as exc:
-        plot_table = None
-        print(f"note: plots skipped ({exc})", file=sys.stderr)
+    from .plot import plot_table
+
+    can_plot = importlib.util.find_spec("matplotlib") is not None
+    if not can_plot:
+        print("note: plots skipped (matplotlib is not installed: pip install 'boolgrad[plot]')", file=sys.stderr)
     for name, conv in (("float16", "secant"), ("ufixed16.12", "secant")):
         t0 = time.perf_counter()
         table = build_table(name, 0.3, convention=conv, device=a.device)
@@ -220,7 +221,7 @@ def _cmd_demo(a) -> int:
         _print_summary(table)
         path = table.save(out / f"{name}_theta0.3.npz")
         print(f"saved         {path}")
-        if plot_table is not None:
+        if can_plot:
             print(f"plot          {plot_table(table, out / f'{name}_theta0.3.png')}")
         print()
     return 0

@@ -47,7 +47,7 @@ def _uint_dtype(bits: int) -> np.dtype:
     raise ValueError(f"no unsigned dtype holds {bits} bits")
 
 
-def _as_patterns(patterns, fmt, xp):
+def as_patterns(patterns, fmt, xp=None):
     """Patterns as a ``uint64`` array, checked to fit in ``fmt.bits``."""
     xp = xp or array_module(patterns)
     b = xp.asarray(patterns)
@@ -77,10 +77,6 @@ class _FormatBase:
 
     def __str__(self) -> str:  # the name round-trips through parse_format
         return self.name
-
-    def value_of(self, pattern: int) -> float:
-        """``v(b)`` of one pattern as a Python float (rounded if not representable)."""
-        return float(self.decode(np.asarray([pattern], dtype=np.uint64))[0])
 
 
 @dataclass(frozen=True)
@@ -163,7 +159,7 @@ class FixedFormat(_FormatBase):
     # -- vectorised ----------------------------------------------------------------------
     def decode(self, patterns, *, xp=None):
         """Pattern array -> float64 values (rounded to nearest only when ``W > 53``)."""
-        b, xp = _as_patterns(patterns, self, xp)
+        b, xp = as_patterns(patterns, self, xp)
         if self.signed:
             if self.width == 64:
                 ints = b.view(xp.int64)
@@ -200,12 +196,12 @@ class FixedFormat(_FormatBase):
         return xp.where(too_low, np.uint64(0), b)
 
     def is_nan(self, patterns, *, xp=None):
-        b, xp = _as_patterns(patterns, self, xp)
+        b, xp = as_patterns(patterns, self, xp)
         return xp.zeros(b.shape, dtype=bool)
 
     def rank(self, patterns, *, xp=None):
         """Position in value order (uint64): offset binary for signed, the pattern otherwise."""
-        b, xp = _as_patterns(patterns, self, xp)
+        b, xp = as_patterns(patterns, self, xp)
         return b ^ np.uint64(self._flip)
 
     def pattern_at_rank(self, ranks, *, xp=None):
@@ -323,7 +319,7 @@ class FloatFormat(_FormatBase):
     # -- vectorised ----------------------------------------------------------------------
     def decode(self, patterns, *, xp=None):
         """Pattern array -> float64 values; exact (agrees with numpy / ml_dtypes)."""
-        b, xp = _as_patterns(patterns, self, xp)
+        b, xp = as_patterns(patterns, self, xp)
         E, M = self.exp_bits, self.man_bits
         e = (b >> np.uint64(M)) & np.uint64((1 << E) - 1)
         m = b & np.uint64((1 << M) - 1)
@@ -393,7 +389,7 @@ class FloatFormat(_FormatBase):
         return self.max_mag | (1 << (self.man_bits - 1)) if self.man_bits else self._mag_mask
 
     def is_nan(self, patterns, *, xp=None):
-        b, xp = _as_patterns(patterns, self, xp)
+        b, xp = as_patterns(patterns, self, xp)
         return (b & np.uint64(self._mag_mask)) > np.uint64(self.max_mag)
 
     def rank(self, patterns, *, xp=None):
@@ -402,7 +398,7 @@ class FloatFormat(_FormatBase):
         With ``A = max_mag``: negative magnitude ``m > 0`` -> ``A - m``; ``+0`` -> ``A``;
         ``-0`` -> ``A + 1``; positive magnitude ``m > 0`` -> ``A + 1 + m``.
         """
-        b, xp = _as_patterns(patterns, self, xp)
+        b, xp = as_patterns(patterns, self, xp)
         A = np.uint64(self.max_mag)
         mag = b & np.uint64(self._mag_mask)
         neg = (b >> np.uint64(self.exp_bits + self.man_bits)) != 0

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 
 from ._backend import array_module
-from .formats import Format, parse_format
+from .formats import Format, as_patterns, parse_format
 from .threshold import Threshold, make_threshold, threshold_rank
 
 __all__ = [
@@ -134,12 +134,7 @@ def to_patterns(fmt: Format, x, *, kind: str | None = None, xp=None):
     if kind is None:
         kind = "patterns" if a.dtype.kind == "u" else "values"
     if kind == "patterns":
-        b = a.astype(xp.uint64)
-        if fmt.bits < 64 and b.size and bool((b >> np.uint64(fmt.bits)).any()):
-            raise ValueError(f"pattern does not fit in the {fmt.bits} bits of {fmt.name}")
-        if a.dtype.kind == "i" and a.size and bool((a < 0).any()):
-            raise ValueError("patterns must be non-negative")
-        return b
+        return as_patterns(a, fmt, xp)[0]
     if kind != "values":
         raise ValueError(f"kind must be 'values' or 'patterns', got {kind!r}")
     return fmt.encode(a.astype(xp.float64), xp=xp)

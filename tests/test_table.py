@@ -227,3 +227,26 @@ def test_cupy_and_numpy_tables_identical(cupy):
 def test_zipfile_is_a_real_npz(table, tmp_path):
     path = table.save(tmp_path / "t.npz")
     assert zipfile.is_zipfile(path)
+
+
+def test_interrupt_stops_the_sweep_and_cli_writes_nothing(monkeypatch, tmp_path, capsys):
+    import boolgrad.sweep as sweep
+    from boolgrad.cli import main
+
+    calls = []
+    real = sweep._chunk_runs
+
+    def flaky(spec, r0, r1, xp):
+        calls.append(r0)
+        if len(calls) >= 3:
+            raise KeyboardInterrupt
+        return real(spec, r0, r1, xp)
+
+    monkeypatch.setattr(sweep, "_chunk_runs", flaky)
+    spec = __import__("boolgrad").make_spec("float16", 0.3)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.array_sweep(spec, 0, spec.fmt.n_ranks, chunk=1024, workers=2)
+    assert len(calls) < spec.fmt.n_ranks // 1024  # queued chunks were cancelled
+    out = tmp_path / "t.npz"
+    assert main(["table", "float16", "-t", "0.3", "-o", str(out), "--device", "cpu"]) == 130
+    assert not out.exists() and "interrupted" in capsys.readouterr().err
