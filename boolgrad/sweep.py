@@ -9,21 +9,36 @@ and keeps only the positions where the mask changes.  Memory is bounded by the c
 Backends are entries of :data:`SWEEPERS`, so a compiled kernel can be added without an
 ``if`` chain: each maps ``(spec, start, stop, progress)`` to ``(run_starts, run_masks)``,
 the ranks where runs start inside ``[start, stop)`` (the first is always ``start``) and
-their masks, as numpy ``uint64`` arrays.
+their masks, as numpy ``uint64`` arrays.  Registered: ``cuda`` (CuPy kernel) and ``numba``
+(multi-core CPU kernel) from :mod:`boolgrad.kernels`, ``cupy`` and ``numpy`` (this array
+engine).  :func:`run_sweep` also reports which backend ran and how fast (:class:`SweepInfo`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._backend import cupy_or_none, to_numpy
 from .gradient import GradientSpec, mask_of
 
-__all__ = ["MAX_SWEEP_BITS", "SWEEPERS", "Progress", "array_sweep", "available_sweepers", "pick_sweeper"]
+__all__ = [
+    "MAX_SWEEP_BITS",
+    "SWEEPERS",
+    "Progress",
+    "SweepInfo",
+    "array_sweep",
+    "available_sweepers",
+    "pick_sweeper",
+    "run_sweep",
+]
 
 #: Formats wider than this are refused by the sweep (2**32 patterns is already minutes).
 MAX_SWEEP_BITS = 32
@@ -133,30 +148,105 @@ def _cupy_sweep(spec, start, stop, progress=False):
     return array_sweep(spec, start, stop, progress, xp=cp)
 
 
+# -- compiled kernels (boolgrad.kernels); numba and cupy are imported on first use ----------
+def _numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except Exception:  # noqa: BLE001 - missing or broken numba: the kernel is unavailable
+        return False
+    return True
+
+
+def _numba_sweep(spec, start, stop, progress=False):
+    from .kernels.numba_sweep import numba_sweep
+
+    return numba_sweep(spec, start, stop, progress)
+
+
+def _cuda_sweep(spec, start, stop, progress=False):
+    if cupy_or_none() is None:
+        raise RuntimeError("the cuda sweep kernel needs CuPy and a visible CUDA GPU; none found")
+    from .kernels.cuda_sweep import cuda_sweep
+
+    return cuda_sweep(spec, start, stop, progress)
+
+
 #: name -> (sweep function, availability check)
 SWEEPERS: dict[str, tuple[Callable, Callable[[], bool]]] = {
+    "cuda": (_cuda_sweep, lambda: cupy_or_none() is not None),
+    "numba": (_numba_sweep, _numba_available),
     "numpy": (array_sweep, lambda: True),
     "cupy": (_cupy_sweep, lambda: cupy_or_none() is not None),
 }
 #: preference order for ``device="auto"`` (fastest first)
-AUTO_ORDER: list[str] = ["cupy", "numpy"]
-#: user-facing aliases
-ALIASES = {"cpu": "numpy", "gpu": "cupy"}
+AUTO_ORDER: list[str] = ["cuda", "numba", "cupy", "numpy"]
+#: user-facing aliases: the first available backend of each tuple
+ALIASES: dict[str, tuple[str, ...]] = {"cpu": ("numba", "numpy"), "gpu": ("cuda", "cupy")}
+#: a backend picked in place of a faster one that is missing: what to tell the user
+_FALLBACK_NOTICE = {
+    "numba": "numba is not installed; sweeping with the numpy array engine "
+    "(much slower for formats over 24 bits; pip install 'boolgrad[numba]')",
+}
+
+
+@dataclass(frozen=True)
+class SweepInfo:
+    """How a sweep ran: backend name, ranks swept, wall-clock seconds."""
+
+    backend: str
+    patterns: int
+    seconds: float
+
+    @property
+    def patterns_per_s(self) -> float:
+        return self.patterns / self.seconds if self.seconds > 0 else float("inf")
 
 
 def available_sweepers() -> list[str]:
     return [name for name in AUTO_ORDER if SWEEPERS[name][1]()]
 
 
+@functools.cache
+def _notice(message: str) -> None:
+    """One line on stderr, once per process (a slower backend is not a wrong number)."""
+    print(f"boolgrad: {message}", file=sys.stderr)
+
+
+def _first_available(candidates) -> str:
+    for name in candidates:
+        if SWEEPERS[name][1]():
+            for skipped in candidates[: candidates.index(name)]:
+                if skipped in _FALLBACK_NOTICE:
+                    _notice(_FALLBACK_NOTICE[skipped])
+            return name
+    raise RuntimeError(f"none of the sweep backends {', '.join(candidates)} is available")
+
+
 def pick_sweeper(device: str) -> tuple[str, Callable]:
-    """Name and function of the sweep backend for ``device`` (``auto`` = fastest available)."""
+    """Name and function of the sweep backend for ``device``.
+
+    ``auto``: the first available of :data:`AUTO_ORDER`; an alias (``cpu``, ``gpu``): the
+    first available of its tuple; any other name forces that backend.  Falling back past
+    the numba kernel prints a one-line notice on stderr.
+    """
     if device == "auto":
-        name = available_sweepers()[0]
+        name = _first_available(AUTO_ORDER)
+    elif device in ALIASES:
+        name = _first_available(ALIASES[device])
     else:
-        name = ALIASES.get(device, device)
+        name = device
         if name not in SWEEPERS:
             choices = ", ".join(["auto", *ALIASES, *SWEEPERS])
             raise ValueError(f"unknown device {device!r} (choose from {choices})")
         if not SWEEPERS[name][1]():
             raise RuntimeError(f"device {device!r} is not available on this machine")
     return name, SWEEPERS[name][0]
+
+
+def run_sweep(spec: GradientSpec, device: str = "auto", progress: bool = False, start: int = 0, stop=None):
+    """Sweep ranks ``[start, stop)`` (default: all) on ``device``; ``(starts, masks, SweepInfo)``."""
+    stop = spec.fmt.n_ranks if stop is None else stop
+    name, sweep = pick_sweeper(device)
+    t0 = time.perf_counter()
+    starts, masks = sweep(spec, start, stop, progress)
+    return starts, masks, SweepInfo(name, stop - start, time.perf_counter() - t0)

@@ -26,7 +26,7 @@ import csv
 import hashlib
 import json
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -34,7 +34,7 @@ import numpy as np
 
 from ._backend import array_module, to_numpy
 from .gradient import GradientSpec, make_spec, mask_of, sum_terms, to_patterns
-from .sweep import MAX_SWEEP_BITS, pick_sweeper
+from .sweep import MAX_SWEEP_BITS, SweepInfo, run_sweep
 
 __all__ = ["SCHEMA_VERSION", "GradientTable", "TableFileError", "TableMeta", "build_table"]
 
@@ -101,7 +101,9 @@ class GradientTable:
 
     Arrays (numpy, one entry per run): ``first``/``last`` patterns, ``first_value``/
     ``last_value``, ``mask``.  Equality (``==``) compares metadata except ``method`` and
-    ``boolgrad_version``, and every array exactly.
+    ``boolgrad_version``, and every array exactly.  ``sweep_info`` (which backend built
+    the table, how fast; ``None`` unless it came from :func:`build_table`) is not part of
+    the table: not compared, not saved.
     """
 
     meta: TableMeta
@@ -110,6 +112,7 @@ class GradientTable:
     first_value: np.ndarray
     last_value: np.ndarray
     mask: np.ndarray
+    sweep_info: SweepInfo | None = field(default=None, repr=False)
 
     # -- derived ----------------------------------------------------------------------
     @cached_property
@@ -348,6 +351,8 @@ def build_table(
     ``"cupy"``, or another name registered in :data:`boolgrad.sweep.SWEEPERS`.  Every backend
     gives the identical table.  ``progress=None`` shows a bar for sweeps over 2**24 patterns.
     Ctrl-C stops the sweep (``KeyboardInterrupt`` propagates; nothing is returned).
+    The returned table's ``sweep_info`` says which backend ran, on how many patterns and
+    in how many seconds (``.backend``, ``.patterns``, ``.seconds``, ``.patterns_per_s``).
     """
     spec = make_spec(
         fmt,
@@ -364,14 +369,15 @@ def build_table(
             f"{f.name} has {f.bits} bits; exhaustive enumeration stops at {MAX_SWEEP_BITS} "
             f"(2**{f.bits} patterns). Use the closed-form route (closed_form_table) for wider formats"
         )
-    _, sweep = pick_sweeper(device)
     if progress is None:
         progress = f.n_ranks > (1 << 24)
-    starts, masks = sweep(spec, 0, f.n_ranks, progress)
-    return table_from_runs(spec, starts, masks, method="enumerate")
+    starts, masks, info = run_sweep(spec, device, progress)
+    return table_from_runs(spec, starts, masks, method="enumerate", sweep_info=info)
 
 
-def table_from_runs(spec: GradientSpec, starts, masks, method: str) -> GradientTable:
+def table_from_runs(
+    spec: GradientSpec, starts, masks, method: str, sweep_info: SweepInfo | None = None
+) -> GradientTable:
     """Assemble a table from run-start ranks and masks (as every sweep backend returns)."""
     fmt = spec.fmt
     starts = np.asarray(to_numpy(starts), dtype=np.uint64)
@@ -386,5 +392,6 @@ def table_from_runs(spec: GradientSpec, starts, masks, method: str) -> GradientT
         first_value=fmt.decode(first),
         last_value=fmt.decode(last),
         mask=masks,
+        sweep_info=sweep_info,
     )
 
