@@ -18,6 +18,8 @@ CuPy is imported when this module is, so :mod:`boolgrad.sweep` imports it lazily
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..gradient import GradientSpec
@@ -49,10 +51,11 @@ __device__ __forceinline__ u32 flip_cmp(u32 x, u32 T, bool strict, bool &c) {
     return (~S & (c ? x : ~x)) | (c != cl ? top : 0u);
 }
 
-__device__ __forceinline__ u32 mask_at(u32 r, u32 kind, u32 R, u32 A, u32 L0, u32 U0,
+template <int KIND>  // 0: fixed point, 1: floating point
+__device__ __forceinline__ u32 mask_at(u32 r, u32 R, u32 A, u32 L0, u32 U0,
                                        u32 L1, u32 U1, u32 wm, u32 top_shift) {
     bool a, b;
-    if (kind == 0) {
+    if (KIND == 0) {
         return flip_cmp(r, R, false, a) & wm;
     }
     u32 A1 = A + 1u;
@@ -68,9 +71,10 @@ __device__ __forceinline__ u32 mask_at(u32 r, u32 kind, u32 R, u32 A, u32 L0, u3
     return (chi & wm) | (in0 != in1 ? (1u << top_shift) : 0u);
 }
 
-extern "C" __global__ void sweep_runs(
+template <int KIND>
+__global__ void sweep_runs(
     u64 first, u64 count, u64 global_start, u32 per_thread,
-    u32 kind, u32 R, u32 A, u32 L0, u32 U0, u32 L1, u32 U1, u32 wm, u32 top_shift,
+    u32 R, u32 A, u32 L0, u32 U0, u32 L1, u32 U1, u32 wm, u32 top_shift,
     u32 *out_rank, u32 *out_mask, u64 *counter, u64 cap)
 {
     const u32 lane = threadIdx.x & 31u;
@@ -79,19 +83,21 @@ extern "C" __global__ void sweep_runs(
     const u64 stride = (u64)gridDim.x * blockDim.x;
     // the loop bound is the warp's first segment, so all 32 lanes run the same trips
     for (u64 seg = (u64)blockIdx.x * blockDim.x + threadIdx.x; seg - lane < n_seg; seg += stride) {
-        const bool seg_ok = seg < n_seg;
-        const u64 r0 = first + seg * per_thread;
-        const u64 end = first + count;
+        const u64 off = seg * per_thread;
+        // ranks are < 2**32: 32-bit arithmetic from here on
+        const u32 r0 = (u32)(first + off);
+        const u32 kmax = seg < n_seg ? (u32)min((u64)per_thread, count - off) : 0u;
         u32 prev = 0u;
-        if (seg_ok) {
-            prev = (r0 == global_start)
-                ? ~mask_at((u32)r0, kind, R, A, L0, U0, L1, U1, wm, top_shift)
-                : mask_at((u32)(r0 - 1), kind, R, A, L0, U0, L1, U1, wm, top_shift);
+        if (kmax) {
+            prev = ((u64)r0 == global_start)
+                ? ~mask_at<KIND>(r0, R, A, L0, U0, L1, U1, wm, top_shift)
+                : mask_at<KIND>(r0 - 1u, R, A, L0, U0, L1, U1, wm, top_shift);
         }
+        #pragma unroll 4
         for (u32 k = 0; k < per_thread; ++k) {
-            const u64 r = r0 + k;
-            const u32 m = mask_at((u32)r, kind, R, A, L0, U0, L1, U1, wm, top_shift);
-            const bool start_here = seg_ok && r < end && m != prev;
+            const u32 r = r0 + k;
+            const u32 m = mask_at<KIND>(r, R, A, L0, U0, L1, U1, wm, top_shift);
+            const bool start_here = k < kmax && m != prev;
             prev = m;
             const u32 ballot = __ballot_sync(0xFFFFFFFFu, start_here);
             if (ballot) {  // rare: reserve room for the warp's starts with one atomic
@@ -101,7 +107,7 @@ extern "C" __global__ void sweep_runs(
                 base = __shfl_sync(0xFFFFFFFFu, base, leader);
                 if (start_here) {
                     const u64 at = base + __popc(ballot & lanes_below);
-                    if (at < cap) { out_rank[at] = (u32)r; out_mask[at] = m; }
+                    if (at < cap) { out_rank[at] = r; out_mask[at] = m; }
                 }
             }
         }
@@ -132,10 +138,14 @@ def plan_capacity(found: int, cap: int) -> int | None:
     return None if found <= cap else found
 
 
-def _kernel():
+@functools.cache
+def _kernel(kind: int):
+    """Compiled kernel for kind 0 (fixed) / 1 (float); CuPy also caches it on disk."""
     import cupy as cp
 
-    return cp.RawKernel(CUDA_SOURCE, "sweep_runs", options=("-std=c++14",))
+    names = ("sweep_runs<0>", "sweep_runs<1>")
+    module = cp.RawModule(code=CUDA_SOURCE, options=("-std=c++14",), name_expressions=names)
+    return module.get_function(names[kind])
 
 
 def _launch(cp, kern, params, first, count, start, cap, grid):
@@ -162,8 +172,8 @@ def cuda_sweep(spec: GradientSpec, start: int, stop: int, progress: bool = False
         return np.asarray([start], dtype=np.uint64), np.zeros(1, dtype=np.uint64)
     kind = 0 if p.kind == "fixed" else 1
     top = p.n - 1 if p.kind == "float" else 0
-    params = tuple(np.uint32(v) for v in (kind, p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top))
-    kern = _kernel()
+    params = tuple(np.uint32(v) for v in (p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top))
+    kern = _kernel(kind)
     sms = cp.cuda.Device().attributes["MultiProcessorCount"]
     rs, ms = [], []
     with Progress(stop - start, progress, f"sweep {spec.fmt.name} (cuda)") as bar:

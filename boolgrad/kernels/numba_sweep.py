@@ -31,6 +31,8 @@ CHUNK = 1 << 18
 BLOCK = 1024
 #: run starts a chunk can hold before it is redone alone with room for every rank
 CAP = 64
+#: ranges up to this many ranks run on the calling thread
+SERIAL_BELOW = 1 << 20
 #: chunks per kernel call; between calls the progress bar moves and Ctrl-C is seen
 GROUP = 1 << 8
 
@@ -89,7 +91,6 @@ def _mask(r, kind, R, A, L0, U0, L1, U1, wm, top_shift):
     return _U(_U(chi & wm) | sbit)
 
 
-@njit(parallel=True, **_OPTS)
 def _sweep_chunks(first, stop, global_start, chunk, cap, params, out_r, out_m, counts):
     """Chunks ``[first + c*chunk, ...)`` up to ``stop``: run starts into ``out_*[c]``.
 
@@ -127,6 +128,11 @@ def _sweep_chunks(first, stop, global_start, chunk, cap, params, out_r, out_m, c
         counts[c] = cnt
 
 
+# one body, two compilations: waking the thread pool costs more than a small range does
+_sweep_parallel = njit(parallel=True, **_OPTS)(_sweep_chunks)
+_sweep_serial = njit(**_OPTS)(_sweep_chunks)
+
+
 def _params(spec: GradientSpec):
     p = kernel_params(spec)
     kind = 0 if p.kind == "fixed" else 1
@@ -139,7 +145,8 @@ def _run_group(spec_params, first, stop, global_start, chunk, cap):
     out_r = np.empty((n_chunks, cap), dtype=np.int64)
     out_m = np.empty((n_chunks, cap), dtype=np.uint32)
     counts = np.zeros(n_chunks, dtype=np.int64)
-    _sweep_chunks(first, stop, global_start, chunk, cap, spec_params, out_r, out_m, counts)
+    kernel = _sweep_serial if stop - first <= SERIAL_BELOW else _sweep_parallel
+    kernel(first, stop, global_start, chunk, cap, spec_params, out_r, out_m, counts)
     rs, ms = [], []
     for c in range(n_chunks):
         k = int(counts[c])
