@@ -138,6 +138,26 @@ def test_numba_rejects_bad_ranges(numba_sweep):
             numba_sweep(spec, start, stop)
 
 
+def test_numba_interrupt_propagates_between_groups(numba_sweep, monkeypatch):
+    from boolgrad.kernels import numba_sweep as ns
+
+    calls = []
+    real = ns._run_group
+
+    def flaky(*args):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(ns, "_run_group", flaky)
+    monkeypatch.setattr(ns, "GROUP", 4)
+    spec = make_spec("float16", 0.3)
+    with pytest.raises(KeyboardInterrupt):
+        numba_sweep(spec, 0, spec.fmt.n_ranks, chunk=1024)
+    assert len(calls) == 2  # nothing ran after the interrupt
+
+
 def float32_slices(half):
     """Rank windows of float32: around theta=1, zero, the largest finite value, NaN edges."""
     f = parse_format("float32")
