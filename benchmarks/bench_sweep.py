@@ -113,13 +113,17 @@ def main(argv=None) -> int:
             print(f"# {label:22s} {b:6s} {sec:.4g} s", file=sys.stderr, flush=True)
 
     print(f"\nsweep backends ({', '.join(f'{b}: {_device_name(b)}' for b in backends)})")
-    head = f"| {'case':22s} | {'backend':7s} | {'patterns':>13s} | {'median s':>9s} | {'patterns/s':>10s} | {'x numpy':>8s} | {'x floor':>7s} | reps |"
+    cols = [f"{'case':22s}", f"{'backend':7s}", f"{'patterns':>13s}", f"{'median s':>9s}",
+            f"{'patterns/s':>10s}", f"{'x numpy':>8s}", f"{'x floor':>7s}", "reps"]
+    head = "| " + " | ".join(cols) + " |"
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for label, b, n, sec, rate, floor, reps in rows:
         ratio = rate / numpy_rate
         fl = f"{floor:.2f}" if floor is not None else "-"
-        print(f"| {label:22s} | {b:7s} | {n:13,d} | {sec:9.4g} | {rate:10.3g} | {ratio:8.1f} | {fl:>7s} | {reps:4d} |")
+        cells = [f"{label:22s}", f"{b:7s}", f"{n:13,d}", f"{sec:9.4g}", f"{rate:10.3g}", f"{ratio:8.1f}",
+                 f"{fl:>7s}", f"{reps:4d}"]
+        print("| " + " | ".join(cells) + " |")
     return 0
 
 

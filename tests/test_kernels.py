@@ -171,11 +171,13 @@ def float32_slices(half):
     }
 
 
-F32_THETAS = [(1.0, "ge"), (1.0, "gt"), (0.0, "ge"), (-3.5, "gt"), (3.4028234663852886e38, "ge"), (-1e-40, "ge")]
+F32_MAX = 3.4028234663852886e38
+F32_THETAS = [(1.0, "ge"), (1.0, "gt"), (0.0, "ge"), (-3.5, "gt"), (F32_MAX, "ge"), (-1e-40, "ge")]
 
 
 def _check_float32_slices(sweep, half, thetas):
-    for (theta, comparator), (where, (start, stop)) in itertools.product(thetas, float32_slices(half).items()):
+    windows = float32_slices(half).items()
+    for (theta, comparator), (where, (start, stop)) in itertools.product(thetas, windows):
         spec = make_spec("float32", theta, comparator=comparator)
         ref = array_sweep(spec, start, stop)
         assert_same_runs(sweep(spec, start, stop), ref, f"{describe(spec)} around {where}")
@@ -289,7 +291,8 @@ def test_cuda_overflowing_buffer_is_rerun(cupy, monkeypatch):
     monkeypatch.setattr(cs, "CAP", 1)
     monkeypatch.setattr(cs, "LAUNCH", 1 << 12)
     spec = make_spec("e4m7", 0.01)
-    assert_same_runs(cs.cuda_sweep(spec, 0, spec.fmt.n_ranks), array_sweep(spec, 0, spec.fmt.n_ranks), "cap=1")
+    n = spec.fmt.n_ranks
+    assert_same_runs(cs.cuda_sweep(spec, 0, n), array_sweep(spec, 0, n), "cap=1")
 
 
 @pytest.mark.gpu

@@ -91,46 +91,56 @@ def _mask(r, kind, R, A, L0, U0, L1, U1, wm, top_shift):
     return _U(_U(chi & wm) | sbit)
 
 
-def _sweep_chunks(first, stop, global_start, chunk, cap, params, out_r, out_m, counts):
-    """Chunks ``[first + c*chunk, ...)`` up to ``stop``: run starts into ``out_*[c]``.
+@njit(**_OPTS)
+def _chunk(c, first, stop, global_start, chunk, cap, params, out_r, out_m, counts):
+    """Chunk ``c`` = ranks ``[first + c*chunk, ...)`` up to ``stop``: run starts into ``out_*[c]``.
 
     ``counts[c]`` is the number of starts found (may exceed ``cap``: the caller redoes
     that chunk).  The rank ``global_start`` always starts a run.
     """
     kind, R, A, L0, U0, L1, U1, wm, top_shift = params
-    n_chunks = counts.shape[0]
-    for c in prange(n_chunks):
-        r0 = first + c * chunk
-        r1 = min(r0 + chunk, stop)
-        buf = np.empty(BLOCK, dtype=np.uint32)
-        if r0 == global_start:  # differs from the first mask: the start is recorded
-            prev = ~_mask(_U(r0), kind, R, A, L0, U0, L1, U1, wm, top_shift)
-        else:
-            prev = _mask(_U(r0 - 1), kind, R, A, L0, U0, L1, U1, wm, top_shift)
-        cnt = 0
-        for b0 in range(r0, r1, BLOCK):
-            nb = min(BLOCK, r1 - b0)
-            rb = _U(b0)
-            for k in range(nb):  # branch-free: vectorised
-                buf[k] = _mask(_U(rb + _U(k)), kind, R, A, L0, U0, L1, U1, wm, top_shift)
-            diff = buf[0] ^ prev
-            for k in range(1, nb):
-                diff |= buf[k] ^ buf[k - 1]
-            if diff != 0:  # rare: a run starts in this block
-                for k in range(nb):
-                    if buf[k] != prev:
-                        if cnt < cap:
-                            out_r[c, cnt] = b0 + k
-                            out_m[c, cnt] = buf[k]
-                        cnt += 1
-                        prev = buf[k]
-            prev = buf[nb - 1]
-        counts[c] = cnt
+    r0 = first + c * chunk
+    r1 = min(r0 + chunk, stop)
+    buf = np.empty(BLOCK, dtype=np.uint32)
+    if r0 == global_start:  # differs from the first mask: the start is recorded
+        prev = _U(~_mask(_U(r0), kind, R, A, L0, U0, L1, U1, wm, top_shift))
+    else:
+        prev = _mask(_U(r0 - 1), kind, R, A, L0, U0, L1, U1, wm, top_shift)
+    cnt = 0
+    for b0 in range(r0, r1, BLOCK):
+        nb = min(BLOCK, r1 - b0)
+        rb = _U(b0)
+        for k in range(nb):  # branch-free: vectorised
+            buf[k] = _mask(_U(rb + _U(k)), kind, R, A, L0, U0, L1, U1, wm, top_shift)
+        diff = _U(buf[0] ^ prev)
+        for k in range(1, nb):
+            diff |= _U(buf[k] ^ buf[k - 1])
+        if diff != 0:  # rare: a run starts in this block
+            for k in range(nb):
+                if buf[k] != prev:
+                    if cnt < cap:
+                        out_r[c, cnt] = b0 + k
+                        out_m[c, cnt] = buf[k]
+                    cnt += 1
+                    prev = buf[k]
+        prev = buf[nb - 1]
+    counts[c] = cnt
 
 
-# one body, two compilations: waking the thread pool costs more than a small range does
-_sweep_parallel = njit(parallel=True, **_OPTS)(_sweep_chunks)
-_sweep_serial = njit(**_OPTS)(_sweep_chunks)
+# Two entry points, not one function compiled twice: numba's on-disk cache keys entries by
+# function name and signature, so twin compilations of one function would share an entry.
+@njit(parallel=True, **_OPTS)
+def _sweep_parallel(first, stop, global_start, chunk, cap, params, out_r, out_m, counts):
+    for c in prange(counts.shape[0]):
+        _chunk(c, first, stop, global_start, chunk, cap, params, out_r, out_m, counts)
+
+
+@njit(**_OPTS)
+def _sweep_serial(first, stop, global_start, chunk, cap, params, out_r, out_m, counts):
+    """Same as :func:`_sweep_parallel` on the calling thread (waking the pool costs more
+    than a small range does)."""
+    for c in range(counts.shape[0]):
+        _chunk(c, first, stop, global_start, chunk, cap, params, out_r, out_m, counts)
 
 
 def _params(spec: GradientSpec):
