@@ -89,6 +89,19 @@ def test_single_run_when_nothing_fires():
     assert not single_run(kernel_params(make_spec("float16", 65504.0, comparator="gt")))  # +inf fires
 
 
+def test_numba_32_bit_fixed_point_edges(numba_sweep):
+    # threshold rank 2**32 (nothing passes) must not reach the uint32 kernel arguments
+    spec = make_spec("fixed32.0", 2**31 - 1, comparator="gt")
+    assert spec.threshold.rank == 2**32
+    starts, masks = numba_sweep(spec, 0, 2**32)
+    assert list(starts) == [0] and list(masks) == [0]
+    for theta, comparator in [(2**31 - 1, "ge"), (-(2**31), "gt"), (0, "ge")]:
+        spec = make_spec("fixed32.0", theta, comparator=comparator)
+        for start, stop in [(0, 1 << 20), (2**32 - (1 << 20), 2**32), (2**31 - 5000, 2**31 + 5000)]:
+            ref = array_sweep(spec, start, stop)
+            assert_same_runs(numba_sweep(spec, start, stop), ref, f"{describe(spec)} [{start},{stop})")
+
+
 # -- numba kernel ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def numba_sweep():

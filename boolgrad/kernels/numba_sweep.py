@@ -143,11 +143,11 @@ def _sweep_serial(first, stop, global_start, chunk, cap, params, out_r, out_m, c
         _chunk(c, first, stop, global_start, chunk, cap, params, out_r, out_m, counts)
 
 
-def _params(spec: GradientSpec):
-    p = kernel_params(spec)
+def _params(p):
+    """Kernel arguments (a uint32 tuple) from :class:`~boolgrad.kernels.masks.KernelParams`."""
     kind = 0 if p.kind == "fixed" else 1
     top = p.n - 1 if p.kind == "float" else 0
-    return tuple(_U(v) for v in (kind, p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top)), p
+    return tuple(_U(v) for v in (kind, p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top))
 
 
 def _run_group(spec_params, first, stop, global_start, chunk, cap):
@@ -188,9 +188,10 @@ def numba_sweep(
         raise ValueError(f"rank range [{start}, {stop}) is empty or outside 0..{spec.fmt.n_ranks}")
     if spec.wrt == "theta":
         return theta_runs(spec, start, stop)
-    params, p = _params(spec)
-    if single_run(p):
+    p = kernel_params(spec)
+    if single_run(p):  # before the uint32 tuple: R = 2**32 would not fit
         return np.asarray([start], dtype=np.uint64), np.zeros(1, dtype=np.uint64)
+    params = _params(p)
     step = chunk * GROUP
     rs, ms = [], []
     with Progress(stop - start, progress, f"sweep {spec.fmt.name} (numba)") as bar:
