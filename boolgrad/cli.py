@@ -107,16 +107,13 @@ def _cmd_table(a) -> int:
         table = closed_form_table(fmt, a.threshold, **_spec_kwargs(a))
         how = "closed form"
     else:
-        from .sweep import pick_sweeper
-
-        backend, _ = pick_sweeper(a.device)
         table = build_table(fmt, a.threshold, **_spec_kwargs(a), device=a.device,
                             progress=False if a.no_progress else None)
-        how = f"enumeration on {backend}"
+        info = table.sweep_info
+        how = f"enumeration on {info.backend}, sweep {info.seconds:.3f} s, {info.patterns_per_s / 1e6:.1f} M patterns/s"
     dt = time.perf_counter() - t0
     _print_summary(table)
-    rate = f", {fmt.n_ranks / dt / 1e6:.1f} M patterns/s" if method == "enumerate" else ""
-    print(f"built by      {how} in {dt:.3f} s{rate}")
+    print(f"built by      {how}; {dt:.3f} s in all")
     if a.output:
         print(f"saved         {table.save(a.output)}")
     if a.csv:

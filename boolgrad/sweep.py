@@ -117,6 +117,8 @@ def array_sweep(
 
     ``KeyboardInterrupt`` cancels the chunks not yet started and propagates.
     """
+    if not 0 <= start < stop <= spec.fmt.n_ranks:
+        raise ValueError(f"rank range [{start}, {stop}) is empty or outside 0..{spec.fmt.n_ranks}")
     if chunk is None:
         chunk = 1 << (16 if xp is np else 24)  # numpy: cache-sized; GPU: launch-sized
     bounds = [(r, min(r + chunk, stop)) for r in range(start, stop, chunk)]
