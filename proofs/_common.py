@@ -33,6 +33,10 @@ class ProofFailure(AssertionError):
 
 def check(cond, what: str) -> None:
     """Assert a proof step; sympy's ``None`` (undecided) counts as a failure."""
+    if type(cond).__module__.startswith("sympy"):
+        import sympy as sp
+
+        cond = cond is sp.true  # a relational sympy could not decide stays False
     if cond is not True and not (isinstance(cond, (bool, np.bool_)) and bool(cond)):
         raise ProofFailure(what)
 
