@@ -46,6 +46,10 @@ def symbolic() -> str:
     import sympy as sp
 
     i, p, d = sp.symbols("i p d", integer=True, nonnegative=True)
+    F = sp.Symbol("F", integer=True)
+    N = sp.Function("N")  # N_i, the per-bit count
+    # secant: each mask bit i adds 1/|D_i| = 2^(F-i); the area weighs every pattern by 2^-F
+    check(is_zero(2**-F * N(i) * 2 ** (F - i) - N(i) * 2**-i), "area = sum_i N_i 2^-i, F cancels")
     n = p + 2 + d  # two's complement: p <= n - 2
     dist = sp.Piecewise((0, i < p), (2**p, True))  # dist(2^p, 2^(i+1) Z)
     check(is_zero(sp.piecewise_fold(2 * dist).subs(i, p + d) - 2 ** (p + 1)), "N_i = 2^(p+1) for i >= p")
@@ -65,7 +69,7 @@ def symbolic() -> str:
     check(positive(An.subs(nn, p + 2 + d) - 1), "A > 1 for every n >= p + 2")
     # mean over thresholds: sum_i E[N_i] 2^-i = sum_i 2^i 2^-i = n
     check(is_zero(sp.summation(2**i * 2**-i, (i, 0, nn - 1)) - nn), "mean area = n")
-    return "geometric sums for theta=2^k (signed, unsigned, paper), monotone in n with limit 6 > 1; mean = n"
+    return "F cancels; geometric sums for theta=2^k (signed, unsigned, paper), monotone in n with limit 6 > 1; mean = n"
 
 
 def _enum_area(fmt: str, theta: float, **opts) -> Fraction:

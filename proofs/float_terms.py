@@ -21,8 +21,9 @@ convention on negative ``u`` and ``+1`` otherwise, and ``X`` the excluded bits,
   contribute 0 (SPEC 5).
 
 So on a normal segment whose exponent is not a power of two (or whose power-of-two bit is not
-in the mask), ``g(u) = K_m 2**-e(u)' + K_u / |u|`` exactly: a constant per binade plus a
-hyperbola.  The mantissa part dominates (``K_m / ulp ~ 2**M / |u|``); :mod:`boolgrad.segments`
+in the mask), ``g(u) = K_m / ulp(u) + K_u / |u|`` exactly: a constant per binade plus a
+hyperbola; per unit of ``K``, the mantissa part is ``|u| / ulp in [2**M, 2**(M+1))`` times the
+larger (normal ``u``).  :mod:`boolgrad.segments`
 uses the equivalent ``C + sum w / (mu + x)`` and :func:`boolgrad.closed_form.float_segment_form`
 regroups it into this form (both are checked against this statement here).
 
@@ -38,8 +39,6 @@ the value; the paper term is ``1/D``.
 from __future__ import annotations
 
 from fractions import Fraction
-
-import numpy as np
 
 from ._common import Tally, check, enum, finite_thresholds, is_zero
 
@@ -134,7 +133,7 @@ def numeric(include_slow: bool = False) -> str:
             for opts in (dict(), dict(convention="paper", comparator="gt"), dict(excluded_bits=[0, 3])):
                 e = enum(f, th, **opts)
                 fmt, spec = e.spec.fmt, e.spec
-                starts, masks = closed_form_runs(spec)
+                _, masks = closed_form_runs(spec)
                 forms = {}
                 for r, b, g, mask in zip(e.ranks, e.patterns, e.g, e.masks):
                     b = int(b)

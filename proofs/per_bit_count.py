@@ -41,7 +41,7 @@ def count_formula(n: int, R: int, i: int) -> int:
 def symbolic() -> str:
     import sympy as sp
 
-    i, s, Q, rho, r = sp.symbols("i s Q rho r", integer=True, nonnegative=True)
+    i, s, Q, rho = sp.symbols("i s Q rho", integer=True, nonnegative=True)
     T = sp.Symbol("T", integer=True)
     blk = 2 ** (i + 1)
     # two's complement, i + 1 <= n - 1: write n - 1 = i + 1 + s, T = Q 2**(i+1) + rho
@@ -80,7 +80,7 @@ def numeric(include_slow: bool = False) -> str:
                 for comp in ("ge", "gt"):
                     e = enum(fmt, th, comparator=comp)
                     R = e.spec.threshold.rank
-                    T = int(round(th * 2 ** (W // 2))) + (comp == "gt")
+                    T = round(th * 2 ** (W // 2)) + (comp == "gt")
                     for i in range(W):
                         got = int(((e.masks >> np.uint64(i)) & np.uint64(1)).sum())
                         check(got == count_formula(W, R, i), f"{fmt} theta={th} {comp} bit {i}")

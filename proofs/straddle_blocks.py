@@ -102,4 +102,4 @@ def numeric(include_slow: bool = False) -> str:
                 check(build_table(f, th, comparator=comp, device="cpu") == closed_form_table(f, th, comparator=comp),
                       f"corollary: closed form == enumeration for {f} theta={th} {comp}")
         tally.add(f, thresholds=2 * len(ths))
-    return tally.text("all (n<=%d, i, c) by brute force; corollary tables" % (10 if include_slow else 7))
+    return tally.text(f"all (n<={10 if include_slow else 7}, i, c) by brute force; corollary tables")
