@@ -26,8 +26,9 @@ its one-bit flips lie, so the whole table follows from a little interval algebra
 interval per bit, overlaid the same way.
 
 Everything is ``O(n**2)`` integer work for an ``n``-bit format (a few hundred toggle points
-for float64), so a float64 table takes about a millisecond.  Masks do not depend on the
-convention or the excluded bits (those only change ``g``), exactly as in enumeration.
+for float64), so a float64 table takes a few milliseconds (``benchmarks/bench_closed_form.py``).
+Masks do not depend on the convention or the excluded bits (those only change ``g``), exactly
+as in enumeration.
 
 :func:`float_segment_form` gives ``g`` on one (sign, exponent) segment of a float run as
 ``K_m / ulp(u) + K_u / |u| + sum_k w_k / (m + x_k)`` (the last sum only for flips between a
@@ -277,7 +278,7 @@ class FloatSegmentForm:
 
     A segment is the part of a run with one sign and one exponent field ``e``; ``m`` is the
     mantissa field, ``ulp(u) = 2**q`` with ``q = max(e, 1) - bias - M`` and
-    ``|u| = (c0 + m) 2**q``.  ``K_m`` collects the mantissa bits (and the ``e = 0 <-> 1``
+    ``|u| = (c0 + m) 2**q`` (``c0 = 2**M`` normal, ``0`` subnormal).  ``K_m`` collects the mantissa bits (and the ``e = 0 <-> 1``
     exponent flip, whose weight is the constant ``2**(M+q)``); ``K_u`` the sign bit and every
     exponent flip between two normal binades (their weights are multiples of ``|u|``);
     ``rest`` the exponent flips between a normal and a subnormal binade other than
@@ -286,16 +287,17 @@ class FloatSegmentForm:
     """
 
     q: int
+    c0: int
     K_m: Fraction
     K_u: Fraction
     rest: tuple[tuple[Fraction, Fraction], ...]
 
-    def evaluate(self, m: int, c0: int) -> Fraction:
-        """Exact ``g`` at mantissa field ``m`` (``c0 = 2**M`` normal, ``0`` subnormal)."""
+    def evaluate(self, m: int) -> Fraction:
+        """Exact ``g`` at mantissa field ``m`` of the segment (``u != 0``)."""
         ulp = Fraction(2) ** self.q
         g = self.K_m / ulp
         if self.K_u:
-            g += self.K_u / ((c0 + m) * ulp)
+            g += self.K_u / ((self.c0 + m) * ulp)
         for w, x in self.rest:
             g += w / (m + x)
         return g
@@ -321,4 +323,4 @@ def float_segment_form(spec: GradientSpec, mask: int, sign: int, e: int) -> Floa
             K_u += w * ulp
         else:
             rest.append((w, x))
-    return FloatSegmentForm(q=q, K_m=C * ulp, K_u=K_u, rest=tuple(rest))
+    return FloatSegmentForm(q=q, c0=c0, K_m=C * ulp, K_u=K_u, rest=tuple(rest))
