@@ -1,5 +1,6 @@
 """boolgrad: exact Boolean-derivative gradients of spike functions ``s = [u >= theta]``."""
 
+from .closed_form import closed_form_table
 from .formats import PRESETS, FixedFormat, FloatFormat, parse_format
 from .gradient import GradientSpec, PointGradient, gradient_at, make_spec
 from .table import GradientTable, TableFileError, TableMeta, build_table
@@ -16,6 +17,7 @@ __all__ = [
     "TableFileError",
     "TableMeta",
     "build_table",
+    "closed_form_table",
     "PointGradient",
     "Threshold",
     "__version__",

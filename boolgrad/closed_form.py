@@ -1,0 +1,326 @@
+"""Gradient tables in closed form: the runs of SPEC 6 from the threshold's bits, no enumeration.
+
+The mask of a pattern only depends on which side of the threshold rank ``R`` the pattern and
+its one-bit flips lie, so the whole table follows from a little interval algebra (proved in
+:mod:`boolgrad.proofs.straddle_blocks`):
+
+1. **Firing set.**  ``s(b) = [b in U]`` where ``U`` (the non-NaN patterns of rank ``>= R``)
+   is a union of at most two intervals of *patterns*: the format's rank is affine with slope
+   ``+-1`` on a few pattern pieces (:func:`rank_pieces`: one piece for ``ufixed``, two for
+   ``fixed``, four for floats -- ``+0``, positive magnitudes, ``-0``, negative magnitudes in
+   reverse).  Write ``U``'s indicator as a XOR of steps ``[b >= c]`` over its *toggle
+   points* ``c`` (each interval ``[lo, hi]`` gives ``lo`` and ``hi + 1``).
+2. **One step, one bit.**  ``[b >= c] XOR [b ^ 2**i >= c]`` is 1 exactly on two blocks fixed
+   by ``c``'s bits: with ``base = c & ~(2**(i+1) - 1)`` and ``L = c mod 2**i``,
+
+   * bit ``i`` of ``c`` set:   ``[base + L, base + 2**i)  u  [base + 2**i + L, base + 2**(i+1))``
+   * bit ``i`` of ``c`` clear: ``[base, base + L)         u  [base + 2**i, base + 2**i + L)``.
+
+   Hence ``chi_i = XOR_c`` of those, a set given by at most 16 toggle points per bit.
+3. **Overlay.**  Sorting all ``(point, 2**i)`` toggles and XOR-accumulating gives the mask on
+   every elementary pattern interval; cutting those at the piece boundaries and mapping them
+   to ranks (reversed on negative floats) gives the runs; neighbours with equal masks merge.
+
+``wrt="theta"`` is simpler: ``chi_j(b) = [rank(b) >= R_lo_j] XOR [rank(b) >= R_hi_j]`` with
+``R_lo_j``/``R_hi_j`` the threshold ranks of ``t & ~2**j`` and ``t | 2**j`` -- one rank
+interval per bit, overlaid the same way.
+
+Everything is ``O(n**2)`` integer work for an ``n``-bit format (a few hundred toggle points
+for float64), so a float64 table takes a few milliseconds (``benchmarks/bench_closed_form.py``).
+Masks do not depend on the convention or the excluded bits (those only change ``g``), exactly
+as in enumeration.
+
+:func:`float_segment_form` gives ``g`` on one (sign, exponent) segment of a float run as
+``K_m / ulp(u) + K_u / |u| + sum_k w_k / (m + x_k)`` (the last sum only for flips between a
+normal and a subnormal binade), proved in :mod:`boolgrad.proofs.float_terms`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .formats import Format
+from .gradient import GradientSpec, make_spec
+from .table import GradientTable, table_from_runs
+
+__all__ = [
+    "FloatSegmentForm",
+    "bit_rank_intervals",
+    "closed_form_runs",
+    "closed_form_table",
+    "firing_intervals",
+    "float_segment_form",
+    "rank_pieces",
+    "straddle_toggles",
+    "theta_flip_ranks",
+]
+
+
+# -- 1. the firing set as pattern intervals -------------------------------------------------
+def rank_pieces(fmt: Format) -> list[tuple[int, int, int, int]]:
+    """Pattern intervals on which the rank is affine: ``(p_lo, p_hi, r_at_lo, slope)``.
+
+    ``rank(p) = r_at_lo + slope * (p - p_lo)`` for ``p_lo <= p <= p_hi``; NaN patterns lie in
+    no piece.  See :meth:`boolgrad.formats.FloatFormat.rank` for the float order.
+    """
+    n = fmt.bits
+    if fmt.kind == "fixed":
+        if not fmt.signed:
+            return [(0, (1 << n) - 1, 0, 1)]
+        S = 1 << (n - 1)
+        return [(S, (1 << n) - 1, 0, 1), (0, S - 1, S, 1)]
+    A, S = fmt.max_mag, 1 << (n - 1)
+    pieces = [(S + 1, S + A, A - 1, -1), (0, 0, A, 1), (S, S, A + 1, 1)]
+    if A >= 1:
+        pieces.append((1, A, A + 2, 1))
+    return pieces
+
+
+def firing_intervals(fmt: Format, R: int) -> list[tuple[int, int]]:
+    """Inclusive pattern intervals of ``U = {b not NaN : rank(b) >= R}``, sorted."""
+    out = []
+    for p_lo, p_hi, r_at_lo, slope in rank_pieces(fmt):
+        r_min = r_at_lo if slope == 1 else r_at_lo - (p_hi - p_lo)
+        if r_min + (p_hi - p_lo) < R:
+            continue
+        k = max(R - r_min, 0)  # the piece's k lowest ranks do not fire
+        if slope == 1:
+            out.append((p_lo + k, p_hi))
+        else:  # rank decreases with the pattern: the low ranks are the high patterns
+            out.append((p_lo, p_hi - k))
+    return sorted(out)
+
+
+def straddle_toggles(c: int, i: int) -> tuple[int, int, int, int]:
+    """Toggle points of ``{x : [x >= c] != [x ^ 2**i >= c]}`` (item 2 of the module doc).
+
+    The set is ``[t0, t1) u [t2, t3)``; some intervals may be empty (``t0 == t1``).
+    """
+    block = 1 << (i + 1)
+    half = 1 << i
+    base = c & ~(block - 1)
+    L = c & (half - 1)
+    if c & half:
+        return base + L, base + half, base + half + L, base + block
+    return base, base + L, base + half, base + half + L
+
+
+# -- 2. overlay of per-bit toggles --------------------------------------------------------
+def _overlay(points: list[int], bitvals: list[int], cuts: list[int], size: int):
+    """Mask on each elementary interval of ``[0, size)``.
+
+    ``points[k]`` toggles ``bitvals[k]``; ``cuts`` are extra breakpoints.  Returns
+    ``(starts, masks)`` with ``starts[0] == 0`` (Python ints; ``size`` may be ``2**64``).
+    """
+    keep = [(p, v) for p, v in zip(points, bitvals) if p < size]
+    keep.sort(key=lambda pv: pv[0])
+    starts, masks = [0], [0]
+    cur = 0
+    for p, v in keep:
+        cur ^= v
+        if p == starts[-1]:
+            masks[-1] = cur
+        else:
+            starts.append(p)
+            masks.append(cur)
+    cuts = sorted({c for c in cuts if 0 < c < size} - set(starts))
+    if cuts:
+        extra = [(c, masks[bisect.bisect_right(starts, c) - 1]) for c in cuts]
+        merged = sorted([*zip(starts, masks), *extra])
+        starts = [s for s, _ in merged]
+        masks = [m for _, m in merged]
+    return starts, masks
+
+
+def _merge_runs(seg_ranks: list[tuple[int, int]]):
+    """Sort ``(rank_start, mask)`` and keep the starts of maximal equal-mask runs."""
+    seg_ranks.sort()
+    starts, masks = [], []
+    for r, m in seg_ranks:
+        if not masks or masks[-1] != m:
+            starts.append(r)
+            masks.append(m)
+    return starts, masks
+
+
+def _u_runs(fmt: Format, R: int):
+    n = fmt.bits
+    size = 1 << n
+    points, bitvals = [], []
+    for lo, hi in firing_intervals(fmt, R):
+        for c in (lo, hi + 1):
+            if c >= size:  # [x >= 2**n] is 0: no toggle
+                continue
+            for i in range(n):
+                points.extend(straddle_toggles(c, i))
+                bitvals.extend([1 << i] * 4)
+    pieces = rank_pieces(fmt)
+    cuts = [p for lo, hi, _, _ in pieces for p in (lo, hi + 1)]
+    starts, masks = _overlay(points, bitvals, cuts, size)
+    ends = [*(s - 1 for s in starts[1:]), size - 1]
+    seg = []
+    for p_lo, p_hi, r_at_lo, slope in pieces:  # each elementary interval lies in one piece or none
+        k0 = bisect.bisect_right(starts, p_lo) - 1
+        k1 = bisect.bisect_right(starts, p_hi) - 1
+        for k in range(k0, k1 + 1):
+            a, b = max(starts[k], p_lo), min(ends[k], p_hi)
+            r = r_at_lo + (a - p_lo) if slope == 1 else r_at_lo - (b - p_lo)
+            seg.append((r, masks[k]))
+    return _merge_runs(seg)
+
+
+def theta_flip_ranks(spec: GradientSpec) -> tuple[tuple[int, int], ...]:
+    """``(R(t & ~2**j), R(t | 2**j))`` per bit ``j``, equal to ``spec.theta_flip_ranks``.
+
+    A threshold pattern ``t'`` gives ``R = rank(t')`` for ``ge`` and ``rank(t') + 1`` for
+    ``gt``, except that ``+0`` and ``-0`` are one value (``ge`` at ``-0`` starts at ``+0``,
+    ``gt`` at ``+0`` skips ``-0``) and a NaN ``t'`` never fires (``R = n_ranks``).  This is
+    the threshold-rank search of :mod:`boolgrad.threshold` solved in closed form (tested
+    equal on every threshold of the small formats).
+    """
+    fmt, thr = spec.fmt, spec.threshold
+    t = thr.pattern
+    pats = []
+    for j in range(fmt.bits):
+        pats += [t & ~(1 << j), t | (1 << j)]
+    arr = np.asarray(pats, dtype=np.uint64)
+    ranks = [int(r) for r in fmt.rank(arr)]
+    nans = [bool(x) for x in fmt.is_nan(arr)]
+    out = []
+    zero_pos = fmt.max_mag if fmt.kind == "float" else None
+    for k, (p, r) in enumerate(zip(pats, ranks)):
+        if nans[k]:
+            out.append(fmt.n_ranks)
+            continue
+        if thr.comparator == "ge":
+            out.append(zero_pos if zero_pos is not None and r == zero_pos + 1 else r)
+        else:
+            out.append(zero_pos + 2 if zero_pos is not None and r == zero_pos else r + 1)
+    return tuple((out[2 * j], out[2 * j + 1]) for j in range(fmt.bits))
+
+
+def _theta_runs(spec: GradientSpec):
+    fmt = spec.fmt
+    size = fmt.n_ranks
+    points, bitvals = [], []
+    for j, (r_lo, r_hi) in enumerate(theta_flip_ranks(spec)):
+        points += [r_lo, r_hi]
+        bitvals += [1 << j, 1 << j]
+    starts, masks = _overlay(points, bitvals, [], size)
+    return _merge_runs(list(zip(starts, masks)))
+
+
+def closed_form_runs(spec: GradientSpec) -> tuple[np.ndarray, np.ndarray]:
+    """``(run_start_ranks, run_masks)`` as uint64 arrays, like a sweep over all ranks."""
+    if spec.wrt == "theta":
+        starts, masks = _theta_runs(spec)
+    else:
+        starts, masks = _u_runs(spec.fmt, spec.threshold.rank)
+    return np.asarray(starts, dtype=np.uint64), np.asarray(masks, dtype=np.uint64)
+
+
+def bit_rank_intervals(fmt: Format, R: int, i: int) -> list[tuple[int, int]]:
+    """Half-open rank intervals ``[a, b)`` where ``chi_i = 1`` (``wrt="u"``, threshold rank ``R``).
+
+    A by-product of the same algebra, used by the per-bit theorems in :mod:`boolgrad.proofs`.
+    """
+    starts, masks = (list(a) for a in _u_runs(fmt, R))
+    ends = [*starts[1:], fmt.n_ranks]
+    out = []
+    for s, e, m in zip(starts, ends, masks):
+        if (m >> i) & 1:
+            if out and out[-1][1] == s:
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+    return out
+
+
+def closed_form_table(
+    fmt,
+    theta,
+    *,
+    comparator: str = "ge",
+    convention: str = "secant",
+    wrt: str = "u",
+    exact_threshold: bool = False,
+    excluded_bits=None,
+) -> GradientTable:
+    """Exact gradient table (SPEC 6) in closed form, for any format up to 64 bits.
+
+    Same options and result as :func:`boolgrad.table.build_table` (``==`` to it for every
+    format it can enumerate; ``meta.method == "closed-form"``), in ``O(bits**2)`` time.
+    """
+    spec = make_spec(
+        fmt,
+        theta,
+        comparator=comparator,
+        convention=convention,
+        wrt=wrt,
+        exact_threshold=exact_threshold,
+        excluded_bits=excluded_bits,
+    )
+    starts, masks = closed_form_runs(spec)
+    # CORE-BUG: FloatFormat.decode warns "overflow encountered in ldexp" on float64's
+    # inf/NaN patterns (formats.py decode) although the values it returns are right.
+    with np.errstate(over="ignore"):
+        return table_from_runs(spec, starts, masks, method="closed-form")
+
+
+# -- 4. g on a float segment ---------------------------------------------------------------
+@dataclass(frozen=True)
+class FloatSegmentForm:
+    """``g(u) = K_m / ulp(u) + K_u / |u| + sum_k w_k / (m + x_k)`` on one float segment.
+
+    A segment is the part of a run with one sign and one exponent field ``e``; ``m`` is the
+    mantissa field, ``ulp(u) = 2**q`` with ``q = max(e, 1) - bias - M`` and
+    ``|u| = (c0 + m) 2**q`` (``c0 = 2**M`` normal, ``0`` subnormal).  ``K_m`` collects the mantissa bits (and the ``e = 0 <-> 1``
+    exponent flip, whose weight is the constant ``2**(M+q)``); ``K_u`` the sign bit and every
+    exponent flip between two normal binades (their weights are multiples of ``|u|``);
+    ``rest`` the exponent flips between a normal and a subnormal binade other than
+    ``e = 0 <-> 1`` (pole ``x != c0``).  Flips onto infinity/NaN contribute nothing (SPEC 5).
+    Exact rationals.  Not valid at the ``fn`` format's NaN neighbours (handled pointwise).
+    """
+
+    q: int
+    c0: int
+    K_m: Fraction
+    K_u: Fraction
+    rest: tuple[tuple[Fraction, Fraction], ...]
+
+    def evaluate(self, m: int) -> Fraction:
+        """Exact ``g`` at mantissa field ``m`` of the segment (``u != 0``)."""
+        ulp = Fraction(2) ** self.q
+        g = self.K_m / ulp
+        if self.K_u:
+            g += self.K_u / ((self.c0 + m) * ulp)
+        for w, x in self.rest:
+            g += w / (m + x)
+        return g
+
+
+def float_segment_form(spec: GradientSpec, mask: int, sign: int, e: int) -> FloatSegmentForm:
+    """Coefficients of :class:`FloatSegmentForm` for ``mask`` on segment ``(sign, e)``.
+
+    Built on :func:`boolgrad.segments._coefficients` (which gives ``C + sum w / (m + x)``)
+    by grouping the poles: a pole at ``x = c0`` is ``w 2**q / |u|``.
+    """
+    from .segments import _coefficients  # segments imports table, which is already loaded
+
+    fmt = spec.fmt
+    if fmt.kind != "float" or spec.wrt != "u":
+        raise ValueError("float_segment_form needs a float format and wrt='u'")
+    q, C, terms = _coefficients(fmt, spec, mask, sign, e)
+    c0 = (1 << fmt.man_bits) if e else 0
+    ulp = Fraction(2) ** q
+    K_u, rest = Fraction(0), []
+    for w, x in terms:
+        if x == c0:
+            K_u += w * ulp
+        else:
+            rest.append((w, x))
+    return FloatSegmentForm(q=q, c0=c0, K_m=C * ulp, K_u=K_u, rest=tuple(rest))
