@@ -265,10 +265,7 @@ def closed_form_table(
         excluded_bits=excluded_bits,
     )
     starts, masks = closed_form_runs(spec)
-    # CORE-BUG: FloatFormat.decode warns "overflow encountered in ldexp" on float64's
-    # inf/NaN patterns (formats.py decode) although the values it returns are right.
-    with np.errstate(over="ignore"):
-        return table_from_runs(spec, starts, masks, method="closed-form")
+    return table_from_runs(spec, starts, masks, method="closed-form")
 
 
 # -- 4. g on a float segment ---------------------------------------------------------------

@@ -21,18 +21,21 @@ and ``D_j`` is a constant of the threshold.  The secant terms are then ``<= 0``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 
-from ._backend import array_module
+from ._backend import array_module, to_numpy
 from .formats import Format, as_patterns, parse_format
 from .threshold import Threshold, make_threshold, threshold_rank
 
 __all__ = [
     "CONVENTIONS",
     "WRT",
+    "exact_g",
     "GradientSpec",
     "PointGradient",
     "gradient_at",
@@ -185,6 +188,7 @@ def sum_terms(spec: GradientSpec, b, mask=None, *, xp=None, keep_terms=False):
     g = xp.zeros(b.shape, dtype=xp.float64)
     degenerate = xp.zeros(b.shape, dtype=xp.int64)
     found = xp.zeros(b.shape, dtype=xp.uint64) if mask is None else mask
+    overflow = xp.zeros(b.shape, dtype=bool)
     chis, Ds, cs = [], [], []
     for i in range(fmt.bits):
         bit = np.uint64(1 << i)
@@ -205,14 +209,51 @@ def sum_terms(spec: GradientSpec, b, mask=None, *, xp=None, keep_terms=False):
         bad = (~xp.isfinite(D) & ~over) | (D == 0)
         c = xp.where(bad, 0.0, c)
         if i not in spec.excluded:
-            g += xp.where(chi, c, 0.0)
+            with np.errstate(invalid="ignore"):  # inf - inf: redone exactly below
+                g += xp.where(chi, c, 0.0)
             degenerate += (chi & bad).astype(xp.int64)
+            overflow |= chi & ~xp.isfinite(c)
         if keep_terms:
             chis.append(chi)
             Ds.append(D)
             cs.append(c)
+    if bool(overflow.any()):
+        # a weight below 2**-1024 (float64 subnormals, F > 1024) makes 1/D overflow although
+        # D is a finite non-zero real: sum those patterns exactly, then round (maybe to inf)
+        idx = xp.flatnonzero(overflow)
+        pats, masks = to_numpy(b[idx]), to_numpy(found[idx])
+        exact = [_round(exact_g(spec, int(p), int(m))) for p, m in zip(pats, masks)]
+        g[idx] = xp.asarray(exact, dtype=xp.float64)
     terms = tuple(xp.stack(t, axis=-1) for t in (chis, Ds, cs)) if keep_terms else None
     return g, degenerate, found, terms
+
+
+def _round(x: Fraction) -> float:
+    """Nearest float64 of an exact rational, +-inf beyond the float64 range."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def exact_g(spec: GradientSpec, pattern: int, mask: int) -> Fraction:
+    """``g`` at one pattern with the given mask, in exact rational arithmetic (SPEC 5)."""
+    fmt = spec.fmt
+    var = pattern if spec.wrt == "u" else spec.threshold.pattern
+    b = np.asarray([pattern], dtype=np.uint64)
+    total = Fraction(0)
+    for i in range(fmt.bits):
+        if not (mask >> i) & 1 or i in spec.excluded:
+            continue
+        v_hi, v_lo = fmt.exact_value(var | (1 << i)), fmt.exact_value(var & ~(1 << i))
+        if isinstance(v_hi, float) or isinstance(v_lo, float) or v_hi == v_lo:
+            continue  # an infinite or NaN end, or D = 0: degenerate
+        if spec.convention == "secant":
+            s_hi, s_lo = _flip_fires(spec, b, i, np)
+            total += Fraction(int(s_hi[0]) - int(s_lo[0])) / (v_hi - v_lo)
+        else:
+            total += 1 / (v_hi - v_lo)
+    return total
 
 
 @dataclass(frozen=True)

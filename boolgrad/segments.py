@@ -32,7 +32,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .gradient import sum_terms
+from .gradient import exact_g, sum_terms
 
 __all__ = ["area_and_peak", "recip_sum"]
 
@@ -69,6 +69,15 @@ def _g_at(table, ranks, run_idx):
     return g
 
 
+def _g_exact(table, g: float, rank: int, run: int) -> Fraction:
+    """``g`` as a fraction: the float itself, or the exact sum where it overflowed."""
+    if math.isfinite(g):
+        return Fraction(float(g))
+    fmt = table.fmt
+    pattern = int(fmt.pattern_at_rank(np.asarray([rank], dtype=np.uint64))[0])
+    return exact_g(table.spec, pattern, int(table.mask[run]))
+
+
 def _finite_ranks(fmt) -> tuple[int, int]:
     if fmt.kind == "float" and fmt.has_inf:
         return 1, fmt.n_ranks - 2
@@ -96,14 +105,14 @@ def _constant_runs(table):
     total = Fraction(0)
     if fmt.kind == "fixed":
         step = Fraction(2) ** -fmt.frac
-        for gr, c in zip(g, table.counts):
-            total += Fraction(float(gr)) * int(c) * step
+        for k, (gr, c, r0) in enumerate(zip(g, table.counts, first_r)):
+            total += _g_exact(table, gr, r0, k) * int(c) * step
     else:
         f_lo, f_hi = _finite_ranks(fmt)
-        for gr, r0, r1 in zip(g, first_r, last_r):
+        for k, (gr, r0, r1) in enumerate(zip(g, first_r, last_r)):
             lo, hi = max(int(r0), f_lo), min(int(r1), f_hi - 1)  # pairs (b, next(b)) finite
             if gr != 0 and lo <= hi:
-                total += Fraction(float(gr)) * (_exact(fmt, hi + 1) - _exact(fmt, lo))
+                total += _g_exact(table, gr, r0, k) * (_exact(fmt, hi + 1) - _exact(fmt, lo))
     return float(total), _pick_peak(table, g, first_r)
 
 
@@ -216,24 +225,25 @@ def _float_u(table):
             special = sorted(m for m in special if m_lo <= m <= m_hi)
             direct.extend((rank_of(sign, e, m), k) for m in special)
             q, C, terms = _coefficients(fmt, spec, mask, sign, e)
+            # g * ulp: C and w alone can exceed float64 (subnormal weights), g * ulp cannot
+            ulp = Fraction(2) ** q
+            C, terms = C * ulp, [(w * ulp, x) for w, x in terms]
             for a, b in zip(special[:-1], special[1:]):
                 if b - a < 2:
                     continue
                 a, b = a + 1, b - 1
-                closed.append((q, C, terms, a, b - a + 1))
+                closed.append((C, terms, a, b - a + 1))
                 extra.extend((rank_of(sign, e, m), k) for m in {a, b, *_interior_peaks(terms, a, b)})
-    # inside of segments in closed form (spacing 2**q)
+    # inside of segments in closed form: sum of g * spacing, the spacing being one ulp
     parts = []
-    for q, C, terms, a, n in closed:
-        s = float(C) * n + sum(float(w) * recip_sum(a + float(x), n) for w, x in terms)
-        parts.append(math.ldexp(s, q))
+    for C, terms, a, n in closed:
+        parts.append(float(C) * n + sum(float(w) * recip_sum(a + float(x), n) for w, x in terms))
     # segment ends and special points: g times the exact spacing to the next value
     d_rank = np.asarray([r for r, _ in direct], dtype=np.uint64)
     d_g = _g_at(table, d_rank, [k for _, k in direct])
-    for gi, r in zip(d_g, direct):
-        r = r[0]
+    for gi, (r, k) in zip(d_g, direct):
         if gi != 0 and f_lo <= r < f_hi:
-            parts.append(float(Fraction(float(gi)) * (_exact(fmt, r + 1) - _exact(fmt, r))))
+            parts.append(float(_g_exact(table, gi, r, k) * (_exact(fmt, r + 1) - _exact(fmt, r))))
     e_rank = np.asarray([r for r, _ in extra], dtype=np.uint64)
     e_g = _g_at(table, e_rank, [k for _, k in extra])
     peak = _pick_peak(table, np.concatenate([d_g, e_g]), np.concatenate([d_rank, e_rank]))

@@ -251,3 +251,35 @@ def test_interrupt_stops_the_sweep_and_cli_writes_nothing(monkeypatch, tmp_path,
     # "numpy": the patched chunk function is the array engine's ("cpu" may pick the numba kernel)
     assert main(["table", "float16", "-t", "0.3", "-o", str(out), "--device", "numpy"]) == 130
     assert not out.exists() and "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["e11m2", "fixed6.1070"])
+@pytest.mark.parametrize("opts", [dict(), dict(convention="paper", comparator="gt")])
+def test_overflowing_terms_are_summed_exactly(name, opts):
+    """Weights below 2**-1024 (float64-range subnormals, F > 1024): 1/D overflows float64,
+    so g is summed exactly and rounded (to inf when the exact g is beyond float64); the area
+    and peak still equal an exact brute force over every pattern."""
+    from fractions import Fraction
+
+    from boolgrad.gradient import exact_g
+
+    fmt = parse_format(name)
+    table = build_table(fmt, 0.0, **opts)
+    ranks = np.arange(fmt.n_ranks, dtype=np.uint64)
+    b = fmt.pattern_at_rank(ranks)
+    ref = gradient_at(fmt, 0.0, b, **opts)
+    assert not np.isnan(ref.g).any() and np.isinf(ref.g).any()
+    assert np.array_equal(table.gradient(b), ref.g)
+    exact = [exact_g(table.spec, int(p), int(m)) for p, m in zip(b, ref.mask)]
+    for e, g in zip(exact, ref.g):
+        try:
+            assert math.isclose(g, float(e), rel_tol=1e-12, abs_tol=1e-300)
+        except OverflowError:  # the exact g is beyond float64
+            assert np.isinf(g) and (g > 0) == (e > 0)
+    vals = [fmt.exact_value(int(p)) for p in b]
+    if fmt.kind == "fixed":
+        area = sum(exact) * Fraction(2) ** -fmt.frac
+    else:
+        area = sum(e * (v1 - v0) for e, v0, v1 in zip(exact, vals, vals[1:])
+                   if not isinstance(v0, float) and not isinstance(v1, float))
+    assert math.isclose(table.area(), float(area), rel_tol=1e-12)
