@@ -56,7 +56,6 @@ __all__ = [
     "float_segment_form",
     "rank_pieces",
     "straddle_toggles",
-    "theta_flip_ranks",
 ]
 
 
@@ -173,41 +172,11 @@ def _u_runs(fmt: Format, R: int):
     return _merge_runs(seg)
 
 
-def theta_flip_ranks(spec: GradientSpec) -> tuple[tuple[int, int], ...]:
-    """``(R(t & ~2**j), R(t | 2**j))`` per bit ``j``, equal to ``spec.theta_flip_ranks``.
-
-    A threshold pattern ``t'`` gives ``R = rank(t')`` for ``ge`` and ``rank(t') + 1`` for
-    ``gt``, except that ``+0`` and ``-0`` are one value (``ge`` at ``-0`` starts at ``+0``,
-    ``gt`` at ``+0`` skips ``-0``) and a NaN ``t'`` never fires (``R = n_ranks``).  This is
-    the threshold-rank search of :mod:`boolgrad.threshold` solved in closed form (tested
-    equal on every threshold of the small formats).
-    """
-    fmt, thr = spec.fmt, spec.threshold
-    t = thr.pattern
-    pats = []
-    for j in range(fmt.bits):
-        pats += [t & ~(1 << j), t | (1 << j)]
-    arr = np.asarray(pats, dtype=np.uint64)
-    ranks = [int(r) for r in fmt.rank(arr)]
-    nans = [bool(x) for x in fmt.is_nan(arr)]
-    out = []
-    zero_pos = fmt.max_mag if fmt.kind == "float" else None
-    for k, (p, r) in enumerate(zip(pats, ranks)):
-        if nans[k]:
-            out.append(fmt.n_ranks)
-            continue
-        if thr.comparator == "ge":
-            out.append(zero_pos if zero_pos is not None and r == zero_pos + 1 else r)
-        else:
-            out.append(zero_pos + 2 if zero_pos is not None and r == zero_pos else r + 1)
-    return tuple((out[2 * j], out[2 * j + 1]) for j in range(fmt.bits))
-
-
 def _theta_runs(spec: GradientSpec):
     fmt = spec.fmt
     size = fmt.n_ranks
     points, bitvals = [], []
-    for j, (r_lo, r_hi) in enumerate(theta_flip_ranks(spec)):
+    for j, (r_lo, r_hi) in enumerate(spec.theta_flip_ranks):
         points += [r_lo, r_hi]
         bitvals += [1 << j, 1 << j]
     starts, masks = _overlay(points, bitvals, [], size)

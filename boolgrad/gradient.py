@@ -30,7 +30,7 @@ import numpy as np
 
 from ._backend import array_module, to_numpy
 from .formats import Format, as_patterns, parse_format
-from .threshold import Threshold, make_threshold, threshold_rank
+from .threshold import Threshold, make_threshold, pattern_threshold_rank
 
 __all__ = [
     "CONVENTIONS",
@@ -70,16 +70,13 @@ class GradientSpec:
     def theta_flip_ranks(self) -> tuple[tuple[int, int], ...]:
         """Per bit ``j`` of ``t``: threshold ranks of ``t & ~2**j`` and ``t | 2**j``."""
         fmt, thr = self.fmt, self.threshold
-        out = []
-        for j in range(fmt.bits):
-            lo, hi = thr.pattern & ~(1 << j), thr.pattern | (1 << j)
-            out.append(
-                (
-                    threshold_rank(fmt, fmt.exact_value(lo), thr.comparator),
-                    threshold_rank(fmt, fmt.exact_value(hi), thr.comparator),
-                )
+        return tuple(
+            (
+                pattern_threshold_rank(fmt, thr.pattern & ~(1 << j), thr.comparator),
+                pattern_threshold_rank(fmt, thr.pattern | (1 << j), thr.comparator),
             )
-        return tuple(out)
+            for j in range(fmt.bits)
+        )
 
     @cached_property
     def theta_weights(self) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .formats import Format, parse_format
 
-__all__ = ["COMPARATORS", "Threshold", "make_threshold", "threshold_rank"]
+__all__ = ["COMPARATORS", "Threshold", "make_threshold", "pattern_threshold_rank", "threshold_rank"]
 
 COMPARATORS = ("ge", "gt")
 
@@ -44,6 +44,22 @@ def threshold_rank(fmt: Format, target, comparator: str) -> int:
         else:
             lo = mid + 1
     return lo
+
+
+def pattern_threshold_rank(fmt: Format, pattern: int, comparator: str) -> int:
+    """``threshold_rank`` for a threshold that is itself a pattern ``t`` of the format.
+
+    No search: ``R = rank(t)`` for ``ge`` and ``rank(t) + 1`` for ``gt``, except that ``+0``
+    and ``-0`` are one value (``ge`` at ``-0`` starts at ``+0``; ``gt`` at ``+0`` skips
+    ``-0``), and a NaN ``t`` never fires (``R = n_ranks``).
+    """
+    arr = np.asarray([pattern], dtype=np.uint64)
+    if bool(fmt.is_nan(arr)[0]):
+        return fmt.n_ranks
+    r = int(fmt.rank(arr)[0])
+    if fmt.kind == "float" and r in (fmt.max_mag, fmt.max_mag + 1):  # +0 or -0
+        return fmt.max_mag if comparator == "ge" else fmt.max_mag + 2
+    return r if comparator == "ge" else r + 1
 
 
 @dataclass(frozen=True)
@@ -92,13 +108,15 @@ def make_threshold(fmt, theta, comparator: str = "ge", exact_threshold: bool = F
                 f"threshold {theta!r} is outside the finite range of {fmt.name} "
                 f"[{fmt.min_finite!r}, {fmt.max_finite!r}] (exact_threshold)"
             )
-        target = Fraction(theta)
-        if fmt.exact_value(pattern) != target:
+        if fmt.exact_value(pattern) != Fraction(theta):
             pattern = None
         used = theta
     else:
-        target = fmt.exact_value(pattern)
-        used = float(target)
+        used = float(fmt.exact_value(pattern))
+    if pattern is None:  # a real between two patterns: search the first one that passes
+        rank = threshold_rank(fmt, Fraction(theta), comparator)
+    else:
+        rank = pattern_threshold_rank(fmt, pattern, comparator)
     return Threshold(
         fmt=fmt,
         requested=theta,
@@ -106,5 +124,5 @@ def make_threshold(fmt, theta, comparator: str = "ge", exact_threshold: bool = F
         exact=bool(exact_threshold),
         pattern=pattern,
         used=used,
-        rank=threshold_rank(fmt, target, comparator),
+        rank=rank,
     )

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import boolgrad as bg
-from boolgrad.closed_form import closed_form_table, theta_flip_ranks
+from boolgrad.closed_form import closed_form_table
 from boolgrad.formats import FixedFormat, FloatFormat
 from boolgrad.table import build_table
 
@@ -151,20 +151,6 @@ def test_every_threshold_of_small_formats(fmt_name):
     for th in [*v, *((v[1:] + v[:-1]) / 2)]:
         for opt in OPTIONS:
             _check_equal(fmt_name, float(th), False, opt)
-
-
-def test_theta_flip_ranks_match_the_bisection():
-    """The closed-form flipped-threshold ranks equal spec.theta_flip_ranks (exact search)."""
-    for fmt_name in ("e2m2", "e2m1fn", "fixed4.1", "ufixed4.0"):
-        fmt = bg.parse_format(fmt_name)
-        v = fmt.decode(np.arange(fmt.n_patterns, dtype=np.uint64))
-        for th in np.unique(v[np.isfinite(v)]):
-            for comp in ("ge", "gt"):
-                spec = bg.make_spec(fmt, float(th), comparator=comp, wrt="theta")
-                assert theta_flip_ranks(spec) == spec.theta_flip_ranks, (fmt_name, th, comp)
-    for th in (-0.0,):  # float32, every bit of t (the bisection is slow: one threshold)
-        spec = bg.make_spec("float32", th, comparator="gt", wrt="theta")
-        assert theta_flip_ranks(spec) == spec.theta_flip_ranks
 
 
 def test_bad_options_raise():

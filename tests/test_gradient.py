@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from boolgrad import gradient_at, make_spec, make_threshold, parse_format
 from boolgrad.gradient import mask_of
+from boolgrad.threshold import pattern_threshold_rank, threshold_rank
 
 from reference import float_value, reference_g, round_theta_float
 
@@ -105,6 +106,16 @@ def test_threshold_rounding_and_rank():
             with np.errstate(invalid="ignore"):
                 expected = (v >= thr.used) if cmp == "ge" else (v > thr.used)
             assert np.array_equal(thr.fires(b), expected & ~np.isnan(v)), (theta, cmp, exact)
+
+
+@pytest.mark.parametrize("name", ["e2m2", "e2m1fn", "e3m2", "fixed4.1", "ufixed4.0", "float8_e4m3fn"])
+def test_pattern_threshold_rank_equals_the_search(name):
+    """The closed-form rank of a pattern threshold equals the exact bisection, for every
+    pattern (NaN, +-inf and +-0 included) and both comparators."""
+    fmt = parse_format(name)
+    for p in range(fmt.n_patterns):
+        for cmp in ("ge", "gt"):
+            assert pattern_threshold_rank(fmt, p, cmp) == threshold_rank(fmt, fmt.exact_value(p), cmp), (p, cmp)
 
 
 @pytest.mark.parametrize("theta", [float("nan"), float("inf"), -float("inf"), "abc"])
