@@ -25,7 +25,7 @@ DATA = Path(__file__).parent / "data"
 FLOAT32_SPECS = {
     "float32_1.0_secant_ge": dict(theta=1.0, comparator="ge", convention="secant"),
     "float32_1.0_paper_ge": dict(theta=1.0, comparator="ge", convention="paper"),
-    # "float32_0.3_secant_gt": dict(theta=0.3, comparator="gt", convention="secant"),
+    "float32_0.3_secant_gt": dict(theta=0.3, comparator="gt", convention="secant"),
 }
 
 

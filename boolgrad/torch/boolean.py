@@ -36,7 +36,7 @@ import torch
 
 from ..formats import parse_format
 from ..table import GradientTable, build_table
-from .plan import TablePlan, compile_plan, dtype_format, plan_gradient
+from .plan import TablePlan, compile_plan, dtype_format, plan_gradient, plan_gradient_as
 from .rules import Spike, make_function, register
 
 __all__ = ["PRESETS", "SCALINGS", "BooleanState", "boolean_spike", "default_builder", "load_table"]
@@ -179,7 +179,7 @@ def _boolean_threshold(u, theta, state: BooleanState):
 def _boolean_grads(u, theta, state: BooleanState, want_theta):
     """``g`` at each element's own pattern (exact; module doc), scaled, cast to ``u``'s dtype."""
     pu, pt = state.plans_for(u, theta)
-    g = plan_gradient(pu, u).to(u.dtype)
+    g = plan_gradient_as(pu, u, u.dtype)
     g_theta = None
     if want_theta:
         if pt is None:

@@ -45,7 +45,8 @@ dtypes and constant pieces: bit for bit), scaled (``/ divisor``, optional ``min(
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -54,7 +55,7 @@ from ..formats import PRESETS, FloatFormat
 from ..table import GradientTable
 from ._pieces import forward_thresholds, piece_table
 
-__all__ = ["DTYPE_FORMATS", "TablePlan", "compile_plan", "dtype_format", "plan_gradient"]
+__all__ = ["DTYPE_FORMATS", "TablePlan", "compile_plan", "dtype_format", "plan_gradient", "plan_gradient_as"]
 
 #: torch dtypes a spike function accepts, and the boolgrad format of their bit patterns.
 DTYPE_FORMATS = {
@@ -114,6 +115,7 @@ class TablePlan:
     clamp: bool
     forward_threshold: float
     quantized_threshold: float | tuple  # (lo, hi) when values above hi round onto NaN ("fn")
+    workspace: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
     def fmt(self):
@@ -214,31 +216,51 @@ def _value(plan: TablePlan, u: torch.Tensor) -> torch.Tensor:
 
 
 def plan_gradient(plan: TablePlan, u: torch.Tensor) -> torch.Tensor:
-    """Scaled ``g`` (float64, ``u``'s shape) at each element's own pattern in the table's format.
+    """Scaled ``g`` (float64, a new tensor of ``u``'s shape) at each element's own pattern in the
+    table's format."""
+    return _gradient(plan, u, None)
 
-    Fast path: ``u``-sized allocations are the bucket index, two gathered coefficients, the
-    float64 value and ``g`` (written over one of the coefficients).
-    """
+
+def plan_gradient_as(plan: TablePlan, u: torch.Tensor, dtype) -> torch.Tensor:
+    """``plan_gradient(plan, u).to(dtype)``, the backward's form: on a CPU the float64
+    intermediates live in a per-thread workspace kept by the plan, so the only new ``u``-sized
+    tensor is the result (fresh CPU allocations page-fault: ~0.1 ms per MiB)."""
+    ws = None
+    if u.device.type == "cpu":
+        local = plan.workspace
+        ws = getattr(local, "buffers", None)
+        if ws is None or ws[0] != (u.numel(), u.dtype):
+            n = u.numel()
+            idx_dtype = torch.int64 if u.dtype == torch.float64 else torch.int32
+            ws = ((n, u.dtype), torch.empty(n, dtype=idx_dtype), torch.empty(n, dtype=torch.float64), torch.empty(n, dtype=torch.float64))
+            local.buffers = ws
+    return _gradient(plan, u, ws).to(dtype, copy=ws is not None)  # never hand out the workspace
+
+
+def _gradient(plan: TablePlan, u: torch.Tensor, ws) -> torch.Tensor:
+    """The fast path (module doc); ``ws``: optional ``(key, idx, P, Q)`` scratch tensors."""
     if u.dtype != plan.dtype:
         raise TypeError(f"plan compiled for {plan.dtype}, got a {u.dtype} tensor")
-    ints = u.view(_INT_VIEW[u.dtype])
-    idx = (ints >> plan.shift) if plan.shift else ints.to(torch.int32)
-    idx = (idx & 0xFFFF).reshape(-1)  # the top 16 bits as an unsigned bucket number
-    g = torch.index_select(plan.PB, 0, idx).view(u.shape)
+    ints = u.reshape(-1).view(_INT_VIEW[u.dtype])
+    _, idx_buf, p_buf, q_buf = ws if ws is not None else (None, None, None, None)
+    if plan.shift:
+        idx = torch.bitwise_right_shift(ints, plan.shift, out=idx_buf)
+    else:
+        idx = ints.to(torch.int32) if idx_buf is None else idx_buf.copy_(ints)
+    idx = idx.bitwise_and_(0xFFFF)  # the top 16 bits as an unsigned bucket number
+    g = torch.index_select(plan.PB, 0, idx, out=p_buf)
     if plan.QB is not None:
-        Q = torch.index_select(plan.QB, 0, idx).view(u.shape)
-        del idx
-        v = u if plan.fits else _value(plan, u)  # addcdiv promotes a float32 v exactly
+        Q = torch.index_select(plan.QB, 0, idx, out=q_buf)
+        v = u.reshape(-1) if plan.fits else _value(plan, u).reshape(-1)  # addcdiv promotes float32 exactly
         g = torch.addcdiv(g, Q, v, out=Q)  # P + Q / v
     if plan.clamp:
         g = g.clamp_max_(1.0)
     for x, gx in plan.exceptions:
-        g = g.masked_fill_(u == x, gx)
+        g = g.masked_fill_(u.reshape(-1) == x, gx)
     if plan.shift and bool(torch.isnan(g.sum())):  # NaN buckets (or inf - inf: harmless)
-        flat = g.view(-1)
-        bad = torch.isnan(flat).nonzero().squeeze(1)
-        flat[bad] = _slow(plan, u.reshape(-1)[bad])
-    return g
+        bad = torch.isnan(g).nonzero().squeeze(1)
+        g[bad] = _slow(plan, u.reshape(-1)[bad])
+    return g.view(u.shape)
 
 
 def _slow(plan: TablePlan, u: torch.Tensor) -> torch.Tensor:

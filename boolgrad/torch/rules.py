@@ -105,7 +105,7 @@ def make_function(name: str, grads: Callable, threshold: Callable | None = None)
         theta = theta_t if theta_t is not None else ctx.theta
         want_theta = theta_t is not None and ctx.needs_input_grad[1]
         g, g_theta = grads(u, theta, ctx.state, want_theta)
-        grad_u = grad_out * g if ctx.needs_input_grad[0] else None
+        grad_u = g.mul_(grad_out) if ctx.needs_input_grad[0] else None  # g is a new tensor: reuse it
         grad_theta = None
         if want_theta:
             grad_theta = reduce_to(grad_out * g_theta, theta_t.shape).to(theta_t.dtype)

@@ -143,7 +143,7 @@ class SurrogateState:
 
 
 def _surrogate_grads(u, theta, state: SurrogateState, want_theta):
-    g = state.grad(u - theta, **dict(state.params))
+    g = state.grad(u - theta, **dict(state.params)).to(u.dtype)
     return g, (-g if want_theta else None)
 
 
