@@ -221,10 +221,17 @@ def plan_gradient(plan: TablePlan, u: torch.Tensor) -> torch.Tensor:
     return _gradient(plan, u, None)
 
 
-def plan_gradient_as(plan: TablePlan, u: torch.Tensor, dtype) -> torch.Tensor:
+def plan_gradient_as(plan: TablePlan, u: torch.Tensor, dtype, fused: bool = True) -> torch.Tensor:
     """``plan_gradient(plan, u).to(dtype)``, the backward's form: on a CPU the float64
     intermediates live in a per-thread workspace kept by the plan, so the only new ``u``-sized
-    tensor is the result (fresh CPU allocations page-fault: ~0.1 ms per MiB)."""
+    tensor is the result (fresh CPU allocations page-fault: ~0.1 ms per MiB).  On a CUDA device
+    with Triton, float32/float64 inputs on plans that need no rounding run as one fused kernel
+    (:mod:`boolgrad.torch._fused`; ``fused=False`` forces the unfused path)."""
+    if fused and u.is_cuda and plan.shift and (plan.fits or plan.QB is None) and dtype in (torch.float32, torch.float64):
+        from ._fused import fused_available, fused_gradient
+
+        if fused_available():
+            return fused_gradient(plan, u, dtype, _slow)
     ws = None
     if u.device.type == "cpu":
         local = plan.workspace
