@@ -33,13 +33,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import boolgrad  # noqa: E402
-import boolgrad.torch as bt  # noqa: E402
+import boolgrad
+import boolgrad.torch as bt
 
 HERE = Path(__file__).resolve().parent
 
@@ -93,7 +92,9 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=300)
     ap.add_argument("--theta", type=float, default=1.0)
     ap.add_argument("--table", type=Path, default=HERE / "tables" / "float32_theta1_secant_ge.npz")
-    ap.add_argument("--paper-table", type=Path, default=None, help="float32 paper-convention table (optional)")
+    ap.add_argument(
+        "--paper-table", type=Path, default=None, help="float32 paper-convention table (optional)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -150,8 +151,12 @@ def main(argv=None):
         times["per-bit reference (numpy table.gradient, backward only)"] = ref_t
 
     base = statistics.median(times[baseline])
-    where = f"{args.device}" + (f", {args.threads} threads" if args.device == "cpu" else f", {torch.cuda.get_device_name()}")
-    print(f"\nforward+backward, {tuple(args.shape)} float32, theta {theta}, {where}, torch {torch.__version__}")
+    where = f"{args.device}" + (
+        f", {args.threads} threads" if args.device == "cpu" else f", {torch.cuda.get_device_name()}"
+    )
+    print(
+        f"\nforward+backward, {tuple(args.shape)} float32, theta {theta}, {where}, torch {torch.__version__}"
+    )
     print(f"medians over {args.repeats} interleaved repeats (min in brackets)\n")
     print(f"| {'spike function':58s} | {'median ms':>9s} | {'min ms':>7s} | {'x ' + 'arctan':>8s} |")
     print(f"|{'-' * 60}|{'-' * 11}|{'-' * 9}|{'-' * 10}|")

@@ -116,5 +116,7 @@ def float32_samples(table, n_random=20000, seed=0) -> np.ndarray:
     pats = fmt.pattern_at_rank(ranks).astype(np.uint32)
     rand = rng.integers(0, 2**32, n_random, dtype=np.uint64).astype(np.uint32)
     values = np.concatenate([pats, rand]).view(np.float32)
-    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-40, 2.0**-126], dtype=np.float32)
+    specials = np.array(
+        [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-40, 2.0**-126], dtype=np.float32
+    )
     return np.unique(np.concatenate([values, specials]).view(np.uint32)).view(np.float32)

@@ -1,14 +1,16 @@
 """Adapters: snnTorch, SpikingJelly, Sinabs give the same gradients as our own neurons."""
 
+# ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
-import boolgrad  # noqa: E402
-import boolgrad.torch as bt  # noqa: E402
-from boolgrad.torch.neurons import IF, LIF  # noqa: E402
+from _torch_tables import float32_table
 
-from _torch_tables import float32_table  # noqa: E402
+import boolgrad
+import boolgrad.torch as bt
+from boolgrad.torch.neurons import IF, LIF
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,9 @@ def test_snntorch_leaky_training_step_matches_our_lif(table_gt, mode):
         # inputs that keep every potential in [theta/2, 2 theta], where mem - theta is exact
         xs = 0.75 + 0.25 * torch.rand(8, 5, 4, generator=g)
         W = 0.05 + 0.025 * torch.rand(3, 4, generator=g)
-        lif = snn.Leaky(beta=beta, threshold=theta, spike_grad=spike_grad(table_gt, theta), reset_mechanism="zero")
+        lif = snn.Leaky(
+            beta=beta, threshold=theta, spike_grad=spike_grad(table_gt, theta), reset_mechanism="zero"
+        )
     else:  # any inputs: the exact mode reads mem's own bits
         xs = torch.randn(8, 5, 4, generator=g)
         W = torch.randn(3, 4, generator=g) * 0.5
@@ -141,7 +145,9 @@ def test_spikingjelly_ifnode_matches_our_if(table_ge):
     with torch.no_grad():
         fc1.weight.copy_(W)
         fc2.weight.copy_(W)
-    node = neuron.IFNode(v_threshold=1.0, v_reset=0.0, surrogate_function=BooleanSurrogate(table_ge, 1.0), detach_reset=True)
+    node = neuron.IFNode(
+        v_threshold=1.0, v_reset=0.0, surrogate_function=BooleanSurrogate(table_ge, 1.0), detach_reset=True
+    )
     s1 = torch.stack([node(fc1(x)) for x in xs])
     s2, _ = _run_ours(IF(bt.boolean_spike(table_ge), detach_reset=True), fc2, xs)
     assert torch.equal(s1, s2) and 0 < s1.sum() < s1.numel()
@@ -158,7 +164,10 @@ def test_spikingjelly_tie_fires(table_ge):
     s = BooleanSurrogate(table_ge, 1.0)(v - 1.0)
     assert s.tolist() == [1.0, 0.0]  # SpikingJelly's heaviside: x >= 0
     s.sum().backward()
-    assert v.grad.tolist() == torch.tensor(table_ge.gradient(v.detach().double().numpy()), dtype=torch.float32).tolist()
+    assert (
+        v.grad.tolist()
+        == torch.tensor(table_ge.gradient(v.detach().double().numpy()), dtype=torch.float32).tolist()
+    )
 
 
 # -- Sinabs -------------------------------------------------------------------------------------------------
@@ -184,7 +193,9 @@ def test_sinabs_iaf_matches_our_if(table_ge):
     )
     s1 = iaf(fc1(xs))  # (batch, time, out)
     currents = fc2(xs)  # one matmul over (batch, time) as Sinabs does: same reduction order
-    s2, _ = _run_ours(IF(bt.boolean_spike(table_ge), reset="subtract", reset_by=1.0), lambda c: c, currents.transpose(0, 1))
+    s2, _ = _run_ours(
+        IF(bt.boolean_spike(table_ge), reset="subtract", reset_by=1.0), lambda c: c, currents.transpose(0, 1)
+    )
     s2 = s2.transpose(0, 1)
     assert torch.equal(s1, s2) and 0 < s1.sum() < s1.numel()
     (s1 * torch.linspace(0, 1, 3)).sum().backward()

@@ -1,16 +1,13 @@
 """Boolean spike functions: backward == GradientTable.gradient, forward == the table's spike."""
 
+# ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
-import numpy as np  # noqa: E402
-
-import boolgrad  # noqa: E402
-import boolgrad.torch as bt  # noqa: E402
-from boolgrad.torch.plan import compile_plan, dtype_format, plan_gradient  # noqa: E402
-
-from _torch_tables import (  # noqa: E402
+import numpy as np
+from _torch_tables import (
     FLOAT32_SPECS,
     assert_cast_ok,
     assert_g_close,
@@ -19,6 +16,10 @@ from _torch_tables import (  # noqa: E402
     reference,
     term_scale,
 )
+
+import boolgrad
+import boolgrad.torch as bt
+from boolgrad.torch.plan import compile_plan, dtype_format, plan_gradient
 
 SCALES = list(bt.SCALINGS)
 #: (theta, comparator, convention): power-of-two theta, generic theta, zero, negative, tiny
@@ -57,7 +58,9 @@ def backward_g(spike, u):
 @pytest.fixture(scope="module")
 def tables16():
     return {
-        (name, case): boolgrad.build_table(name, case[0], comparator=case[1], convention=case[2], device="cpu")
+        (name, case): boolgrad.build_table(
+            name, case[0], comparator=case[1], convention=case[2], device="cpu"
+        )
         for name in TORCH16
         for case in CASES
     }
@@ -88,7 +91,9 @@ FORMAT_CASES = [
     for name in ["float16", "bfloat16", "fixed12.6", "ufixed8.-1", "float8_e4m3fn", "e3m2"]
     for case in CASES
     for dtype in ([torch.float32, torch.float64] if case in CASES[:3] else [torch.float32])
-] + [(n, CASES[2], d) for n in ("fixed12.6", "float8_e4m3fn", "e3m2") for d in (torch.float16, torch.bfloat16)]
+] + [
+    (n, CASES[2], d) for n in ("fixed12.6", "float8_e4m3fn", "e3m2") for d in (torch.float16, torch.bfloat16)
+]
 
 
 @pytest.mark.parametrize("name, case, dtype", FORMAT_CASES, ids=str)
@@ -101,14 +106,36 @@ def test_other_formats_round_for_the_gradient(name, case, dtype):
     ranks = np.arange(fmt.n_ranks)
     if fmt.n_ranks > 6000:  # the 400 patterns around theta, every run's ends, 4000 random
         ends = np.concatenate([table.first_rank, fmt.rank(table.last)]).astype(np.int64)
-        ranks = np.unique(np.concatenate([np.arange(R - 200, R + 200), ends - 1, ends, ends + 1, rng.integers(0, fmt.n_ranks, 4000)]))
+        ranks = np.unique(
+            np.concatenate(
+                [np.arange(R - 200, R + 200), ends - 1, ends, ends + 1, rng.integers(0, fmt.n_ranks, 4000)]
+            )
+        )
         ranks = ranks[(ranks >= 0) & (ranks < fmt.n_ranks)]
     grid = np.unique(fmt.decode(fmt.pattern_at_rank(ranks.astype(np.uint64))))
     grid = grid[np.isfinite(grid)]
     mids = (grid[1:] + grid[:-1]) / 2  # ties: round half to even
-    pool = np.concatenate([grid, mids, rng.normal(0, 3, 2000), rng.normal(0, 1e-3, 500), [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e300, -1e300]])
+    pool = np.concatenate(
+        [
+            grid,
+            mids,
+            rng.normal(0, 3, 2000),
+            rng.normal(0, 1e-3, 500),
+            [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e300, -1e300],
+        ]
+    )
     u = torch.tensor(pool).to(dtype)
-    u = torch.cat([u, torch.nextafter(u, torch.tensor(np.inf, dtype=dtype)), torch.nextafter(u, torch.tensor(-np.inf, dtype=dtype))]) if dtype in (torch.float32, torch.float64) else u
+    u = (
+        torch.cat(
+            [
+                u,
+                torch.nextafter(u, torch.tensor(np.inf, dtype=dtype)),
+                torch.nextafter(u, torch.tensor(-np.inf, dtype=dtype)),
+            ]
+        )
+        if dtype in (torch.float32, torch.float64)
+        else u
+    )
     values = u.double().numpy()
     plan = compile_plan(table, dtype)
     ours = plan_gradient(plan, u).numpy()
@@ -132,7 +159,9 @@ def test_other_formats_round_for_the_gradient(name, case, dtype):
 @pytest.mark.parametrize("name", ["float16", "fixed10.4"])
 def test_threshold_tables_every_pattern(name, case):
     """wrt='theta' plans: g_theta at every float16 pattern equals the theta-table's g."""
-    table_t = boolgrad.build_table(name, case[0], comparator=case[1], convention=case[2], wrt="theta", device="cpu")
+    table_t = boolgrad.build_table(
+        name, case[0], comparator=case[1], convention=case[2], wrt="theta", device="cpu"
+    )
     u = all_patterns(torch.float16)
     ours = plan_gradient(compile_plan(table_t, torch.float16), u).numpy()
     np.testing.assert_array_equal(ours, reference(table_t, u.double().numpy()))
@@ -173,7 +202,19 @@ def test_float32_table_sampled(table32):
 
 def test_float32_table_forward_and_specials(table32):
     theta = table32.spec.threshold.used
-    u = torch.tensor([theta, np.nextafter(np.float32(theta), np.float32(-1)), np.nextafter(np.float32(theta), np.float32(9)), 0.0, -0.0, np.inf, -np.inf, np.nan], dtype=torch.float32)
+    u = torch.tensor(
+        [
+            theta,
+            np.nextafter(np.float32(theta), np.float32(-1)),
+            np.nextafter(np.float32(theta), np.float32(9)),
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            np.nan,
+        ],
+        dtype=torch.float32,
+    )
     s, grad = backward_g(bt.boolean_spike(table32), u)
     v = u.double().numpy()
     fires = v >= theta if table32.meta.comparator == "ge" else v > theta
@@ -285,5 +326,8 @@ def test_import_boolgrad_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys, boolgrad; boolgrad.build_table('e3m2', 1.0, device='cpu'); assert 'torch' not in sys.modules"
+    code = (
+        "import sys, boolgrad; boolgrad.build_table('e3m2', 1.0, device='cpu'); "
+        "assert 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

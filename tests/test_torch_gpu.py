@@ -1,16 +1,17 @@
 """GPU: the CUDA paths (fused Triton kernel and unfused) give the CPU's gradients bit for bit."""
 
+# ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
-import numpy as np  # noqa: E402
+import numpy as np
+from _torch_tables import FLOAT32_SPECS, float32_samples, float32_table
 
-import boolgrad  # noqa: E402
-import boolgrad.torch as bt  # noqa: E402
-from boolgrad.torch.plan import compile_plan, plan_gradient_as  # noqa: E402
-
-from _torch_tables import FLOAT32_SPECS, float32_samples, float32_table  # noqa: E402
+import boolgrad
+import boolgrad.torch as bt
+from boolgrad.torch.plan import compile_plan, plan_gradient_as
 
 pytestmark = pytest.mark.gpu
 
@@ -35,7 +36,9 @@ def test_float32_gpu_equals_cpu(cuda, name, scale):
     values = torch.from_numpy(float32_samples(table))
     values = torch.cat([values, torch.randn(200000) * 0.5 + table.meta.theta_used])
     d = {"none": 1.0, "clamp": 500.0, "unit_peak": table.peak()[0]}[scale]
-    cpu = plan_gradient_as(compile_plan(table, torch.float32, "cpu", d, scale == "clamp"), values, torch.float32)
+    cpu = plan_gradient_as(
+        compile_plan(table, torch.float32, "cpu", d, scale == "clamp"), values, torch.float32
+    )
     plan = compile_plan(table, torch.float32, cuda, d, scale == "clamp")
     fused = plan_gradient_as(plan, values.to(cuda), torch.float32, fused=True).cpu()
     unfused = plan_gradient_as(plan, values.to(cuda), torch.float32, fused=False).cpu()
@@ -48,7 +51,9 @@ def test_float32_gpu_equals_cpu(cuda, name, scale):
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64], ids=str)
 def test_16bit_tables_gpu_equals_cpu(cuda, dtype):
     table = boolgrad.build_table("bfloat16", 0.3, comparator="gt", device="cpu")
-    u = torch.cat([torch.randn(100000) * 2, torch.tensor([0.0, -0.0, float("inf"), -float("inf"), float("nan")])]).to(dtype)
+    u = torch.cat(
+        [torch.randn(100000) * 2, torch.tensor([0.0, -0.0, float("inf"), -float("inf"), float("nan")])]
+    ).to(dtype)
     spike = bt.boolean_spike(table)
     assert torch.equal(_cpu_grad(spike, u.to(cuda)).cpu(), _cpu_grad(spike, u))
     assert torch.equal(spike(u.to(cuda)).cpu(), spike(u))
@@ -68,7 +73,7 @@ def test_fused_kernel_was_used(cuda):
         pytest.skip("Triton is not importable: the unfused CUDA path is the one in use")
     table = float32_table("float32_1.0_secant_ge")
     plan = compile_plan(table, torch.float32, cuda)
-    u = (torch.randn(1 << 20, device=cuda) * 0.5 + 1.0)
+    u = torch.randn(1 << 20, device=cuda) * 0.5 + 1.0
     a = plan_gradient_as(plan, u, torch.float32, fused=True)
     b = plan_gradient_as(plan, u, torch.float32, fused=False)
     assert torch.equal(a, b)

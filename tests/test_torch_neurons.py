@@ -1,19 +1,21 @@
 """Neurons and layers: hand-computed sequences, naive loops, gradients of theta and leak."""
 
+# ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
+
 import math
 
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
-import boolgrad  # noqa: E402
-import boolgrad.torch as bt  # noqa: E402
-from boolgrad.torch.layers import (  # noqa: E402
+import boolgrad
+import boolgrad.torch as bt
+from boolgrad.torch.layers import (
     CentralThresholdLinear,
     DendriteSpikeLinear,
     MultiThresholdLinear,
 )
-from boolgrad.torch.neurons import IF, LIF, SRM, Halving, lif_step  # noqa: E402
+from boolgrad.torch.neurons import IF, LIF, SRM, Halving, lif_step
 
 
 def seq(*xs):
@@ -71,7 +73,9 @@ def test_srm_by_hand():
 
 
 def test_halving_neuron_seed_003_by_hand():
-    out, state = Halving(bt.surrogate("triangle", 1.0), leak=0.5, learn_leak=False).run(seq(0.6, 0.6, 0.6, 0.3))
+    out, state = Halving(bt.surrogate("triangle", 1.0), leak=0.5, learn_leak=False).run(
+        seq(0.6, 0.6, 0.6, 0.3)
+    )
     # 0.6 (v 0.3), 0.9 (v 0.45), 1.05 fires: outputs 1.05, resets; 0.3 (v 0.15)
     assert flat(out) == [0.0, 0.0, 1.05, 0.0]
     assert flat(state.v) == [0.15]
@@ -147,7 +151,9 @@ def test_multi_threshold_layer_equals_naive_loop():
     b2 = layer.bias.detach().clone().requires_grad_()
     rows = []
     for n in range(7):
-        rows.append(torch.stack([sum(torch.relu(W2[j, i] * x2[n, i]) for i in range(5)) + b2[j] for j in range(4)]))
+        rows.append(
+            torch.stack([sum(torch.relu(W2[j, i] * x2[n, i]) for i in range(5)) + b2[j] for j in range(4)])
+        )
     y2 = torch.stack(rows)
     torch.testing.assert_close(y, y2, rtol=1e-12, atol=1e-12)
     w = torch.randn(7, 4, generator=g, dtype=torch.float64)
@@ -173,8 +179,10 @@ def test_multi_threshold_blog_example():
 
 @pytest.mark.parametrize("spike", ["surrogate", "boolean"])
 def test_dendrite_spike_layer_equals_naive_loop(spike):
-    fn = bt.surrogate("fast_sigmoid", 0.5) if spike == "surrogate" else bt.boolean_spike(
-        boolgrad.build_table("bfloat16", 0.5, device="cpu")
+    fn = (
+        bt.surrogate("fast_sigmoid", 0.5)
+        if spike == "surrogate"
+        else bt.boolean_spike(boolgrad.build_table("bfloat16", 0.5, device="cpu"))
     )
     g = torch.Generator().manual_seed(3)
     x = torch.randn(6, 5, generator=g).requires_grad_()
@@ -182,7 +190,9 @@ def test_dendrite_spike_layer_equals_naive_loop(spike):
     y = layer(x)
     x2 = x.detach().clone().requires_grad_()
     W2 = layer.weight.detach().clone().requires_grad_()
-    y2 = torch.stack([torch.stack([sum(fn(W2[j, i] * x2[n, i]) for i in range(5)) for j in range(3)]) for n in range(6)])
+    y2 = torch.stack(
+        [torch.stack([sum(fn(W2[j, i] * x2[n, i]) for i in range(5)) for j in range(3)]) for n in range(6)]
+    )
     assert torch.equal(y, y2)
     y.sum().backward()
     y2.sum().backward()

@@ -1,11 +1,13 @@
 """Surrogate zoo: backward == autograd of the smooth primitive; forward, ties, learnable theta."""
 
+# ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
-import boolgrad.torch as bt  # noqa: E402
-from boolgrad.torch.surrogates import PRIMITIVES, SURROGATE_GRADS  # noqa: E402
+import boolgrad.torch as bt
+from boolgrad.torch.surrogates import PRIMITIVES, SURROGATE_GRADS
 
 #: non-default parameters per surrogate (the defaults are tested too)
 PARAMS = {

@@ -26,9 +26,21 @@ def _kernel():
     import triton.language as tl
 
     @triton.jit
-    def kernel(u_ptr, out_ptr, pb_ptr, qb_ptr, bad_ptr, exc_ptr, n,
-               SHIFT: tl.constexpr, INT: tl.constexpr, HAS_Q: tl.constexpr, CLAMP: tl.constexpr,
-               HAS_EXC: tl.constexpr, BLOCK: tl.constexpr):
+    def kernel(
+        u_ptr,
+        out_ptr,
+        pb_ptr,
+        qb_ptr,
+        bad_ptr,
+        exc_ptr,
+        n,
+        SHIFT: tl.constexpr,
+        INT: tl.constexpr,
+        HAS_Q: tl.constexpr,
+        CLAMP: tl.constexpr,
+        HAS_EXC: tl.constexpr,
+        BLOCK: tl.constexpr,
+    ):
         offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         mask = offs < n
         u = tl.load(u_ptr + offs, mask=mask, other=0.0)
@@ -74,12 +86,24 @@ def fused_gradient(plan, u: torch.Tensor, dtype, slow) -> torch.Tensor:
     n = flat.numel()
     out = torch.empty(n, dtype=dtype, device=u.device)
     bad = torch.zeros(1, dtype=torch.int32, device=u.device)
-    exc = torch.tensor(plan.exceptions[0] if plan.exceptions else (0.0, 0.0), dtype=torch.float64, device=u.device)
+    exc = torch.tensor(
+        plan.exceptions[0] if plan.exceptions else (0.0, 0.0), dtype=torch.float64, device=u.device
+    )
     BLOCK = 1024
     _kernel()[(triton_cdiv(n, BLOCK),)](
-        flat, out, plan.PB, plan.QB if plan.QB is not None else plan.PB, bad, exc, n,
-        SHIFT=plan.shift, INT=_INT_BITS[u.dtype], HAS_Q=plan.QB is not None, CLAMP=plan.clamp,
-        HAS_EXC=bool(plan.exceptions), BLOCK=BLOCK,
+        flat,
+        out,
+        plan.PB,
+        plan.QB if plan.QB is not None else plan.PB,
+        bad,
+        exc,
+        n,
+        SHIFT=plan.shift,
+        INT=_INT_BITS[u.dtype],
+        HAS_Q=plan.QB is not None,
+        CLAMP=plan.clamp,
+        HAS_EXC=bool(plan.exceptions),
+        BLOCK=BLOCK,
     )
     if int(bad.item()):
         idx = torch.isnan(out).nonzero().squeeze(1)

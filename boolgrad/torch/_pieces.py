@@ -87,7 +87,9 @@ def _float_pieces(table: GradientTable) -> list[_Piece]:
         mask = int(table.mask[k])
         for sign, e, m_lo, m_hi in _pieces(fmt, int(first_r[k]), int(last_r[k])):
             mag_first = (e << M) | (m_hi if sign else m_lo)  # negatives run by falling magnitude
-            start = (A - mag_first if mag_first else A + 1) if sign else A + (1 + mag_first if mag_first else 0)
+            start = (
+                (A - mag_first if mag_first else A + 1) if sign else A + (1 + mag_first if mag_first else 0)
+            )
             if m_lo == m_hi or (fmt.has_inf and e == top):
                 singles.append(len(raw))  # one pattern (or +-inf): its exact g, a constant
                 raw.append([start, None, 0.0, False, (sign, e)])
@@ -151,7 +153,8 @@ def _closed_form(fmt, spec, mask, sign, e, m_lo, m_hi, top):
             return float("nan"), float("nan"), True
     W = sum((w for w, _ in terms), Fraction(0)) * Fraction(2) ** q
     if not (
-        _SAFE_LO <= vmin and 2 * vmax <= _SAFE_HI  # every D_i and 1/D_i a normal float64
+        _SAFE_LO <= vmin
+        and 2 * vmax <= _SAFE_HI  # every D_i and 1/D_i a normal float64
         and (C == 0 or _SAFE_LO <= abs(C) <= _SAFE_HI)
         and (W == 0 or _SAFE_LO <= abs(W) <= _SAFE_HI)
     ):
@@ -174,8 +177,6 @@ def _merge(pieces: list[_Piece]) -> list[_Piece]:
             continue
         out.append(p)
     return out
-
-
 
 
 # -- the pieces of a table, in a dtype -----------------------------------------------------------------

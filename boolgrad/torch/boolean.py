@@ -36,7 +36,7 @@ import torch
 
 from ..formats import parse_format
 from ..table import GradientTable, build_table
-from .plan import TablePlan, compile_plan, dtype_format, plan_gradient, plan_gradient_as
+from .plan import TablePlan, compile_plan, plan_gradient, plan_gradient_as
 from .rules import Spike, make_function, register
 
 __all__ = ["PRESETS", "SCALINGS", "BooleanState", "boolean_spike", "default_builder", "load_table"]
@@ -147,7 +147,9 @@ class BooleanState:
                 )
             value = float(theta.detach()) if isinstance(theta, torch.Tensor) else float(theta)
             table_u = self.builder(self.fmt, value, wrt="u", **self.options)
-            table_t = self.builder(self.fmt, value, wrt="theta", **self.options) if self.theta_tables else None
+            table_t = (
+                self.builder(self.fmt, value, wrt="theta", **self.options) if self.theta_tables else None
+            )
             self.tables[key] = (table_u, table_t)
         return self.tables[key]
 
@@ -161,7 +163,9 @@ class BooleanState:
             divisor_fn, clamp = SCALINGS[self.scale]
             d = float(divisor_fn(table_u, self.grad_max))
             if not (math.isfinite(d) and d > 0):
-                raise ValueError(f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}")
+                raise ValueError(
+                    f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}"
+                )
             pu = compile_plan(table_u, u.dtype, u.device, divisor=d, clamp=clamp)
             pt = compile_plan(table_t, u.dtype, u.device, divisor=d) if table_t is not None else None
             hit = (pu, pt)
@@ -243,7 +247,10 @@ def boolean_spike(
         if table.meta.wrt != "u":
             raise ValueError("boolean_spike needs a wrt='u' table (the threshold's comes from the builder)")
         meta = table.meta
-        for name, given, have in (("comparator", comparator, meta.comparator), ("convention", convention, meta.convention)):
+        for name, given, have in (
+            ("comparator", comparator, meta.comparator),
+            ("convention", convention, meta.convention),
+        ):
             if given is not None and given != have:
                 raise ValueError(f"{name}={given!r} disagrees with the table's {have!r}")
         if theta is not None and float(theta) not in (meta.theta_requested, meta.theta_used):
@@ -271,7 +278,9 @@ def boolean_spike(
             exact_threshold=exact_threshold,
             excluded_bits=excluded_bits,
         )
-        state = BooleanState(fmt, options, scale, grad_max, quantize_forward, theta_tables, builder or default_builder)
+        state = BooleanState(
+            fmt, options, scale, grad_max, quantize_forward, theta_tables, builder or default_builder
+        )
         state._tables(state._pattern(theta), theta)
     return Spike("boolean", BooleanFunction, theta, options["comparator"], state, learn_theta=learn_theta)
 
@@ -282,4 +291,3 @@ def load_table(path, **options) -> Spike:
     ``options`` are :func:`boolean_spike`'s (``scale``, ``quantize_forward``...).
     """
     return boolean_spike(GradientTable.load(path), **options)
-

@@ -48,7 +48,9 @@ class _LinearBase(nn.Module):
         _init_linear(self.weight, self.bias, in_features)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class MultiThresholdLinear(_LinearBase):

@@ -205,7 +205,17 @@ class LIF(_Neuron):
 
     step = staticmethod(lif_step)
 
-    def __init__(self, spike, tau=2.0, dt=1.0, reset="zero", reset_by=1.0, detach_reset=False, learn_tau=False, beta=None):
+    def __init__(
+        self,
+        spike,
+        tau=2.0,
+        dt=1.0,
+        reset="zero",
+        reset_by=1.0,
+        detach_reset=False,
+        learn_tau=False,
+        beta=None,
+    ):
         super().__init__(spike, dt)
         self.tau = nn.Parameter(torch.tensor(float(tau))) if learn_tau else float(tau)
         self.reset, self.reset_by, self.detach_reset = reset, reset_by, detach_reset

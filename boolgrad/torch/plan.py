@@ -31,7 +31,13 @@ boundary cuts (next to theta), that hold ``+-0`` or NaN patterns, or that meet a
 piece -- hold NaN.  So the fast path is: shift, two gathers, ``P + Q / v``; a NaN in the
 result (one ``sum``) sends just those elements down the exact slow path: ``searchsorted`` over
 the pieces' bounds, ``g(+-0)`` by sign, ``g = 0`` for NaN inputs (SPEC 5 makes every term at a
-NaN pattern degenerate), and the table itself on irregular pieces.
+NaN pattern degenerate), and the table itself on irregular pieces.  Two refinements keep the
+buckets next to theta on the fast path: a single pattern whose neighbour's ``P + Q / x``
+already gives its ``g`` to float64 rounding is absorbed (theta = 1.0: its extra mask bit flips
+onto infinity, a degenerate term); one remaining single pattern at a bucket's end (the nearest
+to theta) is patched by value (``masked_fill``).  On a CPU the float64 intermediates live in a
+per-thread workspace (:func:`plan_gradient_as`); on CUDA with Triton the fast path is one
+fused kernel (:mod:`boolgrad.torch._fused`).
 
 The bounds are values of the *input* dtype ("the smallest value whose rounding to the table's
 format lands in this piece", :mod:`boolgrad.torch._pieces`), so a float32 tensor is looked up in
@@ -64,7 +70,12 @@ DTYPE_FORMATS = {
     torch.float32: "float32",
     torch.float64: "float64",
 }
-_INT_VIEW = {torch.float16: torch.int16, torch.bfloat16: torch.int16, torch.float32: torch.int32, torch.float64: torch.int64}
+_INT_VIEW = {
+    torch.float16: torch.int16,
+    torch.bfloat16: torch.int16,
+    torch.float32: torch.int32,
+    torch.float64: torch.int64,
+}
 _BUCKET_BITS = 16
 _MAX_EXCEPTIONS = 1  # each costs two elementwise operations on every call
 _NP = {"float32": np.float32, "float64": np.float64}
@@ -155,7 +166,9 @@ def _buckets(table, pieces, dfmt, divisor, clamp, fits, theta):
     k = k_lo.copy()
     exceptions = []
     if fits:  # two pieces, one of them a single pattern at an end of the bucket
-        two = np.flatnonzero(~special & (k_hi == k_lo + 1) & ~pieces.irregular[k_lo] & ~pieces.irregular[k_hi])
+        two = np.flatnonzero(
+            ~special & (k_hi == k_lo + 1) & ~pieces.irregular[k_lo] & ~pieces.irregular[k_hi]
+        )
         nxt = np.nextafter(lo[two].astype(_NP[dfmt.name]), np.inf).astype(np.float64)
         start = pieces.bounds[k_lo[two]]  # where the upper piece begins
         cand = [(i, lo[i], k_hi[i]) for i, s, nx in zip(two, start, nxt) if s == nx]  # low end alone
@@ -175,7 +188,9 @@ def _buckets(table, pieces, dfmt, divisor, clamp, fits, theta):
     return shift, PB, QB, tuple(exceptions)
 
 
-def compile_plan(table: GradientTable, dtype=torch.float32, device="cpu", divisor=1.0, clamp=False) -> TablePlan:
+def compile_plan(
+    table: GradientTable, dtype=torch.float32, device="cpu", divisor=1.0, clamp=False
+) -> TablePlan:
     """Compile ``table`` for inputs of ``dtype`` on ``device``; ``g`` comes out divided by
     ``divisor`` and, with ``clamp``, capped at 1 (see :data:`boolgrad.torch.SCALINGS`)."""
     dfmt = dtype_format(dtype)
@@ -227,7 +242,13 @@ def plan_gradient_as(plan: TablePlan, u: torch.Tensor, dtype, fused: bool = True
     tensor is the result (fresh CPU allocations page-fault: ~0.1 ms per MiB).  On a CUDA device
     with Triton, float32/float64 inputs on plans that need no rounding run as one fused kernel
     (:mod:`boolgrad.torch._fused`; ``fused=False`` forces the unfused path)."""
-    if fused and u.is_cuda and plan.shift and (plan.fits or plan.QB is None) and dtype in (torch.float32, torch.float64):
+    if (
+        fused
+        and u.is_cuda
+        and plan.shift
+        and (plan.fits or plan.QB is None)
+        and dtype in (torch.float32, torch.float64)
+    ):
         from ._fused import fused_available, fused_gradient
 
         if fused_available():
@@ -239,7 +260,12 @@ def plan_gradient_as(plan: TablePlan, u: torch.Tensor, dtype, fused: bool = True
         if ws is None or ws[0] != (u.numel(), u.dtype):
             n = u.numel()
             idx_dtype = torch.int64 if u.dtype == torch.float64 else torch.int32
-            ws = ((n, u.dtype), torch.empty(n, dtype=idx_dtype), torch.empty(n, dtype=torch.float64), torch.empty(n, dtype=torch.float64))
+            ws = (
+                (n, u.dtype),
+                torch.empty(n, dtype=idx_dtype),
+                torch.empty(n, dtype=torch.float64),
+                torch.empty(n, dtype=torch.float64),
+            )
             local.buffers = ws
     return _gradient(plan, u, ws).to(dtype, copy=ws is not None)  # never hand out the workspace
 

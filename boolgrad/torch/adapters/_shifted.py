@@ -41,7 +41,9 @@ class ShiftedBooleanSpike(torch.nn.Module):
                     f"{meta.comparator!r}; rebuild it with comparator={comparator!r}"
                 )
             if float(threshold) not in (meta.theta_requested, meta.theta_used):
-                raise ValueError(f"threshold {threshold!r} disagrees with the table's ({meta.theta_requested!r})")
+                raise ValueError(
+                    f"threshold {threshold!r} disagrees with the table's ({meta.theta_requested!r})"
+                )
             self.spike = boolean_spike(table_or_format, **options)
         else:
             self.spike = boolean_spike(table_or_format, threshold, comparator=comparator, **options)

@@ -15,7 +15,7 @@ import torch
 from ...table import GradientTable
 from ..boolean import boolean_spike
 
-__all__ = ["BooleanSurrogateGrad", "HOST_COMPARATOR"]
+__all__ = ["HOST_COMPARATOR", "BooleanSurrogateGrad"]
 
 HOST_COMPARATOR = "ge"
 
@@ -27,12 +27,13 @@ class BooleanSurrogateGrad:
     threshold (a Boolean gradient belongs to one threshold); a mismatch raises.
     """
 
-    def __init__(self, table_or_format, spike_threshold: float = 1.0, comparator: str = HOST_COMPARATOR, **options):
+    def __init__(
+        self, table_or_format, spike_threshold: float = 1.0, comparator: str = HOST_COMPARATOR, **options
+    ):
         if isinstance(table_or_format, GradientTable):
             if table_or_format.meta.comparator != comparator:
-                raise ValueError(
-                    f"Sinabs fires on {comparator!r}; the table was built with {table_or_format.meta.comparator!r}"
-                )
+                built = table_or_format.meta.comparator
+                raise ValueError(f"Sinabs fires on {comparator!r}; the table was built with {built!r}")
             self.spike = boolean_spike(table_or_format, **options)
             spike_threshold = table_or_format.meta.theta_requested
         else:
@@ -43,7 +44,8 @@ class BooleanSurrogateGrad:
     def __call__(self, v_mem: torch.Tensor, spike_threshold) -> torch.Tensor:
         if self.spike.state._pattern(spike_threshold) != self._key:
             raise ValueError(
-                f"spike_threshold {float(spike_threshold)!r} is not this Boolean gradient's threshold {self.threshold!r}"
+                f"spike_threshold {float(spike_threshold)!r} is not this Boolean gradient's "
+                f"threshold {self.threshold!r}"
             )
         g, _ = self.spike.function.grads(v_mem.detach(), self.threshold, self.spike.state, False)
         return g

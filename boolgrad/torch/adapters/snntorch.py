@@ -39,7 +39,9 @@ class BooleanLeaky(snn.Leaky):
     ``snn.Leaky``'s; ``spike_options`` go to :func:`boolgrad.torch.boolean_spike`.
     """
 
-    def __init__(self, beta, table_or_format, threshold=None, comparator=HOST_COMPARATOR, spike_options=None, **kwargs):
+    def __init__(
+        self, beta, table_or_format, threshold=None, comparator=HOST_COMPARATOR, spike_options=None, **kwargs
+    ):
         from ...table import GradientTable
 
         spike_options = dict(spike_options or {})
@@ -47,12 +49,16 @@ class BooleanLeaky(snn.Leaky):
         if isinstance(table_or_format, GradientTable):
             meta = table_or_format.meta
             if meta.comparator != comparator:
-                raise ValueError(f"snnTorch fires on {comparator!r}; the table was built with {meta.comparator!r}")
+                raise ValueError(
+                    f"snnTorch fires on {comparator!r}; the table was built with {meta.comparator!r}"
+                )
             threshold = meta.theta_requested if threshold is None else threshold
             spike = boolean_spike(table_or_format, theta=threshold, theta_tables=learn, **spike_options)
         else:
             threshold = 1.0 if threshold is None else threshold
-            spike = boolean_spike(table_or_format, threshold, comparator=comparator, theta_tables=learn, **spike_options)
+            spike = boolean_spike(
+                table_or_format, threshold, comparator=comparator, theta_tables=learn, **spike_options
+            )
         table = next(iter(spike.state.tables.values()))[0]
         # snnTorch's own paths that still call spike_grad (fire_inhibition) get the shifted form
         shifted = ShiftedBooleanSpike(table, threshold, comparator, **spike_options)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ._shifted import ShiftedBooleanSpike
 
-__all__ = ["BooleanSurrogate", "HOST_COMPARATOR"]
+__all__ = ["HOST_COMPARATOR", "BooleanSurrogate"]
 
 HOST_COMPARATOR = "ge"
 
@@ -26,7 +26,9 @@ class BooleanSurrogate(ShiftedBooleanSpike):
     "primitive function" mode) has no Boolean counterpart and raises.
     """
 
-    def __init__(self, table_or_format, v_threshold: float = 1.0, comparator: str = HOST_COMPARATOR, **options):
+    def __init__(
+        self, table_or_format, v_threshold: float = 1.0, comparator: str = HOST_COMPARATOR, **options
+    ):
         super().__init__(table_or_format, v_threshold, comparator, **options)
         self.spiking = True
 
