@@ -1,7 +1,7 @@
 """Forward+backward of spike functions on one tensor: the Boolean gradient vs surrogates.
 
-Prints one table (medians over interleaved repeats, ratio to snnTorch's arctan measured in the
-same run).  Rows:
+Prints one table (medians over interleaved or blocked repeats, ratio to snnTorch's arctan
+measured in the same run).  Rows:
 
 * ``boolean float32`` -- ``boolgrad.torch.boolean_spike`` with a float32 table on a float32
   tensor: the exact Boolean gradient at every element's own bit pattern;
@@ -96,6 +96,7 @@ def main(argv=None):
         "--paper-table", type=Path, default=None, help="float32 paper-convention table (optional)"
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--order", default="interleaved", choices=["interleaved", "blocked"])
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -138,9 +139,13 @@ def main(argv=None):
     if args.device == "cuda":
         torch.cuda.synchronize()
     times = {k: [] for k in rows}
-    for _ in range(args.repeats):  # interleaved, so load changes hit every row alike
+    if args.order == "interleaved":  # load changes hit every row alike
+        for _ in range(args.repeats):
+            for k, f in rows.items():
+                times[k].append(run(f))
+    else:  # each row alone: its allocations are not disturbed by the other rows'
         for k, f in rows.items():
-            times[k].append(run(f))
+            times[k] = [run(f) for _ in range(args.repeats)]
     ref_t = []
     if u0.numel() <= 1 << 20:  # seconds per call beyond that
         values = u0.detach().double().cpu().numpy()
@@ -157,7 +162,7 @@ def main(argv=None):
     print(
         f"\nforward+backward, {tuple(args.shape)} float32, theta {theta}, {where}, torch {torch.__version__}"
     )
-    print(f"medians over {args.repeats} interleaved repeats (min in brackets)\n")
+    print(f"medians over {args.repeats} {args.order} repeats, min beside them\n")
     print(f"| {'spike function':58s} | {'median ms':>9s} | {'min ms':>7s} | {'x ' + 'arctan':>8s} |")
     print(f"|{'-' * 60}|{'-' * 11}|{'-' * 9}|{'-' * 10}|")
     for k, v in times.items():
