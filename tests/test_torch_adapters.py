@@ -1,0 +1,224 @@
+"""Adapters: snnTorch, SpikingJelly, Sinabs give the same gradients as our own neurons."""
+
+# ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
+
+from _torch_tables import float32_table
+
+import boolgrad
+import boolgrad.torch as bt
+from boolgrad.torch.neurons import IF, LIF
+
+
+@pytest.fixture(scope="module")
+def table_gt():
+    return float32_table("float32_0.3_secant_gt")  # snnTorch's tie rule
+
+
+@pytest.fixture(scope="module")
+def table_ge():
+    return float32_table("float32_1.0_secant_ge")  # SpikingJelly's and Sinabs'
+
+
+def _run_ours(neuron, fc, xs):
+    state, outs, us = None, [], []
+    for x in xs:
+        s, state = neuron(fc(x), state)
+        outs.append(s)
+        us.append(getattr(state, "u", None))
+    return torch.stack(outs), us
+
+
+def _loss(spikes):
+    return spikes.sum() + 0.5 * (spikes[-1] * torch.linspace(0, 1, spikes.shape[-1])).sum()
+
+
+# -- snnTorch -------------------------------------------------------------------------------------------
+def _snntorch_net(lif, W, xs):
+    fc = torch.nn.Linear(W.shape[1], W.shape[0], bias=False)
+    with torch.no_grad():
+        fc.weight.copy_(W)
+    mem = lif.init_leaky()
+    spikes, mems = [], []
+    for x in xs:
+        spk, mem = lif(fc(x), mem)
+        spikes.append(spk)
+        mems.append(mem)
+    return fc, torch.stack(spikes), mems
+
+
+def _our_net(spike, W, xs, beta):
+    fc = torch.nn.Linear(W.shape[1], W.shape[0], bias=False)
+    with torch.no_grad():
+        fc.weight.copy_(W)
+    neuron = LIF(spike, beta=beta, detach_reset=True)  # snnTorch detaches the reset
+    spikes, us = _run_ours(neuron, fc, xs)
+    return fc, spikes, us
+
+
+@pytest.mark.parametrize("mode", ["spike_grad", "exact"])
+def test_snntorch_leaky_training_step_matches_our_lif(table_gt, mode):
+    snn = pytest.importorskip("snntorch", reason="snntorch not installed")
+    from boolgrad.torch.adapters.snntorch import BooleanLeaky, spike_grad
+
+    g = torch.Generator().manual_seed(0)
+    beta, theta = 0.8, float(torch.tensor(0.3))
+    if mode == "spike_grad":
+        # inputs that keep every potential in [theta/2, 2 theta], where mem - theta is exact
+        xs = 0.75 + 0.25 * torch.rand(8, 5, 4, generator=g)
+        W = 0.05 + 0.025 * torch.rand(3, 4, generator=g)
+        lif = snn.Leaky(
+            beta=beta, threshold=theta, spike_grad=spike_grad(table_gt, theta), reset_mechanism="zero"
+        )
+    else:  # any inputs: the exact mode reads mem's own bits
+        xs = torch.randn(8, 5, 4, generator=g)
+        W = torch.randn(3, 4, generator=g) * 0.5
+        lif = BooleanLeaky(beta, table_gt, reset_mechanism="zero")
+    fc1, s1, mems = _snntorch_net(lif, W, xs)
+    fc2, s2, us = _our_net(bt.boolean_spike(table_gt), W, xs, beta)
+    assert torch.equal(s1, s2)
+    assert all(torch.equal(a, b) for a, b in zip(mems, us))
+    if mode == "spike_grad":
+        assert all(torch.equal((m - theta) + theta, m) for m in mems)  # the precondition held
+    assert 0 < s1.sum() < s1.numel()  # some spikes, not all
+    _loss(s1).backward()
+    _loss(s2).backward()
+    assert fc1.weight.grad.abs().sum() > 0
+    assert torch.equal(fc1.weight.grad, fc2.weight.grad)
+    for fc in (fc1, fc2):  # the training step itself
+        torch.optim.SGD(fc.parameters(), lr=0.1).step()
+    assert torch.equal(fc1.weight, fc2.weight)
+
+
+def test_snntorch_tie_does_not_fire(table_gt):
+    pytest.importorskip("snntorch", reason="snntorch not installed")
+    from boolgrad.torch.adapters.snntorch import spike_grad
+
+    theta = float(torch.tensor(0.3))
+    sg = spike_grad(table_gt, theta)
+    t = torch.tensor(theta)
+    mem = torch.stack([t, torch.nextafter(t, torch.tensor(1.0))]).requires_grad_()
+    s = sg(mem - theta)
+    assert s.tolist() == [0.0, 1.0]  # snnTorch: mem - threshold > 0
+    s.sum().backward()
+    expected = table_gt.gradient(mem.detach().double().numpy())
+    assert mem.grad.tolist() == torch.tensor(expected, dtype=torch.float32).tolist()
+    with pytest.raises(ValueError, match="comparator"):
+        spike_grad(float32_table("float32_1.0_secant_ge"), 1.0)  # a ge table for a gt host
+
+
+def test_snntorch_learnable_threshold_uses_theta_table():
+    pytest.importorskip("snntorch", reason="snntorch not installed")
+    from boolgrad.torch.adapters.snntorch import BooleanLeaky
+
+    table = boolgrad.build_table("bfloat16", 0.5, comparator="gt", device="cpu")
+    g = torch.Generator().manual_seed(1)
+    xs = torch.rand(6, 4, 3, generator=g)
+    W = torch.rand(2, 3, generator=g) * 0.5
+    lif = BooleanLeaky(0.7, table, reset_mechanism="zero", learn_threshold=True)
+    fc1, s1, _ = _snntorch_net(lif, W, xs)
+    spike = bt.boolean_spike(table, learn_theta=True)
+    fc2, s2, _ = _our_net(spike, W, xs, 0.7)
+    assert torch.equal(s1, s2)
+    _loss(s1).backward()
+    _loss(s2).backward()
+    assert lif.threshold.grad is not None and lif.threshold.grad != 0
+    assert torch.equal(lif.threshold.grad, spike.theta.grad)
+    assert torch.equal(fc1.weight.grad, fc2.weight.grad)
+
+
+# -- SpikingJelly -----------------------------------------------------------------------------------------
+def test_spikingjelly_ifnode_matches_our_if(table_ge):
+    neuron = pytest.importorskip(
+        "spikingjelly.activation_based.neuron", reason="spikingjelly not importable next to this torch"
+    )
+    from boolgrad.torch.adapters.spikingjelly import BooleanSurrogate
+
+    g = torch.Generator().manual_seed(2)
+    xs = 0.5 + 0.3 * torch.rand(6, 5, 4, generator=g)  # potentials stay in [0.5, 2]
+    W = 0.25 + 0.1 * torch.rand(3, 4, generator=g)
+    fc1 = torch.nn.Linear(4, 3, bias=False)
+    fc2 = torch.nn.Linear(4, 3, bias=False)
+    with torch.no_grad():
+        fc1.weight.copy_(W)
+        fc2.weight.copy_(W)
+    node = neuron.IFNode(
+        v_threshold=1.0, v_reset=0.0, surrogate_function=BooleanSurrogate(table_ge, 1.0), detach_reset=True
+    )
+    s1 = torch.stack([node(fc1(x)) for x in xs])
+    s2, _ = _run_ours(IF(bt.boolean_spike(table_ge), detach_reset=True), fc2, xs)
+    assert torch.equal(s1, s2) and 0 < s1.sum() < s1.numel()
+    _loss(s1).backward()
+    _loss(s2).backward()
+    assert torch.equal(fc1.weight.grad, fc2.weight.grad)
+
+
+def test_spikingjelly_tie_fires(table_ge):
+    from boolgrad.torch.adapters.spikingjelly import BooleanSurrogate
+
+    one = torch.tensor(1.0)
+    v = torch.stack([one, torch.nextafter(one, torch.tensor(0.0))]).requires_grad_()
+    s = BooleanSurrogate(table_ge, 1.0)(v - 1.0)
+    assert s.tolist() == [1.0, 0.0]  # SpikingJelly's heaviside: x >= 0
+    s.sum().backward()
+    assert (
+        v.grad.tolist()
+        == torch.tensor(table_ge.gradient(v.detach().double().numpy()), dtype=torch.float32).tolist()
+    )
+
+
+# -- Sinabs -------------------------------------------------------------------------------------------------
+def test_sinabs_iaf_matches_our_if(table_ge):
+    layers = pytest.importorskip("sinabs.layers", reason="sinabs not installed")
+    from sinabs.activation import MembraneSubtract, SingleSpike
+
+    from boolgrad.torch.adapters.sinabs import BooleanSurrogateGrad
+
+    g = torch.Generator().manual_seed(3)
+    xs = torch.randn(5, 7, 4, generator=g)  # (batch, time, features); any values: u's own bits
+    W = torch.randn(3, 4, generator=g) * 0.6
+    fc1 = torch.nn.Linear(4, 3, bias=False)
+    fc2 = torch.nn.Linear(4, 3, bias=False)
+    with torch.no_grad():
+        fc1.weight.copy_(W)
+        fc2.weight.copy_(W)
+    iaf = layers.IAF(
+        spike_threshold=torch.tensor(1.0),
+        spike_fn=SingleSpike,
+        reset_fn=MembraneSubtract(),
+        surrogate_grad_fn=BooleanSurrogateGrad(table_ge),
+    )
+    s1 = iaf(fc1(xs))  # (batch, time, out)
+    currents = fc2(xs)  # one matmul over (batch, time) as Sinabs does: same reduction order
+    s2, _ = _run_ours(
+        IF(bt.boolean_spike(table_ge), reset="subtract", reset_by=1.0), lambda c: c, currents.transpose(0, 1)
+    )
+    s2 = s2.transpose(0, 1)
+    assert torch.equal(s1, s2) and 0 < s1.sum() < s1.numel()
+    (s1 * torch.linspace(0, 1, 3)).sum().backward()
+    (s2 * torch.linspace(0, 1, 3)).sum().backward()
+    assert torch.equal(fc1.weight.grad, fc2.weight.grad)
+
+
+def test_sinabs_tie_and_threshold_check(table_ge):
+    from boolgrad.torch.adapters.sinabs import BooleanSurrogateGrad
+
+    fn = BooleanSurrogateGrad(table_ge)
+    v = torch.tensor([1.0, 0.75, -3.0])
+    expected = torch.tensor(table_ge.gradient(v.double().numpy()), dtype=torch.float32)
+    assert torch.equal(fn(v, torch.tensor(1.0)), expected)
+    assert fn.spike(v).tolist() == [1.0, 0.0, 0.0]  # Sinabs' SingleSpike: v - threshold >= 0
+    with pytest.raises(ValueError, match="threshold"):
+        fn(v, 2.0)
+
+
+def test_load_table_is_a_spike_function(tmp_path, table_ge):
+    path = table_ge.save(tmp_path / "table.npz")
+    spike = bt.load_table(path)
+    u = torch.tensor([0.5, 1.0, 3.0], requires_grad=True)
+    assert spike(u).tolist() == [0.0, 1.0, 1.0]
+    spike(u).sum().backward()
+    assert u.grad.tolist() == torch.tensor(table_ge.gradient([0.5, 1.0, 3.0]), dtype=torch.float32).tolist()
