@@ -180,7 +180,8 @@ class FixedFormat(_FormatBase):
         v = xp.asarray(values, dtype=xp.float64)
         if v.size and bool(xp.isnan(v).any()):
             raise ValueError(f"NaN has no pattern in {self.name}")
-        r = xp.rint(xp.ldexp(v, self.frac))  # round half to even, exact for float64 input
+        with np.errstate(over="ignore"):  # huge or infinite values saturate just below
+            r = xp.rint(xp.ldexp(v, self.frac))  # round half to even, exact for float64 input
         lo, hi = float(self.int_min), float(self.int_max + 1)  # both exact powers of two
         too_high = r >= hi
         too_low = r <= lo

@@ -3,11 +3,9 @@
 Not a test module (no ``test_`` prefix); imported by ``tests/test_torch_*.py`` after their
 ``pytest.importorskip("torch")``.
 
-float32 tables: enumerating 2**32 patterns takes minutes, so a float32 table comes from
-``boolgrad.closed_form.closed_form_table`` when that module exists, else from the files in
-``tests/data`` (made by ``build_table`` -- enumeration -- and checked here against the
-per-value reference :func:`boolgrad.gradient_at` at every sampled pattern; the slow test
-``test_stored_float32_tables_match_enumeration`` rebuilds them).
+float32 tables come from ``boolgrad.closed_form_table`` (milliseconds); ``tests/data`` holds
+the same three tables made by enumeration (``build_table``), and
+``test_closed_form.py::test_stored_enumerated_float32_tables`` checks they are equal.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import boolgrad
+from boolgrad.closed_form import closed_form_table
 from boolgrad.gradient import gradient_at, make_spec
 
 DATA = Path(__file__).parent / "data"
@@ -29,25 +28,10 @@ FLOAT32_SPECS = {
 }
 
 
-def closed_form_builder():
-    """``closed_form_table`` if the closed-form module is installed, else ``None``."""
-    try:
-        from boolgrad.closed_form import closed_form_table
-    except ImportError:
-        return None
-    return closed_form_table
-
-
 def float32_table(name: str) -> boolgrad.GradientTable:
+    """A float32 table in closed form (equal to enumeration: see ``test_stored_tables``)."""
     kw = dict(FLOAT32_SPECS[name])
-    theta = kw.pop("theta")
-    build = closed_form_builder()
-    if build is not None:
-        return build("float32", theta, **kw)
-    path = DATA / f"{name}.npz"
-    table = boolgrad.GradientTable.load(path)  # verifies schema, checksum and run structure
-    assert table.meta.theta_requested == np.float64(np.float32(theta)) or table.meta.theta_requested == theta
-    return table
+    return closed_form_table("float32", kw.pop("theta"), **kw)
 
 
 def reference(table, values) -> np.ndarray:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -151,6 +153,31 @@ def test_every_threshold_of_small_formats(fmt_name):
     for th in [*v, *((v[1:] + v[:-1]) / 2)]:
         for opt in OPTIONS:
             _check_equal(fmt_name, float(th), False, opt)
+
+
+STORED = {  # tests/data: float32 tables made by enumeration (build_table, minutes each)
+    "float32_1.0_secant_ge": dict(theta=1.0, comparator="ge", convention="secant"),
+    "float32_1.0_paper_ge": dict(theta=1.0, comparator="ge", convention="paper"),
+    "float32_0.3_secant_gt": dict(theta=0.3, comparator="gt", convention="secant"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STORED))
+def test_stored_enumerated_float32_tables(name):
+    """Closed form == a full 2**32-pattern enumeration, stored (checksummed) in tests/data."""
+    stored = bg.GradientTable.load(Path(__file__).parent / "data" / f"{name}.npz")
+    assert stored.meta.method == "enumerate"
+    kw = dict(STORED[name])
+    assert closed_form_table("float32", kw.pop("theta"), **kw) == stored
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(STORED))
+def test_stored_tables_rebuild(name):
+    """The stored tables are what enumeration gives today (seconds with numba)."""
+    kw = dict(STORED[name])
+    stored = bg.GradientTable.load(Path(__file__).parent / "data" / f"{name}.npz")
+    assert bg.build_table("float32", kw.pop("theta"), device="auto", **kw) == stored
 
 
 def test_bad_options_raise():

@@ -224,14 +224,6 @@ def test_float32_table_forward_and_specials(table32):
     assert grad[-1] == 0 and grad[5] == 0 and grad[6] == 0  # NaN and infinities: every term degenerate
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(FLOAT32_SPECS))
-def test_stored_float32_tables_match_enumeration(name):
-    kw = dict(FLOAT32_SPECS[name])
-    theta = kw.pop("theta")
-    assert float32_table(name) == boolgrad.build_table("float32", theta, device="auto", **kw)
-
-
 # -- interface ----------------------------------------------------------------------------------------
 def test_preset_is_the_authors_setup():
     seen = {}
