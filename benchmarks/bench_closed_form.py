@@ -55,7 +55,7 @@ def _sweep(fmt: str, slice_bits: int, repeats: int) -> tuple[float, str]:
     spec = make_spec(fmt, THETAS[0])
     n = spec.fmt.n_ranks
     if spec.fmt.bits <= 16:
-        t = _median_time(lambda: build_table(fmt, THETAS[0], device="cpu", progress=False), repeats)
+        t = _median_time(lambda: build_table(fmt, THETAS[0], device="numpy", progress=False), repeats)
         return t, f"full sweep, {n} patterns"
     size = 1 << slice_bits
     start = max(0, spec.threshold.rank - size // 2)
