@@ -29,17 +29,11 @@ Everything is ``O(n**2)`` integer work for an ``n``-bit format (a few hundred to
 for float64), so a float64 table takes a few milliseconds (``benchmarks/bench_closed_form.py``).
 Masks do not depend on the convention or the excluded bits (those only change ``g``), exactly
 as in enumeration.
-
-:func:`float_segment_form` gives ``g`` on one (sign, exponent) segment of a float run as
-``K_m / ulp(u) + K_u / |u| + sum_k w_k / (m + x_k)`` (the last sum only for flips between a
-normal and a subnormal binade), proved in :mod:`boolgrad.proofs.float_terms`.
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
@@ -48,12 +42,10 @@ from .gradient import GradientSpec, make_spec
 from .table import GradientTable, table_from_runs
 
 __all__ = [
-    "FloatSegmentForm",
     "bit_rank_intervals",
     "closed_form_runs",
     "closed_form_table",
     "firing_intervals",
-    "float_segment_form",
     "rank_pieces",
     "straddle_toggles",
 ]
@@ -235,58 +227,3 @@ def closed_form_table(
     )
     starts, masks = closed_form_runs(spec)
     return table_from_runs(spec, starts, masks, method="closed-form")
-
-
-# -- 4. g on a float segment ---------------------------------------------------------------
-@dataclass(frozen=True)
-class FloatSegmentForm:
-    """``g(u) = K_m / ulp(u) + K_u / |u| + sum_k w_k / (m + x_k)`` on one float segment.
-
-    A segment is the part of a run with one sign and one exponent field ``e``; ``m`` is the
-    mantissa field, ``ulp(u) = 2**q`` with ``q = max(e, 1) - bias - M`` and
-    ``|u| = (c0 + m) 2**q`` (``c0 = 2**M`` normal, ``0`` subnormal).  ``K_m`` collects the mantissa bits (and the ``e = 0 <-> 1``
-    exponent flip, whose weight is the constant ``2**(M+q)``); ``K_u`` the sign bit and every
-    exponent flip between two normal binades (their weights are multiples of ``|u|``);
-    ``rest`` the exponent flips between a normal and a subnormal binade other than
-    ``e = 0 <-> 1`` (pole ``x != c0``).  Flips onto infinity/NaN contribute nothing (SPEC 5).
-    Exact rationals.  Not valid at the ``fn`` format's NaN neighbours (handled pointwise).
-    """
-
-    q: int
-    c0: int
-    K_m: Fraction
-    K_u: Fraction
-    rest: tuple[tuple[Fraction, Fraction], ...]
-
-    def evaluate(self, m: int) -> Fraction:
-        """Exact ``g`` at mantissa field ``m`` of the segment (``u != 0``)."""
-        ulp = Fraction(2) ** self.q
-        g = self.K_m / ulp
-        if self.K_u:
-            g += self.K_u / ((self.c0 + m) * ulp)
-        for w, x in self.rest:
-            g += w / (m + x)
-        return g
-
-
-def float_segment_form(spec: GradientSpec, mask: int, sign: int, e: int) -> FloatSegmentForm:
-    """Coefficients of :class:`FloatSegmentForm` for ``mask`` on segment ``(sign, e)``.
-
-    Built on :func:`boolgrad.segments._coefficients` (which gives ``C + sum w / (m + x)``)
-    by grouping the poles: a pole at ``x = c0`` is ``w 2**q / |u|``.
-    """
-    from .segments import _coefficients  # segments imports table, which is already loaded
-
-    fmt = spec.fmt
-    if fmt.kind != "float" or spec.wrt != "u":
-        raise ValueError("float_segment_form needs a float format and wrt='u'")
-    q, C, terms = _coefficients(fmt, spec, mask, sign, e)
-    c0 = (1 << fmt.man_bits) if e else 0
-    ulp = Fraction(2) ** q
-    K_u, rest = Fraction(0), []
-    for w, x in terms:
-        if x == c0:
-            K_u += w * ulp
-        else:
-            rest.append((w, x))
-    return FloatSegmentForm(q=q, c0=c0, K_m=C * ulp, K_u=K_u, rest=tuple(rest))

@@ -187,7 +187,7 @@ class GradientTable:
     # -- derived quantities (SPEC 7) --------------------------------------------------
     @cached_property
     def _area_peak(self):
-        from .segments import area_and_peak
+        from .measures import area_and_peak
 
         return area_and_peak(self)
 

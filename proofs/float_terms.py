@@ -24,7 +24,7 @@ So on a normal segment whose exponent is not a power of two (or whose power-of-t
 in the mask), ``g(u) = K_m / ulp(u) + K_u / |u|`` exactly: a constant per binade plus a
 hyperbola; per unit of ``K``, the mantissa part is ``|u| / ulp in [2**M, 2**(M+1))`` times the
 larger (normal ``u``).  :mod:`boolgrad.segments`
-uses the equivalent ``C + sum w / (mu + x)`` and :func:`boolgrad.closed_form.float_segment_form`
+uses the equivalent ``C + sum w / (mu + x)`` and :func:`boolgrad.binades.float_segment_form`
 regroups it into this form (both are checked against this statement here).
 
 *Proof.*  Linearity: ``g`` is a sum of one term per mask bit and each bit weight ``D_i`` is
@@ -120,7 +120,8 @@ def _nan_neighbour(fmt, b: int) -> bool:
 
 
 def numeric(include_slow: bool = False) -> str:
-    from boolgrad.closed_form import closed_form_runs, float_segment_form
+    from boolgrad.binades import float_segment_form
+    from boolgrad.closed_form import closed_form_runs
 
     tally = Tally()
     fmts = ["e2m1", "e2m2", "e3m2", "e2m3", "e3m1fn", "float8_e4m3fn", "float8_e5m2"]

@@ -318,7 +318,7 @@ def test_float32_full_enumeration(theta):
 ])
 def test_float_segment_form_matches_gradient_at(fmt_name, theta, opt):
     """g = K_m/ulp + K_u/|u| + poles (proofs.float_terms) on sampled patterns of every run."""
-    from boolgrad.closed_form import float_segment_form
+    from boolgrad.binades import float_segment_form
 
     t = closed_form_table(fmt_name, theta, **opt)
     fmt = t.fmt

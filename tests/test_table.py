@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boolgrad import GradientTable, TableFileError, build_table, gradient_at, parse_format
-from boolgrad.segments import recip_sum
+from boolgrad.measures import recip_sum
 
 FORMATS = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2", "fixed16.12", "ufixed16.12", "e3m4", "fixed7.9",
            "ufixed5.-2"]

@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..formats import FixedFormat, FloatFormat
-from ..segments import _coefficients, _pieces
+from ..binades import run_segments, segment_terms
 from ..table import GradientTable
 
 __all__ = ["PieceTable", "forward_thresholds", "piece_table"]
@@ -78,18 +78,15 @@ class _Piece:
 def _float_pieces(table: GradientTable) -> list[_Piece]:
     """Pieces of a floating-point ``wrt="u"`` table (module doc), in rank order."""
     fmt, spec = table.fmt, table.spec
-    M, A = fmt.man_bits, fmt.max_mag
     top = (1 << fmt.exp_bits) - 1
     first_r = table.first_rank
     last_r = first_r + table.counts - np.uint64(1)
     raw, singles = [], []  # [start, P|None, Q, irregular, (sign, e)]; singles: indices needing g
     for k in range(table.n_runs):
         mask = int(table.mask[k])
-        for sign, e, m_lo, m_hi in _pieces(fmt, int(first_r[k]), int(last_r[k])):
-            mag_first = (e << M) | (m_hi if sign else m_lo)  # negatives run by falling magnitude
-            start = (
-                (A - mag_first if mag_first else A + 1) if sign else A + (1 + mag_first if mag_first else 0)
-            )
+        for seg in run_segments(fmt, int(first_r[k]), int(last_r[k])):
+            sign, e, m_lo, m_hi = seg
+            start = seg.first_rank(fmt)
             if m_lo == m_hi or (fmt.has_inf and e == top):
                 singles.append(len(raw))  # one pattern (or +-inf): its exact g, a constant
                 raw.append([start, None, 0.0, False, (sign, e)])
@@ -139,7 +136,7 @@ def _closed_form(fmt, spec, mask, sign, e, m_lo, m_hi, top):
     M = fmt.man_bits
     if fmt.variant == "fn" and e == top:
         return float("nan"), float("nan"), True  # mantissa flips may land on the NaN pattern
-    q, C, terms = _coefficients(fmt, spec, mask, sign, e)
+    q, C, terms = segment_terms(spec, mask, sign, e)
     c0 = (1 << M) if e else 0
     vmin, vmax = Fraction(c0 + m_lo) * Fraction(2) ** q, Fraction(c0 + m_hi) * Fraction(2) ** q
     Pf = float(C) if C == 0 or abs(C) < 2**1000 else float("inf")

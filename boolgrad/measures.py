@@ -32,6 +32,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .binades import magnitude_rank, run_segments, segment_terms
 from .gradient import exact_g, sum_terms
 
 __all__ = ["area_and_peak", "recip_sum"]
@@ -116,59 +117,6 @@ def _constant_runs(table):
     return float(total), _pick_peak(table, g, first_r)
 
 
-def _pieces(fmt, r0: int, r1: int):
-    """Split ranks ``[r0, r1]`` into ``(sign, e, m_lo, m_hi)`` pieces of one binade."""
-    A, M = fmt.max_mag, fmt.man_bits
-    spans = []
-    if r0 <= A - 1:
-        spans.append((1, A - min(r1, A - 1), A - r0))
-    for r, sign in ((A, 0), (A + 1, 1)):
-        if r0 <= r <= r1:
-            spans.append((sign, 0, 0))
-    if r1 >= A + 2:
-        spans.append((0, max(r0, A + 2) - A - 1, r1 - A - 1))
-    for sign, lo, hi in spans:
-        for e in range(lo >> M, (hi >> M) + 1):
-            base = e << M
-            yield sign, e, max(lo, base) - base, min(hi, base + (1 << M) - 1) - base
-
-
-def _coefficients(fmt, spec, mask: int, sign: int, e: int):
-    """``(q, C, [(w, x)])`` of ``g(m) = C + sum w / (m + x)`` on a segment (module doc)."""
-    M, E, bias = fmt.man_bits, fmt.exp_bits, fmt.bias
-    paper = spec.convention == "paper"
-    sgn = -1 if sign else 1
-
-    def q_of(ee):
-        return max(ee, 1) - bias - M
-
-    def c0_of(ee):
-        return (1 << M) if ee else 0
-
-    q = q_of(e)
-    C, terms = Fraction(0), []
-    for i in range(fmt.bits):
-        if not (mask >> i) & 1 or i in spec.excluded:
-            continue
-        if i < M:  # mantissa: D = sgn 2**(i+q)
-            C += Fraction(sgn if paper else 1) / Fraction(2) ** (i + q)
-        elif i == fmt.bits - 1:  # sign: D = -2 (c0 + m) 2**q
-            terms.append((Fraction(-1 if paper else 1) / Fraction(2) ** (q + 1), Fraction(c0_of(e))))
-        else:  # exponent bit j: D = sgn (alpha + beta m)
-            j = i - M
-            e_hi, e_lo = e | (1 << j), e & ~(1 << j)
-            if fmt.has_inf and e_hi == (1 << E) - 1:
-                continue  # flips onto inf/NaN: degenerate on the whole segment
-            alpha = c0_of(e_hi) * Fraction(2) ** q_of(e_hi) - c0_of(e_lo) * Fraction(2) ** q_of(e_lo)
-            beta = Fraction(2) ** q_of(e_hi) - Fraction(2) ** q_of(e_lo)
-            num = sgn if paper else 1
-            if beta == 0:
-                C += Fraction(num) / alpha
-            else:
-                terms.append((num / beta, alpha / beta))
-    return q, C, terms
-
-
 def _interior_peaks(terms, a: int, b: int) -> list[int]:
     """Integer maximisers of ``sum w/(m+x)`` inside ``[a, b]`` when terms have both signs."""
     ws = [float(w) for w, _ in terms]
@@ -199,16 +147,13 @@ def _interior_peaks(terms, a: int, b: int) -> list[int]:
 def _float_u(table):
     """Area and peak for floating point, ``wrt="u"`` (module doc)."""
     fmt, spec = table.fmt, table.spec
-    M, A = fmt.man_bits, fmt.max_mag
+    M = fmt.man_bits
     xmask = sum(1 << i for i in spec.excluded)
     top = (1 << fmt.exp_bits) - 1
     f_lo, f_hi = _finite_ranks(fmt)
 
     def rank_of(sign, e, m):
-        mag = (e << M) | m
-        if mag == 0:
-            return A + sign
-        return A - mag if sign else A + 1 + mag
+        return magnitude_rank(fmt, sign, (e << M) | m)
 
     direct, extra, closed = [], [], []  # (rank, run): area + peak / peak only
     first_r = table.first_rank
@@ -218,13 +163,13 @@ def _float_u(table):
         if not mask & ~xmask:
             extra.append((r0, k))  # g = 0 on the whole run
             continue
-        for sign, e, m_lo, m_hi in _pieces(fmt, r0, r1):
+        for sign, e, m_lo, m_hi in run_segments(fmt, r0, r1):
             special = {m_lo, m_hi, (1 << M) - 1}
             if fmt.variant == "fn" and e == top:  # flips onto the NaN pattern
                 special |= {((1 << M) - 1) ^ (1 << i) for i in range(M)}
             special = sorted(m for m in special if m_lo <= m <= m_hi)
             direct.extend((rank_of(sign, e, m), k) for m in special)
-            q, C, terms = _coefficients(fmt, spec, mask, sign, e)
+            q, C, terms = segment_terms(spec, mask, sign, e)
             # g * ulp: C and w alone can exceed float64 (subnormal weights), g * ulp cannot
             ulp = Fraction(2) ** q
             C, terms = C * ulp, [(w * ulp, x) for w, x in terms]
