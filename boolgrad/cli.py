@@ -160,7 +160,7 @@ def _bit_role(fmt, i: int) -> str:
 
 
 def _cmd_eval(a) -> int:
-    from .gradient import gradient_at, make_spec
+    from .gradient import gradient_from_spec, make_spec
 
     if not a.u and not a.pattern:
         raise UsageError("give values with --u and/or patterns with --pattern")
@@ -174,7 +174,7 @@ def _cmd_eval(a) -> int:
     for label, x in inputs:
         if not x.size:
             continue
-        r = gradient_at(None, None, x, spec=spec, terms=True)
+        r = gradient_from_spec(spec, x, terms=True)
         for k in range(x.size):
             given = repr(float(x[k])) if label == "value" else f"0x{int(x[k]):0{width}x}"
             print(f"\n{label} {given}: pattern 0x{int(r.patterns[k]):0{width}x}, u = {float(r.values[k])!r}, "

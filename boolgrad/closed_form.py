@@ -45,6 +45,7 @@ __all__ = [
     "bit_rank_intervals",
     "closed_form_runs",
     "closed_form_table",
+    "closed_form_table_from_spec",
     "firing_intervals",
     "rank_pieces",
     "straddle_toggles",
@@ -201,29 +202,17 @@ def bit_rank_intervals(fmt: Format, R: int, i: int) -> list[tuple[int, int]]:
     return out
 
 
-def closed_form_table(
-    fmt,
-    theta,
-    *,
-    comparator: str = "ge",
-    convention: str = "secant",
-    wrt: str = "u",
-    exact_threshold: bool = False,
-    excluded_bits=None,
-) -> GradientTable:
+def closed_form_table(fmt, theta, **options) -> GradientTable:
     """Exact gradient table (SPEC 6) in closed form, for any format up to 64 bits.
 
-    Same options and result as :func:`boolgrad.table.build_table` (``==`` to it for every
-    format it can enumerate; ``meta.method == "closed-form"``), in ``O(bits**2)`` time.
+    ``options`` are those of :func:`boolgrad.gradient.make_spec`.  Same result as
+    :func:`boolgrad.build_table` (``==`` to it for every format it can enumerate;
+    ``meta.method == "closed-form"``), in ``O(bits**2)`` time.
     """
-    spec = make_spec(
-        fmt,
-        theta,
-        comparator=comparator,
-        convention=convention,
-        wrt=wrt,
-        exact_threshold=exact_threshold,
-        excluded_bits=excluded_bits,
-    )
+    return closed_form_table_from_spec(make_spec(fmt, theta, **options))
+
+
+def closed_form_table_from_spec(spec: GradientSpec) -> GradientTable:
+    """:func:`closed_form_table` of a built :class:`~boolgrad.gradient.GradientSpec`."""
     starts, masks = closed_form_runs(spec)
     return table_from_runs(spec, starts, masks, method="closed-form")

@@ -22,7 +22,8 @@ and ``D_j`` is a constant of the threshold.  The secant terms are then ``<= 0``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
 
@@ -39,6 +40,7 @@ __all__ = [
     "GradientSpec",
     "PointGradient",
     "gradient_at",
+    "gradient_from_spec",
     "make_spec",
     "mask_of",
     "sum_terms",
@@ -65,6 +67,27 @@ class GradientSpec:
     @property
     def bits(self) -> int:
         return self.fmt.bits
+
+    @property
+    def options(self) -> dict:
+        """The keyword options of :func:`make_spec` that rebuild this spec (with fmt, theta)."""
+        thr = self.threshold
+        return dict(
+            comparator=thr.comparator,
+            convention=self.convention,
+            wrt=self.wrt,
+            exact_threshold=thr.exact,
+            excluded_bits=self.excluded,
+        )
+
+    def at_theta(self, theta) -> GradientSpec:
+        """The same options at another threshold (a learnable theta's new value)."""
+        thr = self.threshold
+        return _checked(replace(self, threshold=make_threshold(self.fmt, theta, thr.comparator, thr.exact)))
+
+    def with_wrt(self, wrt: str) -> GradientSpec:
+        """The same threshold and options, differentiated with respect to ``wrt``."""
+        return _checked(replace(self, wrt=wrt))
 
     @cached_property
     def theta_flip_ranks(self) -> tuple[tuple[int, int], ...]:
@@ -105,22 +128,31 @@ def make_spec(
     fmt = parse_format(fmt)
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    if wrt not in WRT:
-        raise ValueError(f"wrt must be 'u' or 'theta', got {wrt!r}")
     thr = make_threshold(fmt, theta, comparator, exact_threshold)
-    if wrt == "theta" and thr.pattern is None:
-        raise ValueError(
-            f"wrt='theta' differentiates the threshold's bit pattern, but {theta!r} is not "
-            f"representable in {fmt.name}; drop exact_threshold or use a representable theta"
-        )
     if excluded_bits is None:
         excluded = (fmt.bits - 2,) if convention == "paper" and fmt.kind == "float" else ()
     else:
-        excluded = tuple(sorted({int(i) for i in excluded_bits}))
+        if isinstance(excluded_bits, (int, np.integer)):
+            excluded_bits = (excluded_bits,)
+        try:
+            excluded = tuple(sorted({operator.index(i) for i in excluded_bits}))
+        except TypeError:
+            raise ValueError(f"excluded_bits must be bit indices (ints), got {excluded_bits!r}") from None
         bad = [i for i in excluded if not 0 <= i < fmt.bits]
         if bad:
             raise ValueError(f"excluded bits {bad} are outside 0..{fmt.bits - 1} of {fmt.name}")
-    return GradientSpec(fmt, thr, convention, wrt, excluded)
+    return _checked(GradientSpec(fmt, thr, convention, wrt, excluded))
+
+
+def _checked(spec: GradientSpec) -> GradientSpec:
+    if spec.wrt not in WRT:
+        raise ValueError(f"wrt must be 'u' or 'theta', got {spec.wrt!r}")
+    if spec.wrt == "theta" and spec.threshold.pattern is None:
+        raise ValueError(
+            f"wrt='theta' differentiates the threshold's bit pattern, but {spec.threshold.requested!r} "
+            f"is not representable in {spec.fmt.name}; drop exact_threshold or use a representable theta"
+        )
+    return spec
 
 
 def to_patterns(fmt: Format, x, *, kind: str | None = None, xp=None):
@@ -273,37 +305,21 @@ class PointGradient:
     c: object = None
 
 
-def gradient_at(
-    fmt,
-    theta,
-    x,
-    *,
-    kind: str | None = None,
-    comparator: str = "ge",
-    convention: str = "secant",
-    wrt: str = "u",
-    exact_threshold: bool = False,
-    excluded_bits=None,
-    terms: bool = False,
-    spec: GradientSpec | None = None,
-    xp=None,
-) -> PointGradient:
+def gradient_at(fmt, theta, x, *, kind: str | None = None, terms: bool = False, xp=None, **options):
     """Exact Boolean-derivative gradient at the patterns of ``x``, any format up to 64 bits.
+
+    ``options`` are those of :func:`make_spec` (``comparator``, ``convention``, ``wrt``,
+    ``exact_threshold``, ``excluded_bits``); :func:`gradient_from_spec` takes a built spec.
+    """
+    return gradient_from_spec(make_spec(fmt, theta, **options), x, kind=kind, terms=terms, xp=xp)
+
+
+def gradient_from_spec(spec: GradientSpec, x, *, kind: str | None = None, terms: bool = False, xp=None):
+    """:class:`PointGradient` of ``spec`` at ``x``.
 
     ``x``: values (rounded to the format, ties to even) or raw patterns (unsigned integer
     dtype, or ``kind="patterns"``).  NaN patterns are allowed (``s = 0`` there).
-    Pass a prebuilt ``spec`` to skip option parsing (``fmt``/``theta`` are then ignored).
     """
-    if spec is None:
-        spec = make_spec(
-            fmt,
-            theta,
-            comparator=comparator,
-            convention=convention,
-            wrt=wrt,
-            exact_threshold=exact_threshold,
-            excluded_bits=excluded_bits,
-        )
     xp = xp or array_module(x)
     b = to_patterns(spec.fmt, x, kind=kind, xp=xp)
     g, degenerate, mask, t = sum_terms(spec, b, xp=xp, keep_terms=terms)

@@ -82,7 +82,7 @@ def numeric(include_slow: bool = False) -> str:
                 for th in ths:
                     spec = bg.make_spec(fmt, th, comparator=comp, convention=conv, wrt="theta")
                     with np.errstate(all="ignore"):
-                        lhs.append(bg.gradient_at(fmt, th, np.asarray(us, dtype=np.uint64), spec=spec))
+                        lhs.append(bg.gradient_from_spec(spec, np.asarray(us, dtype=np.uint64)))
                     tpats.append(spec.threshold.pattern)
                 tarr = np.asarray(tpats, dtype=np.uint64)
                 nan_bits = [sum(1 << j for j in range(fmt.bits) if fmt.is_nan_pattern(t ^ (1 << j))) for t in tpats]
@@ -90,7 +90,7 @@ def numeric(include_slow: bool = False) -> str:
                 for k, u in enumerate(us):
                     dual = bg.make_spec(fmt, float(vals[u]), comparator=_SWAP[comp], convention=conv)
                     with np.errstate(all="ignore"):
-                        rhs = bg.gradient_at(fmt, 0.0, tarr, spec=dual)
+                        rhs = bg.gradient_from_spec(dual, tarr)
                     for n_t, th in enumerate(ths):
                         ml, mr = int(lhs[n_t].mask[k]), int(rhs.mask[n_t])
                         nb = nan_bits[n_t]

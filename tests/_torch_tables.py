@@ -16,7 +16,7 @@ import numpy as np
 
 import boolgrad
 from boolgrad.closed_form import closed_form_table
-from boolgrad.gradient import gradient_at, make_spec
+from boolgrad.gradient import gradient_from_spec, make_spec
 
 DATA = Path(__file__).parent / "data"
 
@@ -51,7 +51,7 @@ def term_scale(table, values) -> np.ndarray:
         return np.abs(reference(table, values))
     out = np.zeros(values.shape)
     ok = ~np.isnan(values)
-    pg = gradient_at(None, None, values[ok], spec=spec, terms=True)
+    pg = gradient_from_spec(spec, values[ok], terms=True)
     keep = np.ones(spec.bits, dtype=bool)
     keep[list(spec.excluded)] = False
     out[ok] = np.abs(np.where(pg.chi, pg.c, 0.0))[:, keep].sum(axis=1)
