@@ -4,7 +4,7 @@
 
 For each format: the median time of ``closed_form_table`` over ``repeats`` calls for each of
 a few thresholds (median over all), and the exhaustive numpy sweep (``build_table`` /
-``boolgrad.sweep.array_sweep``, the CPU engine) measured in the same process:
+``boolgrad.build.array_engine.array_sweep``, the CPU engine) measured in the same process:
 
 * formats up to 16 bits: the full sweep (every pattern), timed directly;
 * float32: a 2**slice_bits-rank slice of the sweep, timed and scaled linearly to all
@@ -24,10 +24,10 @@ import time
 
 import numpy as np
 
-from boolgrad.closed_form import closed_form_table
+from boolgrad import build_table
+from boolgrad.build.array_engine import array_sweep
+from boolgrad.build.closed_form import closed_form_table
 from boolgrad.gradient import make_spec
-from boolgrad.sweep import array_sweep
-from boolgrad.table import build_table
 
 FORMATS = ["float64", "fixed64.32", "float32", "bfloat16", "float16", "fixed16.8", "e4m11"]
 THETAS = [0.1, 1.0, -3.7]

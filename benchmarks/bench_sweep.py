@@ -29,7 +29,7 @@ import sys
 import time
 
 from boolgrad import build_table, make_spec
-from boolgrad.sweep import SWEEPERS
+from boolgrad.build.backends import BACKENDS
 
 SLICE = 1 << 24
 FLOAT32_PATTERNS = (1 << 32) - (1 << 24) + 2
@@ -48,7 +48,7 @@ def _median_time(fn, repeats: int) -> float:
 def _slice_case(backend: str):
     spec = make_spec("float32", 1.0)
     start = spec.threshold.rank - SLICE // 2
-    sweep = SWEEPERS[backend][0]
+    sweep = BACKENDS[backend].sweep
     return SLICE, lambda: sweep(spec, start, start + SLICE, False)
 
 
@@ -77,10 +77,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     wanted = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = [b for b in wanted if b not in SWEEPERS]
+    unknown = [b for b in wanted if b not in BACKENDS]
     if unknown:
-        ap.error(f"unknown backends {unknown}; registered: {', '.join(SWEEPERS)}")
-    backends = [b for b in wanted if SWEEPERS[b][1]()]
+        ap.error(f"unknown backends {unknown}; registered: {', '.join(BACKENDS)}")
+    backends = [b for b in wanted if BACKENDS[b].available()]
     for b in sorted(set(wanted) - set(backends)):
         print(f"# {b}: not available here, skipped")
     if "numpy" not in backends:

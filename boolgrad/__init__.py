@@ -1,10 +1,17 @@
-"""boolgrad: exact Boolean-derivative gradients of spike functions ``s = [u >= theta]``."""
+"""boolgrad: exact Boolean-derivative gradients of spike functions ``s = [u >= theta]``.
+
+The layout (one concept per module; ``README.md`` has the map): formats, threshold and
+gradient define ``g`` per pattern (SPEC 1-5); :mod:`.table` holds the runs (SPEC 6) and
+:mod:`.table_io` their files; :mod:`.build` makes tables (enumeration, closed form);
+:mod:`.binades` and :mod:`.measures` give the float run form, area and peak (SPEC 7).
+"""
 
 from .binades import FloatSegmentForm, float_segment_form
-from .closed_form import closed_form_table, closed_form_table_from_spec
+from .build import build_table, build_table_from_spec, closed_form_table, closed_form_table_from_spec
 from .formats import PRESETS, FixedFormat, FloatFormat, parse_format
 from .gradient import GradientSpec, PointGradient, gradient_at, gradient_from_spec, make_spec
-from .table import GradientTable, TableFileError, TableMeta, build_table
+from .table import GradientTable, TableMeta
+from .table_io import TableFileError
 from .threshold import Threshold, make_threshold
 
 __version__ = "0.1.0"
@@ -13,20 +20,21 @@ __all__ = [
     "PRESETS",
     "FixedFormat",
     "FloatFormat",
+    "FloatSegmentForm",
     "GradientSpec",
     "GradientTable",
+    "PointGradient",
     "TableFileError",
     "TableMeta",
-    "build_table",
-    "closed_form_table",
-    "closed_form_table_from_spec",
-    "FloatSegmentForm",
-    "float_segment_form",
-    "gradient_from_spec",
-    "PointGradient",
     "Threshold",
     "__version__",
+    "build_table",
+    "build_table_from_spec",
+    "closed_form_table",
+    "closed_form_table_from_spec",
+    "float_segment_form",
     "gradient_at",
+    "gradient_from_spec",
     "make_spec",
     "make_threshold",
     "parse_format",

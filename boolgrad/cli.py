@@ -1,14 +1,17 @@
 """Command line: ``boolgrad table | show | eval | plot | demo | prove``.
 
 Every bad input (unknown format, NaN/inf threshold, a theta outside the range with
-``--exact-threshold``, a sweep over 32 bits, an unreadable table) exits with status 2 and
-one line on stderr; Ctrl-C exits with 130 and writes nothing.
+``--exact-threshold``, a sweep over 32 bits, a pattern outside the format, an unwritable
+output path, an unreadable or forged table) exits with status 2 and one line on stderr,
+checked before long work starts; Ctrl-C exits with 130 and writes nothing.  Every file is
+written atomically (:mod:`boolgrad.atomic`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import sys
 import time
 from pathlib import Path
@@ -22,9 +25,36 @@ class UsageError(Exception):
     """A bad command line or input: reported in one line, exit status 2."""
 
 
+#: what argparse takes for a negative number rather than an option: -1, -1.5, -1e-3, -inf, -nan
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf(inity)?|nan)$", re.I)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER  # so `--u 1 -inf` reads -inf as a value
+
     def error(self, message):  # one line, no usage dump
         raise UsageError(message)
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return n
+
+
+def _writable(path):
+    """An output path, checked before any work (exit 2 naming it if it cannot be written)."""
+    if path is None:
+        return None
+    from .atomic import check_writable
+
+    return check_writable(path)
 
 
 # -- shared option groups ---------------------------------------------------------------
@@ -34,10 +64,12 @@ def _gradient_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("format", help="fixed<W>.<F>, ufixed<W>.<F>, e<E>m<M>[fn] or a preset (float32, ...)")
     p.add_argument("--threshold", "-t", required=True, type=float, help="theta (a real number)")
     p.add_argument("--comparator", choices=("ge", "gt"), default="ge", help="s = [u >= theta] or [u > theta]")
-    p.add_argument("--convention", choices=("secant", "paper"), default="secant")
+    p.add_argument("--convention", choices=("secant", "paper"), default="secant",
+                   help="secant: (s(b|2^i) - s(b&~2^i)) / D_i, every term >= 0 (default); "
+                   "paper: 1 / D_i as Yoo & Jeong 2025, sign-bit terms negative")
     p.add_argument("--wrt", choices=("u", "theta"), default="u", help="differentiate in u or in theta")
     p.add_argument("--exact-threshold", action="store_true", help="compare against theta itself, not its rounding")
-    p.add_argument("--exclude-bits", type=_bit_list, default=None, metavar="I,J",
+    p.add_argument("--exclude-bits", dest="excluded_bits", type=_bit_list, default=None, metavar="I,J",
                    help="bits left out of g (default: the convention's)")
 
 
@@ -51,13 +83,9 @@ def _bit_list(text: str):
 
 
 def _spec_kwargs(a) -> dict:
-    return dict(
-        comparator=a.comparator,
-        convention=a.convention,
-        wrt=a.wrt,
-        exact_threshold=a.exact_threshold,
-        excluded_bits=a.exclude_bits,
-    )
+    from .gradient import OPTION_NAMES
+
+    return {k: getattr(a, k) for k in OPTION_NAMES}
 
 
 def _fmt_float(x: float) -> str:
@@ -74,41 +102,42 @@ def _print_summary(table, out=None) -> None:
           f"convention {s['convention']}, wrt {s['wrt']}, excluded bits {s['excluded_bits'] or 'none'}", file=out)
     print(f"theta         requested {s['theta_requested']!r}, used {s['theta_used']!r} (pattern {pat_txt})", file=out)
     print(f"runs          {s['runs']}", file=out)
-    print(f"peak          g = {s['peak_g']!r} at u = {s['peak_at']!r}", file=out)
+    if s["extreme"] == "trough":  # a threshold gradient: its most negative value matters
+        print(f"trough        g = {s['peak_g']!r} at theta = {s['peak_at']!r} (most negative)", file=out)
+    else:
+        print(f"peak          g = {s['peak_g']!r} at u = {s['peak_at']!r}", file=out)
     print(f"area          {s['area']!r}", file=out)
 
 
 def _mask_text(mask: int, fmt) -> str:
-    """Mask bits, grouped sign|exponent|mantissa for floats, most significant first."""
-    bits = format(int(mask), f"0{fmt.bits}b")
-    if fmt.kind == "float":
-        e = fmt.exp_bits
-        return f"{bits[0]}|{bits[1:1 + e]}|{bits[1 + e:]}"
-    return bits
+    """Mask bits, most significant first (grouped sign|exponent|mantissa for floats)."""
+    return fmt.group_mask_bits(format(int(mask), f"0{fmt.bits}b"))
 
 
 # -- subcommands ------------------------------------------------------------------------
 
 
 def _cmd_table(a) -> int:
-    from .formats import parse_format
-    from .table import build_table
+    from .build import build_table_from_spec, closed_form_table_from_spec
+    from .build.backends import pick_backend
+    from .build.enumerate import MAX_SWEEP_BITS, check_sweepable
+    from .gradient import make_spec
 
-    fmt = parse_format(a.format)
+    spec = make_spec(a.format, a.threshold, **_spec_kwargs(a))
     method = a.method
     if method == "auto":
-        method = "enumerate" if fmt.bits <= 32 else "closed-form"
+        method = "enumerate" if spec.bits <= MAX_SWEEP_BITS else "closed-form"
+    if method == "enumerate":
+        check_sweepable(spec.fmt)
+        pick_backend(a.device, spec.fmt.n_ranks)  # an unknown or missing device fails now
+    _writable(a.output)
+    _writable(a.csv)
     t0 = time.perf_counter()
     if method == "closed-form":
-        try:
-            from .closed_form import closed_form_table
-        except ImportError:
-            raise UsageError("the closed-form route is not available in this version of boolgrad") from None
-        table = closed_form_table(fmt, a.threshold, **_spec_kwargs(a))
+        table = closed_form_table_from_spec(spec)
         how = "closed form"
     else:
-        table = build_table(fmt, a.threshold, **_spec_kwargs(a), device=a.device,
-                            progress=False if a.no_progress else None)
+        table = build_table_from_spec(spec, device=a.device, progress=False if a.no_progress else None)
         info = table.sweep_info
         how = f"enumeration on {info.backend}, sweep {info.seconds:.3f} s, {info.patterns_per_s / 1e6:.1f} M patterns/s"
     dt = time.perf_counter() - t0
@@ -126,6 +155,7 @@ def _cmd_table(a) -> int:
 def _cmd_show(a) -> int:
     from .table import GradientTable
 
+    _writable(a.csv)
     table = GradientTable.load(a.file)
     _print_summary(table)
     fmt = table.fmt
@@ -151,14 +181,6 @@ def _parse_pattern(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer pattern: {text!r}") from None
 
 
-def _bit_role(fmt, i: int) -> str:
-    if fmt.kind == "fixed":
-        return "sign" if fmt.signed and i == fmt.bits - 1 else "int"
-    if i == fmt.bits - 1:
-        return "sign"
-    return f"exp{i - fmt.man_bits}" if i >= fmt.man_bits else f"man{i}"
-
-
 def _cmd_eval(a) -> int:
     from .gradient import gradient_from_spec, make_spec
 
@@ -168,6 +190,9 @@ def _cmd_eval(a) -> int:
     fmt = spec.fmt
     thr = spec.threshold
     width = (fmt.bits + 3) // 4
+    for p in a.pattern or []:
+        if not 0 <= p < fmt.n_patterns:
+            raise UsageError(f"pattern {p} is outside 0..0x{fmt.n_patterns - 1:x} of {fmt.name}")
     inputs = [("value", np.asarray(a.u or [], dtype=np.float64)), ("pattern", np.asarray(a.pattern or [], dtype=np.uint64))]
     print(f"{fmt.name}: s = [u {'>=' if thr.comparator == 'ge' else '>'} theta], theta requested {thr.requested!r}, "
           f"used {thr.used!r}; convention {spec.convention}, wrt {spec.wrt}, excluded {list(spec.excluded) or 'none'}")
@@ -186,26 +211,31 @@ def _cmd_eval(a) -> int:
                 if not (chi or a.all_bits):
                     continue
                 used = "yes" if chi and i not in spec.excluded else ("excluded" if chi else "-")
-                print(f"  {i:3d} {_bit_role(fmt, i):>5} {int(chi):3d} {float(r.D[k, i])!r:>24} "
+                print(f"  {i:3d} {fmt.bit_role(i):>5} {int(chi):3d} {float(r.D[k, i])!r:>24} "
                       f"{float(r.c[k, i]) if chi else 0.0!r:>24}  {used}")
     return 0
 
 
 def _cmd_plot(a) -> int:
-    from .plot import plot_table
+    from .plot import check_plot_path, plot_table
     from .table import GradientTable
 
+    check_plot_path(a.output)
     table = GradientTable.load(a.file)
     print(f"plot written to {plot_table(table, a.output)}")
     return 0
 
 
 def _cmd_demo(a) -> int:
-    from .table import build_table
-
-    out = Path(a.output)
-    out.mkdir(parents=True, exist_ok=True)
+    from .build import build_table
+    from .build.backends import pick_backend
     from .plot import plot_table
+
+    pick_backend(a.device)
+    out = Path(a.output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
 
     can_plot = importlib.util.find_spec("matplotlib") is not None
     if not can_plot:
@@ -229,20 +259,24 @@ def _cmd_prove(a) -> int:
         from . import proofs
     except ImportError:
         raise UsageError("the proofs need sympy: pip install 'boolgrad[proofs]'") from None
-    if not hasattr(proofs, "main"):
-        raise UsageError("no proofs are available in this version of boolgrad")
     return proofs.main(["--slow"] if a.slow else [])
 
 
 def _build_parser() -> _Parser:
+    from . import __version__
+    from .build.backends import ALIASES, BACKENDS
+
+    devices = ", ".join(["auto", *ALIASES, *BACKENDS])
     p = _Parser(prog="boolgrad", description="Exact Boolean-derivative gradients of spike functions.")
+    p.add_argument("--version", action="version", version=f"boolgrad {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("table", help="build a gradient table (every pattern, or closed form)")
     _gradient_options(t)
     t.add_argument("-o", "--output", help="save the table (.npz)")
     t.add_argument("--csv", help="also write the runs as CSV")
-    t.add_argument("--device", default="auto", help="sweep backend: auto, cpu, gpu, or a backend name")
+    t.add_argument("--device", default="auto",
+                   help=f"sweep backend ({devices}); auto picks the fastest available for the size")
     t.add_argument("--method", choices=("auto", "enumerate", "closed-form"), default="auto",
                    help="auto: enumerate up to 32 bits, closed form beyond")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -251,7 +285,7 @@ def _build_parser() -> _Parser:
     s = sub.add_parser("show", help="summarise a saved table and list its runs")
     s.add_argument("file")
     s.add_argument("--all", action="store_true", help="list every run")
-    s.add_argument("--head", type=int, default=20, help="runs shown at each end (default 20)")
+    s.add_argument("--head", type=_nonnegative_int, default=20, help="runs shown at each end (default 20)")
     s.add_argument("--csv", help="write the runs as CSV")
     s.set_defaults(run=_cmd_show)
 
@@ -264,12 +298,12 @@ def _build_parser() -> _Parser:
 
     pl = sub.add_parser("plot", help="plot g against u (log scale, theta marked)")
     pl.add_argument("file")
-    pl.add_argument("-o", "--output", required=True, help="image file (.png, .pdf, .svg)")
+    pl.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg (written exactly there)")
     pl.set_defaults(run=_cmd_plot)
 
     d = sub.add_parser("demo", help="float16 and ufixed16.12 tables at theta = 0.3, saved and plotted")
     d.add_argument("-o", "--output", default="boolgrad-demo", help="output folder (default boolgrad-demo)")
-    d.add_argument("--device", default="auto")
+    d.add_argument("--device", default="auto", help=f"sweep backend ({devices})")
     d.set_defaults(run=_cmd_demo)
 
     pr = sub.add_parser("prove", help="run the sympy proofs and their numeric checks")
@@ -280,7 +314,7 @@ def _build_parser() -> _Parser:
 
 def main(argv=None) -> int:
     """Entry point of the ``boolgrad`` command; returns the exit status."""
-    from .table import TableFileError
+    from .table_io import TableFileError
 
     try:
         args = _build_parser().parse_args(argv)

@@ -23,13 +23,13 @@ module of the input array.  Patterns are unsigned integer arrays (any width that
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 
-from ._backend import array_module
+from .xp import array_module
 
 __all__ = [
     "FixedFormat",
@@ -142,6 +142,32 @@ class FixedFormat(_FormatBase):
         """Spacing of the format, ``2**-F``."""
         return 2.0**-self.frac
 
+    # -- traits shared with FloatFormat (so callers need not branch on the kind) ------------
+    constant_weights = True  # every D_i is a constant, so g is constant on a run
+    top_exponent_bit = None  # no exponent field
+    signed_zero_ranks: tuple[int, ...] = ()  # one zero
+
+    @property
+    def finite_ranks(self) -> tuple[int, int]:
+        """Inclusive rank range of the finite values (every pattern)."""
+        return 0, self.n_ranks - 1
+
+    def affine_rank_intervals(self) -> list[tuple[int, int, int, int]]:
+        """Pattern intervals on which the rank is affine: ``(p_lo, p_hi, r_at_lo, slope)``."""
+        n = self.width
+        if not self.signed:
+            return [(0, (1 << n) - 1, 0, 1)]
+        S = 1 << (n - 1)
+        return [(S, (1 << n) - 1, 0, 1), (0, S - 1, S, 1)]
+
+    def bit_role(self, i: int) -> str:
+        """``sign`` or ``int`` (what bit ``i`` is)."""
+        return "sign" if self.signed and i == self.bits - 1 else "int"
+
+    def group_mask_bits(self, bits: str) -> str:
+        """A mask's binary string as it is shown (fixed point: unchanged)."""
+        return bits
+
     # -- scalar, exact -------------------------------------------------------------------
     def to_int(self, pattern: int) -> int:
         pattern = int(pattern)
@@ -232,7 +258,8 @@ class FloatFormat(_FormatBase):
     exp_bits: int
     man_bits: int
     variant: str = "ieee"
-    preset: str | None = None
+    #: display name only (``float32``): not part of equality or hashing -- a format is its bits
+    preset: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if not 1 <= self.exp_bits <= 11:
@@ -298,6 +325,47 @@ class FloatFormat(_FormatBase):
     def n_ranks(self) -> int:
         """Non-NaN patterns: ``2 * max_mag + 2`` (each non-zero magnitude twice, +0, -0)."""
         return 2 * self.max_mag + 2
+
+    # -- traits shared with FixedFormat -----------------------------------------------------
+    constant_weights = False  # exponent and sign weights vary with |u| inside a run
+
+    @property
+    def top_exponent_bit(self) -> int:
+        """The most significant exponent bit (dropped by the ``paper`` convention)."""
+        return self.bits - 2
+
+    @property
+    def signed_zero_ranks(self) -> tuple[int, int]:
+        """Ranks of ``+0`` and ``-0``: one value, two patterns."""
+        return self.max_mag, self.max_mag + 1
+
+    @property
+    def finite_ranks(self) -> tuple[int, int]:
+        """Inclusive rank range of the finite values (without the infinities)."""
+        return (1, self.n_ranks - 2) if self.has_inf else (0, self.n_ranks - 1)
+
+    def affine_rank_intervals(self) -> list[tuple[int, int, int, int]]:
+        """Pattern intervals on which the rank is affine: ``(p_lo, p_hi, r_at_lo, slope)``.
+
+        ``rank(p) = r_at_lo + slope * (p - p_lo)``: negative magnitudes in reverse, ``+0``,
+        ``-0``, positive magnitudes; NaN patterns lie in none (see :meth:`rank`).
+        """
+        A, S = self.max_mag, 1 << (self.bits - 1)
+        pieces = [(S + 1, S + A, A - 1, -1), (0, 0, A, 1), (S, S, A + 1, 1)]
+        if A >= 1:
+            pieces.append((1, A, A + 2, 1))
+        return pieces
+
+    def bit_role(self, i: int) -> str:
+        """``sign``, ``exp<j>`` or ``man<i>`` (what bit ``i`` is)."""
+        if i == self.bits - 1:
+            return "sign"
+        return f"exp{i - self.man_bits}" if i >= self.man_bits else f"man{i}"
+
+    def group_mask_bits(self, bits: str) -> str:
+        """A mask's binary string grouped ``sign|exponent|mantissa``."""
+        e = self.exp_bits
+        return f"{bits[0]}|{bits[1:1 + e]}|{bits[1 + e:]}"
 
     # -- scalar, exact -------------------------------------------------------------------
     def is_nan_pattern(self, pattern: int) -> bool:

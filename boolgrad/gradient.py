@@ -29,12 +29,13 @@ from functools import cached_property
 
 import numpy as np
 
-from ._backend import array_module, to_numpy
+from .xp import array_module, to_numpy
 from .formats import Format, as_patterns, parse_format
 from .threshold import Threshold, make_threshold, pattern_threshold_rank
 
 __all__ = [
     "CONVENTIONS",
+    "OPTION_NAMES",
     "WRT",
     "exact_g",
     "GradientSpec",
@@ -49,6 +50,8 @@ __all__ = [
 
 CONVENTIONS = ("secant", "paper")
 WRT = ("u", "theta")
+#: the keyword options of :func:`make_spec` (besides format and theta), as every door takes them
+OPTION_NAMES = ("comparator", "convention", "wrt", "exact_threshold", "excluded_bits")
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,8 @@ class GradientSpec:
     def options(self) -> dict:
         """The keyword options of :func:`make_spec` that rebuild this spec (with fmt, theta)."""
         thr = self.threshold
-        return dict(
-            comparator=thr.comparator,
-            convention=self.convention,
-            wrt=self.wrt,
-            exact_threshold=thr.exact,
-            excluded_bits=self.excluded,
-        )
+        values = (thr.comparator, self.convention, self.wrt, thr.exact, self.excluded)
+        return dict(zip(OPTION_NAMES, values))
 
     def at_theta(self, theta) -> GradientSpec:
         """The same options at another threshold (a learnable theta's new value)."""
@@ -130,7 +128,8 @@ def make_spec(
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
     thr = make_threshold(fmt, theta, comparator, exact_threshold)
     if excluded_bits is None:
-        excluded = (fmt.bits - 2,) if convention == "paper" and fmt.kind == "float" else ()
+        top = fmt.top_exponent_bit
+        excluded = (top,) if convention == "paper" and top is not None else ()
     else:
         if isinstance(excluded_bits, (int, np.integer)):
             excluded_bits = (excluded_bits,)

@@ -79,19 +79,14 @@ def _g_exact(table, g: float, rank: int, run: int) -> Fraction:
     return exact_g(table.spec, pattern, int(table.mask[run]))
 
 
-def _finite_ranks(fmt) -> tuple[int, int]:
-    if fmt.kind == "float" and fmt.has_inf:
-        return 1, fmt.n_ranks - 2
-    return 0, fmt.n_ranks - 1
-
-
 def _exact(fmt, rank: int):
     return fmt.exact_value(int(fmt.pattern_at_rank(np.asarray([rank], dtype=np.uint64))[0]))
 
 
-def _pick_peak(table, g, ranks):
+def _pick_peak(table, g, ranks, *, lowest: bool = False):
+    """``(g*, value)``: the largest (or smallest) ``g`` and the smallest value where it occurs."""
     g = np.asarray(g, dtype=np.float64)
-    best = g.max()
+    best = g.min() if lowest else g.max()
     r = int(np.asarray(ranks, dtype=np.uint64)[g == best].min())
     fmt = table.fmt
     return float(best), float(fmt.decode(fmt.pattern_at_rank(np.asarray([r], dtype=np.uint64)))[0])
@@ -109,12 +104,12 @@ def _constant_runs(table):
         for k, (gr, c, r0) in enumerate(zip(g, table.counts, first_r)):
             total += _g_exact(table, gr, r0, k) * int(c) * step
     else:
-        f_lo, f_hi = _finite_ranks(fmt)
+        f_lo, f_hi = fmt.finite_ranks
         for k, (gr, r0, r1) in enumerate(zip(g, first_r, last_r)):
             lo, hi = max(int(r0), f_lo), min(int(r1), f_hi - 1)  # pairs (b, next(b)) finite
             if gr != 0 and lo <= hi:
                 total += _g_exact(table, gr, r0, k) * (_exact(fmt, hi + 1) - _exact(fmt, lo))
-    return float(total), _pick_peak(table, g, first_r)
+    return float(total), _pick_peak(table, g, first_r), _pick_peak(table, g, first_r, lowest=True)
 
 
 def _interior_peaks(terms, a: int, b: int) -> list[int]:
@@ -150,7 +145,7 @@ def _float_u(table):
     M = fmt.man_bits
     xmask = sum(1 << i for i in spec.excluded)
     top = (1 << fmt.exp_bits) - 1
-    f_lo, f_hi = _finite_ranks(fmt)
+    f_lo, f_hi = fmt.finite_ranks
 
     def rank_of(sign, e, m):
         return magnitude_rank(fmt, sign, (e << M) | m)
@@ -192,11 +187,15 @@ def _float_u(table):
     e_rank = np.asarray([r for r, _ in extra], dtype=np.uint64)
     e_g = _g_at(table, e_rank, [k for _, k in extra])
     peak = _pick_peak(table, np.concatenate([d_g, e_g]), np.concatenate([d_rank, e_rank]))
-    return math.fsum(parts), peak
+    return math.fsum(parts), peak, None
 
 
 def area_and_peak(table):
-    """``(area, (g_max, value_of_max))`` of a :class:`~boolgrad.table.GradientTable`."""
-    if table.fmt.kind == "fixed" or table.spec.wrt == "theta":
+    """``(area, (g_max, at), (g_min, at) or None)`` of a :class:`~boolgrad.table.GradientTable`.
+
+    The minimum (a threshold gradient's most negative value) is found where ``g`` is constant
+    on runs (fixed point, ``wrt="theta"``); ``None`` for floats with ``wrt="u"``.
+    """
+    if table.fmt.constant_weights or table.spec.wrt == "theta":
         return _constant_runs(table)
     return _float_u(table)

@@ -1,50 +1,28 @@
 """Gradient tables: the runs of SPEC 6 plus metadata, exact for every pattern.
 
-A table is built once (:func:`build_table`, by enumeration) and applied many times
-(:meth:`GradientTable.gradient`): a pattern's run is found by binary search over the run
-starts (in rank order), its mask read from the run, and ``g`` computed from the mask and the
-pattern itself (:func:`boolgrad.gradient.sum_terms`) -- so a few hundred runs are exact for
-every one of 2**32 patterns.
-
-File layout (``save``/``load``; readable with numpy + json alone)::
-
-    np.load(path)  ->  an .npz with five arrays, one entry per run, in value order
-        first, last             uint64   first and last pattern of the run
-        first_value, last_value float64  their values
-        mask                    uint64   the run's mask m = sum_i chi_i 2**i
-    and "meta": a 0-d unicode array holding a JSON object (json.loads(str(d["meta"]))) with
-    schema, boolgrad_version, format, comparator, convention, wrt, excluded_bits,
-    theta_requested, theta_used, theta_pattern, exact_threshold, method, checksum.
-
-``checksum`` is the SHA-256 of the canonical JSON of the other metadata keys followed by the
-little-endian bytes of the five arrays in the order above.
+A table is built once (:mod:`boolgrad.build`: by enumeration or in closed form) and applied
+many times (:meth:`GradientTable.gradient`): a pattern's run is found by binary search over
+the run starts (in rank order), its mask read from the run, and ``g`` computed from the mask
+and the pattern itself (:func:`boolgrad.gradient.sum_terms`) -- so a few hundred runs are exact
+for every one of 2**32 patterns.  Files: :mod:`boolgrad.table_io`.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import json
-import zipfile
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from ._backend import array_module, to_numpy
-from .gradient import GradientSpec, make_spec, mask_of, sum_terms, to_patterns
-from .sweep import MAX_SWEEP_BITS, SweepInfo, run_sweep
+from .gradient import OPTION_NAMES, GradientSpec, make_spec, mask_of, sum_terms, to_patterns
+from .xp import array_module, to_numpy
 
-__all__ = ["SCHEMA_VERSION", "GradientTable", "TableFileError", "TableMeta", "build_table"]
+__all__ = ["ARRAYS", "SCHEMA_VERSION", "GradientTable", "TableMeta", "table_from_runs"]
 
 SCHEMA_VERSION = 1
-_ARRAYS = ("first", "last", "first_value", "last_value", "mask")
-_DTYPES = {"first": "<u8", "last": "<u8", "first_value": "<f8", "last_value": "<f8", "mask": "<u8"}
-
-
-class TableFileError(ValueError):
-    """A table file that cannot be trusted: unreadable, foreign, wrong schema, corrupted."""
+#: the per-run arrays, in file and checksum order
+ARRAYS = ("first", "last", "first_value", "last_value", "mask")
 
 
 @dataclass(frozen=True)
@@ -71,28 +49,16 @@ class TableMeta:
         thr = spec.threshold
         return cls(
             format=spec.fmt.name,
-            comparator=thr.comparator,
-            convention=spec.convention,
-            wrt=spec.wrt,
-            excluded_bits=tuple(spec.excluded),
             theta_requested=thr.requested,
             theta_used=thr.used,
             theta_pattern=thr.pattern,
-            exact_threshold=thr.exact,
             method=method,
             boolgrad_version=__version__,
+            **spec.options,
         )
 
     def spec(self) -> GradientSpec:
-        return make_spec(
-            self.format,
-            self.theta_requested,
-            comparator=self.comparator,
-            convention=self.convention,
-            wrt=self.wrt,
-            exact_threshold=self.exact_threshold,
-            excluded_bits=self.excluded_bits,
-        )
+        return make_spec(self.format, self.theta_requested, **{k: getattr(self, k) for k in OPTION_NAMES})
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,7 +78,14 @@ class GradientTable:
     first_value: np.ndarray
     last_value: np.ndarray
     mask: np.ndarray
-    sweep_info: SweepInfo | None = field(default=None, repr=False)
+    sweep_info: object = field(default=None, repr=False, compare=False)  # build.backends.SweepInfo
+
+    def __repr__(self) -> str:
+        m = self.meta
+        return (
+            f"GradientTable({m.format}, theta={m.theta_used!r}, {m.comparator}, {m.convention}, "
+            f"wrt={m.wrt}, {self.n_runs} runs)"
+        )
 
     # -- derived ----------------------------------------------------------------------
     @cached_property
@@ -146,7 +119,7 @@ class GradientTable:
         a = {k: v for k, v in asdict(self.meta).items() if k not in ignore}
         b = {k: v for k, v in asdict(other.meta).items() if k not in ignore}
         return a == b and all(
-            np.array_equal(getattr(self, n), getattr(other, n), equal_nan=True) for n in _ARRAYS
+            np.array_equal(getattr(self, n), getattr(other, n), equal_nan=True) for n in ARRAYS
         )
 
     __hash__ = object.__hash__
@@ -204,105 +177,61 @@ class GradientTable:
         """``(g_max, value)``: the largest ``g`` and the smallest value where it occurs."""
         return self._area_peak[1]
 
+    def trough(self) -> tuple[float, float]:
+        """``(g_min, value)``: the smallest ``g`` (a threshold gradient's most negative) and
+        the smallest value where it occurs; for ``wrt="theta"`` and fixed-point tables."""
+        if self._area_peak[2] is None:
+            raise ValueError("trough() is computed for wrt='theta' and fixed-point tables")
+        return self._area_peak[2]
+
     def summary(self) -> dict:
-        """What ``boolgrad show`` prints, as a dict."""
-        g, at = self.peak()
+        """What ``boolgrad show`` prints, as a dict (a ``wrt="theta"`` table reports its trough,
+        the most negative ``g``, where a ``u`` table reports its peak)."""
+        g, at = self.trough() if self.meta.wrt == "theta" else self.peak()
+        m = self.meta
         return {
-            "format": self.meta.format,
-            "comparator": self.meta.comparator,
-            "convention": self.meta.convention,
-            "wrt": self.meta.wrt,
-            "excluded_bits": list(self.meta.excluded_bits),
-            "theta_requested": self.meta.theta_requested,
-            "theta_used": self.meta.theta_used,
-            "theta_pattern": self.meta.theta_pattern,
+            "format": m.format,
+            "comparator": m.comparator,
+            "convention": m.convention,
+            "wrt": m.wrt,
+            "excluded_bits": list(m.excluded_bits),
+            "theta_requested": m.theta_requested,
+            "theta_used": m.theta_used,
+            "theta_pattern": m.theta_pattern,
             "runs": self.n_runs,
             "patterns": int(sum(int(c) for c in self.counts)),
+            "extreme": "trough" if m.wrt == "theta" else "peak",
             "peak_g": g,
             "peak_at": at,
             "area": self.area(),
-            "method": self.meta.method,
+            "method": m.method,
         }
 
-    # -- files ------------------------------------------------------------------------
-    def _arrays(self) -> dict[str, np.ndarray]:
-        return {n: np.ascontiguousarray(getattr(self, n), dtype=_DTYPES[n]) for n in _ARRAYS}
-
-    def _meta_dict(self) -> dict:
-        d = asdict(self.meta)
-        d["excluded_bits"] = list(d["excluded_bits"])
-        return d
-
-    @staticmethod
-    def _checksum(meta: dict, arrays: dict[str, np.ndarray]) -> str:
-        h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
-        for n in _ARRAYS:
-            h.update(np.ascontiguousarray(arrays[n], dtype=_DTYPES[n]).tobytes())
-        return h.hexdigest()
-
+    # -- files (boolgrad.table_io) --------------------------------------------------------
     def save(self, path) -> Path:
-        """Write the portable ``.npz`` (layout in the module docstring)."""
-        path = Path(path)
-        arrays = self._arrays()
-        meta = self._meta_dict()
-        meta["checksum"] = self._checksum(meta, arrays)
-        with open(path, "wb") as fh:  # a file object keeps numpy from appending ".npz"
-            np.savez_compressed(fh, meta=np.asarray(json.dumps(meta, sort_keys=True)), **arrays)
-        return path
+        """Write the portable ``.npz`` atomically (layout: :mod:`boolgrad.table_io`)."""
+        from .table_io import save_table
+
+        return save_table(self, path)
 
     @classmethod
     def load(cls, path) -> GradientTable:
-        """Read a table written by :meth:`save`, verifying schema, checksum and runs.
+        """Read and verify a table file (:func:`boolgrad.table_io.load_table`)."""
+        from .table_io import load_table
 
-        Raises :class:`TableFileError` naming the file and the problem.
-        """
-        path = Path(path)
+        return load_table(path)
 
-        def fail(problem):
-            return TableFileError(f"{path}: {problem}")
+    def to_csv(self, path) -> Path:
+        """One row per run; metadata as leading ``# key: value`` lines (written atomically)."""
+        from .table_io import save_csv
 
-        try:
-            with np.load(path, allow_pickle=False) as d:
-                names = set(d.files)
-                missing = {"meta", *_ARRAYS} - names
-                if missing:
-                    raise fail(f"not a boolgrad table (missing {', '.join(sorted(missing))})")
-                raw_meta = str(d["meta"][()])
-                arrays = {n: d[n] for n in _ARRAYS}
-        except TableFileError:
-            raise
-        except FileNotFoundError:
-            raise fail("no such file") from None
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
-            raise fail(f"not a readable table file ({type(exc).__name__}: {exc})") from None
-        try:
-            meta = json.loads(raw_meta)
-            if not isinstance(meta, dict):
-                raise ValueError("metadata is not an object")
-        except ValueError as exc:
-            raise fail(f"corrupted metadata ({exc})") from None
-        schema = meta.get("schema")
-        if schema != SCHEMA_VERSION:
-            raise fail(f"schema version {schema!r}, this boolgrad reads {SCHEMA_VERSION}")
-        stored = meta.pop("checksum", None)
-        for n in _ARRAYS:
-            if arrays[n].dtype != np.dtype(_DTYPES[n]) or arrays[n].ndim != 1:
-                raise fail(f"array {n!r} has dtype {arrays[n].dtype} and {arrays[n].ndim} dims")
-        if stored != cls._checksum(meta, arrays):
-            raise fail("checksum mismatch (the file is corrupted or was edited)")
-        try:
-            meta["excluded_bits"] = tuple(meta["excluded_bits"])
-            table = cls(meta=TableMeta(**meta), **arrays)
-            table.validate()
-        except (TypeError, ValueError) as exc:
-            raise fail(f"inconsistent table ({exc})") from None
-        return table
+        return save_csv(self, path)
 
     def validate(self) -> None:
         """Check that the runs partition the non-NaN patterns; raise ``ValueError`` if not."""
         fmt = self.fmt
         n = len(self.mask)
-        if not n or any(len(getattr(self, a)) != n for a in _ARRAYS):
+        if not n or any(len(getattr(self, a)) != n for a in ARRAYS):
             raise ValueError("run arrays are empty or of different lengths")
         if bool(fmt.is_nan(self.first).any() | fmt.is_nan(self.last).any()):
             raise ValueError("a run starts or ends at a NaN pattern")
@@ -317,67 +246,8 @@ class GradientTable:
             if not np.array_equal(fmt.decode(pats), getattr(self, name), equal_nan=True):
                 raise ValueError(f"{name} does not match the patterns")
 
-    def to_csv(self, path) -> Path:
-        """One row per run; metadata as leading ``# key: value`` lines."""
-        path = Path(path)
-        n = self.fmt.bits
-        with open(path, "w", newline="") as fh:
-            for k, v in self._meta_dict().items():
-                fh.write(f"# {k}: {json.dumps(v)}\n")
-            w = csv.writer(fh)
-            w.writerow(["first_pattern", "last_pattern", "first_value", "last_value", "count", "mask", "mask_bits"])
-            for f, l, fv, lv, c, m in zip(
-                self.first, self.last, self.first_value, self.last_value, self.counts, self.mask
-            ):
-                w.writerow([int(f), int(l), repr(float(fv)), repr(float(lv)), int(c), int(m), format(int(m), f"0{n}b")])
-        return path
 
-
-def build_table(
-    fmt,
-    theta,
-    *,
-    comparator: str = "ge",
-    convention: str = "secant",
-    wrt: str = "u",
-    exact_threshold: bool = False,
-    excluded_bits=None,
-    device: str = "auto",
-    progress: bool | None = None,
-) -> GradientTable:
-    """Exact gradient table by exhaustive enumeration of every pattern (formats <= 32 bits).
-
-    ``device``: ``"auto"`` (fastest available backend), ``"cpu"``/``"numpy"``, ``"gpu"``/
-    ``"cupy"``, or another name registered in :data:`boolgrad.sweep.SWEEPERS`.  Every backend
-    gives the identical table.  ``progress=None`` shows a bar for sweeps over 2**24 patterns.
-    Ctrl-C stops the sweep (``KeyboardInterrupt`` propagates; nothing is returned).
-    The returned table's ``sweep_info`` says which backend ran, on how many patterns and
-    in how many seconds (``.backend``, ``.patterns``, ``.seconds``, ``.patterns_per_s``).
-    """
-    spec = make_spec(
-        fmt,
-        theta,
-        comparator=comparator,
-        convention=convention,
-        wrt=wrt,
-        exact_threshold=exact_threshold,
-        excluded_bits=excluded_bits,
-    )
-    f = spec.fmt
-    if f.bits > MAX_SWEEP_BITS:
-        raise ValueError(
-            f"{f.name} has {f.bits} bits; exhaustive enumeration stops at {MAX_SWEEP_BITS} "
-            f"(2**{f.bits} patterns). Use the closed-form route (closed_form_table) for wider formats"
-        )
-    if progress is None:
-        progress = f.n_ranks > (1 << 24)
-    starts, masks, info = run_sweep(spec, device, progress)
-    return table_from_runs(spec, starts, masks, method="enumerate", sweep_info=info)
-
-
-def table_from_runs(
-    spec: GradientSpec, starts, masks, method: str, sweep_info: SweepInfo | None = None
-) -> GradientTable:
+def table_from_runs(spec: GradientSpec, starts, masks, method: str, sweep_info=None) -> GradientTable:
     """Assemble a table from run-start ranks and masks (as every sweep backend returns)."""
     fmt = spec.fmt
     starts = np.asarray(to_numpy(starts), dtype=np.uint64)

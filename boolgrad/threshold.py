@@ -57,7 +57,7 @@ def pattern_threshold_rank(fmt: Format, pattern: int, comparator: str) -> int:
     if bool(fmt.is_nan(arr)[0]):
         return fmt.n_ranks
     r = int(fmt.rank(arr)[0])
-    if fmt.kind == "float" and r in (fmt.max_mag, fmt.max_mag + 1):  # +0 or -0
+    if r in fmt.signed_zero_ranks:  # +0 or -0: one value
         return fmt.max_mag if comparator == "ge" else fmt.max_mag + 2
     return r if comparator == "ge" else r + 1
 

@@ -121,7 +121,7 @@ def _nan_neighbour(fmt, b: int) -> bool:
 
 def numeric(include_slow: bool = False) -> str:
     from boolgrad.binades import float_segment_form
-    from boolgrad.closed_form import closed_form_runs
+    from boolgrad.build.closed_form import closed_form_runs
 
     tally = Tally()
     fmts = ["e2m1", "e2m2", "e3m2", "e2m3", "e3m1fn", "float8_e4m3fn", "float8_e5m2"]

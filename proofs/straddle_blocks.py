@@ -76,8 +76,8 @@ def symbolic() -> str:
 
 
 def numeric(include_slow: bool = False) -> str:
-    from boolgrad.closed_form import closed_form_table, straddle_toggles
-    from boolgrad.table import build_table
+    from boolgrad import build_table
+    from boolgrad.build.closed_form import closed_form_table, straddle_toggles
 
     from ._common import finite_thresholds
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import boolgrad
-from boolgrad.closed_form import closed_form_table
+from boolgrad.build.closed_form import closed_form_table
 from boolgrad.gradient import gradient_from_spec, make_spec
 
 DATA = Path(__file__).parent / "data"

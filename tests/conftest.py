@@ -2,7 +2,7 @@
 
 import pytest
 
-from boolgrad._backend import cupy_or_none
+from boolgrad.xp import cupy_or_none
 
 
 @pytest.fixture(scope="session")

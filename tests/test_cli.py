@@ -10,6 +10,7 @@ import pytest
 
 from boolgrad import GradientTable
 from boolgrad.cli import main
+from boolgrad.table_io import meta_dict
 
 
 def run(capsys, *argv):
@@ -25,7 +26,7 @@ def test_table_show_plot_eval(tmp_path, capsys):
     assert "runs          43" in out and "used 0.300048828125" in out and "enumeration on" in out
     table = GradientTable.load(t)
     assert table.meta.format == "float16"
-    assert (tmp_path / "t.csv").read_text().count("\n") == table.n_runs + 1 + len(table._meta_dict())
+    assert (tmp_path / "t.csv").read_text().count("\n") == table.n_runs + 1 + len(meta_dict(table))
 
     code, out, err = run(capsys, "show", str(t))
     assert code == 0 and f"peak          g = {table.peak()[0]!r}" in out and f"area          {table.area()!r}" in out

@@ -11,16 +11,15 @@
 from __future__ import annotations
 
 import hashlib
-
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import boolgrad as bg
-from boolgrad.closed_form import closed_form_table
+from boolgrad import build_table
+from boolgrad.build.closed_form import closed_form_table
 from boolgrad.formats import FixedFormat, FloatFormat
-from boolgrad.table import build_table
 
 # -- the <= 16-bit grid ----------------------------------------------------------------------
 PRESETS_16 = [f for f, fmt in bg.PRESETS.items() if fmt.bits <= 16]

@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import float_value, reference_g, round_theta_float
 
 from boolgrad import gradient_at, gradient_from_spec, make_spec, make_threshold, parse_format
 from boolgrad.gradient import mask_of
 from boolgrad.threshold import pattern_threshold_rank, threshold_rank
-
-from reference import float_value, reference_g, round_theta_float
 
 THETAS32 = [0.3, -0.3, 0.0, 1.0, 2.0**-130, -2.0**-149, 3.0e38, 1.5, -1.0e-3, 6.0e4]
 

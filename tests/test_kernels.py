@@ -1,6 +1,6 @@
 """Sweep kernels (issue 5): every backend returns exactly the array engine's runs.
 
-The array engine (``boolgrad.sweep.array_sweep``: flip every bit, compare) is the ground
+The array engine (``boolgrad.build.array_engine.array_sweep``: flip every bit, compare) is the ground
 truth.  Checked here, in order: the integer reformulation itself (numpy, every pattern),
 the closed-form ``wrt="theta"`` runs, the numba kernel (every pattern of formats up to 20
 bits; float32 slices around theta, zero, the largest finite value and the NaN boundary),
@@ -10,17 +10,20 @@ GPU kernel itself (``gpu`` marker).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pytest
 
 from boolgrad import build_table, make_spec, parse_format
-from boolgrad import sweep as sweep_mod
+from boolgrad.build import backends as sweep_mod
+from boolgrad.build.array_engine import array_sweep
+from boolgrad.build.backends import pick_backend
+from boolgrad.build.kernels.cuda_sweep import finish_runs, plan_capacity
+from boolgrad.build.kernels.masks import kernel_params, mask_at_ranks, single_run
+from boolgrad.build.runs import theta_runs
 from boolgrad.gradient import mask_of
-from boolgrad.kernels.cuda_sweep import finish_runs, plan_capacity
-from boolgrad.kernels.masks import kernel_params, mask_at_ranks, single_run, theta_runs
-from boolgrad.sweep import array_sweep, pick_sweeper
 
 SMALL = [
     "fixed1.0", "ufixed1.0", "fixed8.3", "ufixed8.3", "fixed6.-2", "ufixed7.9", "fixed12.20",
@@ -106,7 +109,7 @@ def test_numba_32_bit_fixed_point_edges(numba_sweep):
 @pytest.fixture(scope="module")
 def numba_sweep():
     pytest.importorskip("numba", reason="the CPU kernel needs numba")
-    from boolgrad.kernels.numba_sweep import numba_sweep
+    from boolgrad.build.kernels.numba_sweep import numba_sweep
 
     return numba_sweep
 
@@ -152,7 +155,7 @@ def test_numba_rejects_bad_ranges(numba_sweep):
 
 
 def test_numba_interrupt_propagates_between_groups(numba_sweep, monkeypatch):
-    from boolgrad.kernels import numba_sweep as ns
+    from boolgrad.build.kernels import numba_sweep as ns
 
     calls = []
     real = ns._run_group
@@ -207,7 +210,7 @@ def test_numba_float32_slices_2_24(numba_sweep):
 
 # -- registry and build_table ------------------------------------------------------------
 def test_auto_order_prefers_kernels():
-    assert sweep_mod.AUTO_ORDER == ["cuda", "numba", "cupy", "numpy"]
+    assert list(sweep_mod.BACKENDS) == ["cuda", "numba", "cupy", "numpy"]
     assert sweep_mod.ALIASES == {"cpu": ("numba", "numpy"), "gpu": ("cuda", "cupy")}
 
 
@@ -231,26 +234,33 @@ def test_sweep_info_is_not_part_of_the_table(tmp_path, numba_sweep):
 
 
 def test_fallback_without_numba_prints_one_notice(monkeypatch, capsys):
-    monkeypatch.setitem(sweep_mod.SWEEPERS, "numba", (sweep_mod.SWEEPERS["numba"][0], lambda: False))
-    monkeypatch.setitem(sweep_mod.SWEEPERS, "cuda", (sweep_mod.SWEEPERS["cuda"][0], lambda: False))
-    monkeypatch.setitem(sweep_mod.SWEEPERS, "cupy", (sweep_mod.SWEEPERS["cupy"][0], lambda: False))
+    for name in ("numba", "cuda", "cupy"):
+        missing = dataclasses.replace(sweep_mod.BACKENDS[name], available=lambda: False)
+        monkeypatch.setitem(sweep_mod.BACKENDS, name, missing)
     sweep_mod._notice.cache_clear()
     try:
-        assert pick_sweeper("auto")[0] == "numpy"
-        assert pick_sweeper("cpu")[0] == "numpy"
+        assert pick_backend("auto").name == "numpy"
+        assert pick_backend("cpu").name == "numpy"
         t = build_table("float8_e5m2", 1.0)
         assert t.sweep_info.backend == "numpy"
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "numba is not installed" in err
         with pytest.raises(RuntimeError, match="not available"):
-            pick_sweeper("numba")
+            pick_backend("numba")
     finally:
         sweep_mod._notice.cache_clear()
 
 
+def test_auto_skips_numba_start_up_on_small_sweeps(numba_sweep):
+    assert pick_backend("auto", 1 << 16).name == "numpy"
+    assert pick_backend("auto", 1 << 24).name == "numba"
+    assert build_table("float16", 0.3).sweep_info.backend == "numpy"
+    assert pick_backend("cpu", 1 << 16).name == "numba"  # an alias is not second-guessed
+
+
 def test_unknown_device_is_an_error():
     with pytest.raises(ValueError, match="unknown device"):
-        pick_sweeper("tpu")
+        pick_backend("tpu")
 
 
 # -- the GPU kernel's host-side logic, on numpy --------------------------------------------
@@ -285,7 +295,7 @@ def test_plan_capacity():
 @pytest.mark.gpu
 @pytest.mark.parametrize("name", SMALL + SIXTEEN + TWENTY)
 def test_cuda_equals_array_engine(cupy, name):
-    from boolgrad.kernels.cuda_sweep import cuda_sweep
+    from boolgrad.build.kernels.cuda_sweep import cuda_sweep
 
     fmt = parse_format(name)
     grid = list(specs(fmt)) if fmt.bits <= 16 else list(specs(fmt, comparators=("gt",), wrts=("u",)))
@@ -299,7 +309,7 @@ def test_cuda_equals_array_engine(cupy, name):
 
 @pytest.mark.gpu
 def test_cuda_overflowing_buffer_is_rerun(cupy, monkeypatch):
-    from boolgrad.kernels import cuda_sweep as cs
+    from boolgrad.build.kernels import cuda_sweep as cs
 
     monkeypatch.setattr(cs, "CAP", 1)
     monkeypatch.setattr(cs, "LAUNCH", 1 << 12)
@@ -310,7 +320,7 @@ def test_cuda_overflowing_buffer_is_rerun(cupy, monkeypatch):
 
 @pytest.mark.gpu
 def test_cuda_float32_slices_2_24(cupy):
-    from boolgrad.kernels.cuda_sweep import cuda_sweep
+    from boolgrad.build.kernels.cuda_sweep import cuda_sweep
 
     _check_float32_slices(cuda_sweep, 1 << 23, F32_THETAS[:3])
 
@@ -318,7 +328,7 @@ def test_cuda_float32_slices_2_24(cupy):
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_cuda_full_float32_equals_numba(cupy, numba_sweep):
-    from boolgrad.kernels.cuda_sweep import cuda_sweep
+    from boolgrad.build.kernels.cuda_sweep import cuda_sweep
 
     for theta, comparator in F32_THETAS:
         spec = make_spec("float32", theta, comparator=comparator)

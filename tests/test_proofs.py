@@ -7,8 +7,9 @@ import pytest
 
 sp = pytest.importorskip("sympy", reason="the proofs need sympy (boolgrad[proofs])")
 
-from boolgrad import proofs  # noqa: E402  (after the importorskip)
 from boolgrad.proofs import _common  # noqa: E402
+
+from boolgrad import proofs  # noqa: E402  (after the importorskip)
 
 
 @pytest.mark.parametrize("name", proofs.THEOREMS)

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from ..formats import parse_format
-from ..closed_form import closed_form_table
+from ..build.closed_form import closed_form_table
 from ..table import GradientTable
 from .plan import TablePlan, compile_plan, plan_gradient, plan_gradient_as
 from .rules import Spike, make_function, register

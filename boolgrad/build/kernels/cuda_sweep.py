@@ -13,7 +13,7 @@ writes almost nothing.  The unordered starts are then sorted on the host
 
 If the output buffer is too small the counter still counts every start; the kernel is run
 again with room for all of them (:func:`plan_capacity`).
-CuPy is imported when this module is, so :mod:`boolgrad.sweep` imports it lazily.
+CuPy is imported when this module is, so :mod:`boolgrad.build.backends` imports it lazily.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import functools
 
 import numpy as np
 
-from ..gradient import GradientSpec
-from ..sweep import Progress
-from .masks import kernel_params, single_run, theta_runs
+from ...gradient import GradientSpec
+from ...progress import Progress
+from ..runs import check_rank_range, theta_runs
+from .masks import kernel_params, single_run
 
 __all__ = ["cuda_sweep", "finish_runs", "plan_capacity", "CUDA_SOURCE"]
 
@@ -163,8 +164,7 @@ def cuda_sweep(spec: GradientSpec, start: int, stop: int, progress: bool = False
     """Run starts and masks over ranks ``[start, stop)`` on the GPU, exactly as ``array_sweep``."""
     import cupy as cp
 
-    if not 0 <= start < stop <= spec.fmt.n_ranks:
-        raise ValueError(f"rank range [{start}, {stop}) is empty or outside 0..{spec.fmt.n_ranks}")
+    check_rank_range(spec, start, stop)
     if spec.wrt == "theta":  # 2n breakpoints in closed form: nothing to enumerate
         return theta_runs(spec, start, stop)
     p = kernel_params(spec)

@@ -6,7 +6,7 @@ its one-bit flips lie, so the whole table follows from a little interval algebra
 
 1. **Firing set.**  ``s(b) = [b in U]`` where ``U`` (the non-NaN patterns of rank ``>= R``)
    is a union of at most two intervals of *patterns*: the format's rank is affine with slope
-   ``+-1`` on a few pattern pieces (:func:`rank_pieces`: one piece for ``ufixed``, two for
+   ``+-1`` on a few pattern pieces (:meth:`~boolgrad.formats.FloatFormat.affine_rank_intervals`: one piece for ``ufixed``, two for
    ``fixed``, four for floats -- ``+0``, positive magnitudes, ``-0``, negative magnitudes in
    reverse).  Write ``U``'s indicator as a XOR of steps ``[b >= c]`` over its *toggle
    points* ``c`` (each interval ``[lo, hi]`` gives ``lo`` and ``hi + 1``).
@@ -37,45 +37,25 @@ import bisect
 
 import numpy as np
 
-from .formats import Format
-from .gradient import GradientSpec, make_spec
-from .table import GradientTable, table_from_runs
+from ..formats import Format
+from ..gradient import GradientSpec, make_spec
+from ..table import GradientTable, table_from_runs
+from .runs import theta_runs
 
 __all__ = [
-    "bit_rank_intervals",
     "closed_form_runs",
     "closed_form_table",
     "closed_form_table_from_spec",
     "firing_intervals",
-    "rank_pieces",
     "straddle_toggles",
 ]
 
 
 # -- 1. the firing set as pattern intervals -------------------------------------------------
-def rank_pieces(fmt: Format) -> list[tuple[int, int, int, int]]:
-    """Pattern intervals on which the rank is affine: ``(p_lo, p_hi, r_at_lo, slope)``.
-
-    ``rank(p) = r_at_lo + slope * (p - p_lo)`` for ``p_lo <= p <= p_hi``; NaN patterns lie in
-    no piece.  See :meth:`boolgrad.formats.FloatFormat.rank` for the float order.
-    """
-    n = fmt.bits
-    if fmt.kind == "fixed":
-        if not fmt.signed:
-            return [(0, (1 << n) - 1, 0, 1)]
-        S = 1 << (n - 1)
-        return [(S, (1 << n) - 1, 0, 1), (0, S - 1, S, 1)]
-    A, S = fmt.max_mag, 1 << (n - 1)
-    pieces = [(S + 1, S + A, A - 1, -1), (0, 0, A, 1), (S, S, A + 1, 1)]
-    if A >= 1:
-        pieces.append((1, A, A + 2, 1))
-    return pieces
-
-
 def firing_intervals(fmt: Format, R: int) -> list[tuple[int, int]]:
     """Inclusive pattern intervals of ``U = {b not NaN : rank(b) >= R}``, sorted."""
     out = []
-    for p_lo, p_hi, r_at_lo, slope in rank_pieces(fmt):
+    for p_lo, p_hi, r_at_lo, slope in fmt.affine_rank_intervals():
         r_min = r_at_lo if slope == 1 else r_at_lo - (p_hi - p_lo)
         if r_min + (p_hi - p_lo) < R:
             continue
@@ -150,7 +130,7 @@ def _u_runs(fmt: Format, R: int):
             for i in range(n):
                 points.extend(straddle_toggles(c, i))
                 bitvals.extend([1 << i] * 4)
-    pieces = rank_pieces(fmt)
+    pieces = fmt.affine_rank_intervals()
     cuts = [p for lo, hi, _, _ in pieces for p in (lo, hi + 1)]
     starts, masks = _overlay(points, bitvals, cuts, size)
     ends = [*(s - 1 for s in starts[1:]), size - 1]
@@ -165,41 +145,12 @@ def _u_runs(fmt: Format, R: int):
     return _merge_runs(seg)
 
 
-def _theta_runs(spec: GradientSpec):
-    fmt = spec.fmt
-    size = fmt.n_ranks
-    points, bitvals = [], []
-    for j, (r_lo, r_hi) in enumerate(spec.theta_flip_ranks):
-        points += [r_lo, r_hi]
-        bitvals += [1 << j, 1 << j]
-    starts, masks = _overlay(points, bitvals, [], size)
-    return _merge_runs(list(zip(starts, masks)))
-
-
 def closed_form_runs(spec: GradientSpec) -> tuple[np.ndarray, np.ndarray]:
     """``(run_start_ranks, run_masks)`` as uint64 arrays, like a sweep over all ranks."""
     if spec.wrt == "theta":
-        starts, masks = _theta_runs(spec)
-    else:
-        starts, masks = _u_runs(spec.fmt, spec.threshold.rank)
+        return theta_runs(spec)
+    starts, masks = _u_runs(spec.fmt, spec.threshold.rank)
     return np.asarray(starts, dtype=np.uint64), np.asarray(masks, dtype=np.uint64)
-
-
-def bit_rank_intervals(fmt: Format, R: int, i: int) -> list[tuple[int, int]]:
-    """Half-open rank intervals ``[a, b)`` where ``chi_i = 1`` (``wrt="u"``, threshold rank ``R``).
-
-    A by-product of the same algebra, used by the per-bit theorems in :mod:`boolgrad.proofs`.
-    """
-    starts, masks = (list(a) for a in _u_runs(fmt, R))
-    ends = [*starts[1:], fmt.n_ranks]
-    out = []
-    for s, e, m in zip(starts, ends, masks):
-        if (m >> i) & 1:
-            if out and out[-1][1] == s:
-                out[-1] = (out[-1][0], e)
-            else:
-                out.append((s, e))
-    return out
 
 
 def closed_form_table(fmt, theta, **options) -> GradientTable:

@@ -21,10 +21,10 @@ import time
 
 import numpy as np
 
-from boolgrad.closed_form import closed_form_table
+from boolgrad import build_table
+from boolgrad.build.backends import pick_backend
+from boolgrad.build.closed_form import closed_form_table
 from boolgrad.gradient import gradient_from_spec
-from boolgrad.sweep import pick_sweeper
-from boolgrad.table import build_table
 
 THRESHOLDS = [
     1.0, 0.5, 0.1, 1.7, -1.0, -0.3, 0.0, -0.0, 3.0, 100.0,
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     print(f"float32, {len(THRESHOLDS)} thresholds; full enumeration for {args.full} "
-          f"(sweeper: {pick_sweeper(args.device)[0]})")
+          f"(sweeper: {pick_backend(args.device).name})")
     print(f"{'theta':>12} {'runs':>5} {'closed form':>12} {'boundary+-2':>12} {'random':>8} {'full sweep':>12}  result")
     ok_all = True
     for k, theta in enumerate(THRESHOLDS):

@@ -32,7 +32,7 @@ no branch, whatever the format (the array engine needs ``n`` full evaluations of
 
 With respect to the threshold (``wrt="theta"``) ``chi_j(r) = [r >= R_lo_j] XOR
 [r >= R_hi_j]`` is the indicator of a rank interval, so ``m`` is piecewise constant with
-at most ``2n`` breakpoints: :func:`theta_runs` lists them exactly, no enumeration needed.
+at most ``2n`` breakpoints: :func:`boolgrad.build.runs.theta_runs` lists them exactly, no enumeration needed.
 
 :func:`mask_at_ranks` is this reformulation in numpy -- the reference the compiled
 kernels copy line by line, tested for equality against :func:`boolgrad.gradient.mask_of`.
@@ -44,9 +44,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gradient import GradientSpec
+from ...gradient import GradientSpec
 
-__all__ = ["KernelParams", "kernel_params", "mask_at_ranks", "single_run", "theta_runs"]
+__all__ = ["KernelParams", "kernel_params", "mask_at_ranks", "single_run"]
 
 #: kernels compute in uint32 lanes (8 per AVX2 register); MAX_SWEEP_BITS is 32
 KERNEL_BITS = 32
@@ -157,30 +157,3 @@ def mask_at_ranks(p: KernelParams, ranks) -> np.ndarray:
     in1 = (mag >= _U(p.L1)) & (mag <= _U(p.U1))
     chi_sign = (in0 != in1).astype(_U) << _U(p.n - 1)
     return ((chi & wm) | chi_sign).astype(np.uint64)
-
-
-# -- wrt="theta": the runs in closed form ----------------------------------------------------
-def theta_runs(spec: GradientSpec, start: int, stop: int):
-    """Runs of ``m`` over ranks ``[start, stop)`` for ``wrt="theta"``, without enumerating.
-
-    ``chi_j(r) = [r >= R_lo_j] XOR [r >= R_hi_j]`` (ranks from ``spec.theta_flip_ranks``)
-    changes only at ``R_lo_j`` and ``R_hi_j``, so every run starts at ``start`` or at one
-    of these ``2n`` ranks; breakpoints where the mask does not change are dropped.
-    """
-    if spec.wrt != "theta":
-        raise ValueError("theta_runs is for wrt='theta'")
-    fmt = spec.fmt
-    flips = np.asarray(spec.theta_flip_ranks, dtype=np.uint64).reshape(-1, 2)
-    if fmt.kind == "float" and bool((flips == np.uint64(fmt.max_mag + 1)).any()):
-        # fires(b, A+1) would fire on +0 but not on -0: not a rank comparison.  A threshold
-        # rank is the first of a group of equal values, so it is never -0's rank A+1.
-        raise AssertionError("a threshold rank equals the rank of -0; threshold_rank broke its contract")
-    cand = np.unique(flips)
-    cand = cand[(cand > np.uint64(start)) & (cand < np.uint64(stop))]
-    at = np.concatenate([np.asarray([start], dtype=np.uint64), cand])
-    fire = at[:, None, None] >= flips[None, :, :]  # (points, bits, lo/hi)
-    chi = (fire[:, :, 0] != fire[:, :, 1]).astype(np.uint64)
-    masks = (chi << np.arange(fmt.bits, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
-    keep = np.ones(len(at), dtype=bool)
-    keep[1:] = masks[1:] != masks[:-1]
-    return at[keep], masks[keep]

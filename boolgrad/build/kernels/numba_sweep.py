@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..gradient import GradientSpec
-from ..sweep import Progress
-from .masks import kernel_params, single_run, theta_runs
+from ...gradient import GradientSpec
+from ...progress import Progress
+from ..runs import check_rank_range, theta_runs
+from .masks import kernel_params, single_run
 
 __all__ = ["numba_sweep", "CHUNK", "BLOCK"]
 
@@ -184,8 +185,7 @@ def numba_sweep(
     """
     if chunk < 1 or cap < 1:
         raise ValueError(f"chunk and cap must be positive, got {chunk} and {cap}")
-    if not 0 <= start < stop <= spec.fmt.n_ranks:
-        raise ValueError(f"rank range [{start}, {stop}) is empty or outside 0..{spec.fmt.n_ranks}")
+    check_rank_range(spec, start, stop)
     if spec.wrt == "theta":
         return theta_runs(spec, start, stop)
     p = kernel_params(spec)
