@@ -1,6 +1,19 @@
-"""Shared fixtures and the GPU skip rule."""
+"""Shared fixtures and the GPU skip rule.
+
+Tests mirror the package (``tests/build/`` for ``boolgrad/build/``, ``tests/torch/``,
+``tests/study/``); they import their shared helpers (``reference``, ``_grid``) by name, so the
+test folders are put on ``sys.path`` here (pytest runs with ``--import-mode=importlib``).
+"""
+
+import sys
+from pathlib import Path
 
 import pytest
+
+_HERE = Path(__file__).parent
+for _d in (_HERE, *sorted(p for p in _HERE.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))):
+    if str(_d) not in sys.path:
+        sys.path.insert(0, str(_d))
 
 from boolgrad.xp import cupy_or_none
 
@@ -12,3 +25,11 @@ def cupy():
     if cp is None:
         pytest.skip("CuPy with a visible CUDA GPU is not available on this machine")
     return cp
+
+
+@pytest.fixture(scope="session")
+def table():
+    """The float16 table at theta = 0.3 (43 runs), shared by the table tests."""
+    from boolgrad import build_table
+
+    return build_table("float16", 0.3)
