@@ -204,6 +204,13 @@ class GradientTable:
         """``(g_max, value)``: the largest ``g`` and the smallest value where it occurs."""
         return self._area_peak[1]
 
+    def integral(self, lo, hi, *, power: int = 1, clamp=None) -> float:
+        """``int_lo^hi min(g, clamp)**power du``, ``g`` the step function of SPEC 7's area
+        (each pattern's ``g`` on ``[v(b), v(next b))``); see :mod:`boolgrad.integrals`."""
+        from .integrals import integral
+
+        return integral(self, lo, hi, power=power, clamp=clamp)
+
     def summary(self) -> dict:
         """What ``boolgrad show`` prints, as a dict."""
         g, at = self.peak()
