@@ -78,8 +78,11 @@ def step_ranks(fmt, u):
     if fmt.kind == "fixed":
         k = np.floor(np.ldexp(uc, fmt.frac))
         k = np.clip(k, fmt.int_min, fmt.int_max)
-        r = np.array([int(x) - fmt.int_min for x in k.ravel()], dtype=np.uint64).reshape(u.shape) \
-            if fmt.width > 52 else (k - fmt.int_min).astype(np.uint64)
+        r = (
+            np.array([int(x) - fmt.int_min for x in k.ravel()], dtype=np.uint64).reshape(u.shape)
+            if fmt.width > 52
+            else (k - fmt.int_min).astype(np.uint64)
+        )
         return r, inside
     r = fmt.rank(fmt.encode(uc))  # uint64 (float64 ranks exceed int64)
     for _ in range(2):  # nearest may lie above u; +0/-0 share a value: step down twice at most

@@ -50,19 +50,50 @@ def _zoo():
     T = sp.tanh(k * x / 2) / 2
     sig = 1 / (1 + sp.exp(-k * x))
     c = sp.Min(x, w)
-    return x, {
-        "rectangle": [(0, w, h, h * x, h**2 * x), (w, sp.oo, 0, h * w, h**2 * w)],
-        "sigmoid": [(0, sp.oo, k * sig * (1 - sig), T, k * (T / 4 - T**3 / 3))],
-        "fast_sigmoid": [(0, sp.oo, 1 / (1 + k * x) ** 2, x / (1 + k * x), (1 - (1 + k * x) ** -3) / (3 * k))],
-        "arctan": [(0, sp.oo, a / 2 / (1 + y**2), sp.atan(y) / sp.pi, a / (4 * sp.pi) * (y / (1 + y**2) + sp.atan(y)))],
-        "triangle": [(0, w, h * (1 - x / w), h * (x - x**2 / (2 * w)), h**2 * (x - x**2 / w + x**3 / (3 * w**2))),
-                     (w, sp.oo, 0, h * w / 2, h**2 * w / 3)],
-        "gaussian": [(0, sp.oo, h * sp.exp(-x**2 / (2 * sg**2)) / (sg * sp.sqrt(2 * sp.pi)),
-                      h / 2 * sp.erf(x / (sg * sp.sqrt(2))), h**2 * sp.erf(x / sg) / (4 * sg * sp.sqrt(sp.pi)))],
-        "exponential": [(0, sp.oo, s / t * sp.exp(-x / t), s * (1 - sp.exp(-x / t)),
-                         s**2 / (2 * t) * (1 - sp.exp(-2 * x / t)))],
-        "straight_through": [(0, sp.oo, sp.Integer(1), x, x)],
-    }, dict(width=w, height=h, slope=k, alpha=a, tau=t, scale=s, sigma=sg), c
+    return (
+        x,
+        {
+            "rectangle": [(0, w, h, h * x, h**2 * x), (w, sp.oo, 0, h * w, h**2 * w)],
+            "sigmoid": [(0, sp.oo, k * sig * (1 - sig), T, k * (T / 4 - T**3 / 3))],
+            "fast_sigmoid": [
+                (0, sp.oo, 1 / (1 + k * x) ** 2, x / (1 + k * x), (1 - (1 + k * x) ** -3) / (3 * k))
+            ],
+            "arctan": [
+                (
+                    0,
+                    sp.oo,
+                    a / 2 / (1 + y**2),
+                    sp.atan(y) / sp.pi,
+                    a / (4 * sp.pi) * (y / (1 + y**2) + sp.atan(y)),
+                )
+            ],
+            "triangle": [
+                (0, w, h * (1 - x / w), h * (x - x**2 / (2 * w)), h**2 * (x - x**2 / w + x**3 / (3 * w**2))),
+                (w, sp.oo, 0, h * w / 2, h**2 * w / 3),
+            ],
+            "gaussian": [
+                (
+                    0,
+                    sp.oo,
+                    h * sp.exp(-(x**2) / (2 * sg**2)) / (sg * sp.sqrt(2 * sp.pi)),
+                    h / 2 * sp.erf(x / (sg * sp.sqrt(2))),
+                    h**2 * sp.erf(x / sg) / (4 * sg * sp.sqrt(sp.pi)),
+                )
+            ],
+            "exponential": [
+                (
+                    0,
+                    sp.oo,
+                    s / t * sp.exp(-x / t),
+                    s * (1 - sp.exp(-x / t)),
+                    s**2 / (2 * t) * (1 - sp.exp(-2 * x / t)),
+                )
+            ],
+            "straight_through": [(0, sp.oo, sp.Integer(1), x, x)],
+        },
+        dict(width=w, height=h, slope=k, alpha=a, tau=t, scale=s, sigma=sg),
+        c,
+    )
 
 
 def _zero(expr) -> bool:
@@ -80,9 +111,14 @@ def symbolic_surrogates() -> str:
         for lo, hi, g, P1, P2 in pieces:
             check(_zero(sp.diff(P1, x) - g), f"{name}: P1' = g on ({lo}, {hi})")
             check(_zero(sp.diff(P2, x) - g**2), f"{name}: P2' = g^2 on ({lo}, {hi})")
-            check(_zero(sp.sympify(P1).subs(x, lo) - prev[0]) and _zero(sp.sympify(P2).subs(x, lo) - prev[1]),
-                  f"{name}: P1, P2 continuous at {lo}")
-            prev = (sp.limit(P1, x, hi, "-") if hi != sp.oo else None, sp.limit(P2, x, hi, "-") if hi != sp.oo else None)
+            check(
+                _zero(sp.sympify(P1).subs(x, lo) - prev[0]) and _zero(sp.sympify(P2).subs(x, lo) - prev[1]),
+                f"{name}: P1, P2 continuous at {lo}",
+            )
+            prev = (
+                sp.limit(P1, x, hi, "-") if hi != sp.oo else None,
+                sp.limit(P2, x, hi, "-") if hi != sp.oo else None,
+            )
     return f"{len(zoo)} surrogate primitives: P1' = g, P2' = g^2, P(0) = 0, continuous at kinks"
 
 
@@ -98,7 +134,10 @@ def symbolic() -> str:
     n = p + 2 + d
     mag = sp.summation(2 ** (p + 1) * 2 ** -(i + 1), (i, p, n - 2))
     sign = (2**n - 2 ** (p + 1)) / 2**n
-    check(is_zero(sp.simplify(mag + sign) - (3 - 3 * 2 ** (p + 1 - n))), "theta = 2^k: A_below = 3 - 3*2^(p+1-n)")
+    check(
+        is_zero(sp.simplify(mag + sign) - (3 - 3 * 2 ** (p + 1 - n))),
+        "theta = 2^k: A_below = 3 - 3*2^(p+1-n)",
+    )
     dU, A = sp.symbols("dU A", positive=True)
     check(is_zero((A / 2) / dU * dU - A / 2), "E_below dU = A_below beyond the range")
     return first + "; A_below = A/2 = sum_i N_i 2^-(i+1), theta=2^k: 3 - 3*2^(p+1-n)"
@@ -121,7 +160,10 @@ def _check_numpy_forms(tally) -> None:
                 for expr, fn in ((g, sf.grad), (P1, sf.p1), (P2, sf.p2)):
                     want = float(sp.N(sp.sympify(expr).subs(sub).subs(x, u), 30))
                     got = float(fn(name, u))
-                    check(math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-15), f"{name} at {u}: {got} != {want}")
+                    check(
+                        math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-15),
+                        f"{name} at {u}: {got} != {want}",
+                    )
         tally.add(f"surrogate:{name}", cases=4)
 
 
@@ -147,13 +189,22 @@ def numeric(include_slow: bool = False) -> str:
                         full = float(th - e.values[0])
                         for dU in (full, full * 1.5, 10 * full + 1):
                             m = crossing_moments(BooleanGrad(table), dU).mean
-                            check(math.isclose(m, float(A / 2) / dU, rel_tol=1e-13), f"{fmt}: 1/dU law at {dU}")
+                            check(
+                                math.isclose(m, float(A / 2) / dU, rel_tol=1e-13), f"{fmt}: 1/dU law at {dU}"
+                            )
                         for dU in np.linspace(float(step) / 3, full, 7):
                             K = int(dU // float(step))
                             g_b = e.g[:R][::-1]
-                            want = (math.fsum(g_b[:K]) * float(step) + (g_b[K] if K < R else 0) * (dU - K * float(step)))
+                            want = math.fsum(g_b[:K]) * float(step) + (g_b[K] if K < R else 0) * (
+                                dU - K * float(step)
+                            )
                             m = crossing_moments(BooleanGrad(table), dU).mean
-                            check(math.isclose(m * dU, want, rel_tol=1e-12, abs_tol=1e-15), f"{fmt}: E_below at {dU}")
+                            check(
+                                math.isclose(m * dU, want, rel_tol=1e-12, abs_tol=1e-15),
+                                f"{fmt}: E_below at {dU}",
+                            )
                             check(m <= float(A / 2) / dU * (1 + 1e-12), f"{fmt}: E_below <= A/(2dU)")
                     tally.add(fmt, thresholds=1, patterns=1 << W)
-    return tally.text("A_below = A/2 every threshold, E_below vs enumeration + 1/dU law; numpy surrogate forms vs sympy")
+    return tally.text(
+        "A_below = A/2 every threshold, E_below vs enumeration + 1/dU law; numpy surrogate forms vs sympy"
+    )

@@ -84,8 +84,10 @@ def numeric(include_slow: bool = False) -> str:
                 for f in (0.5, 0.1, 0.01):
                     if a < f / 2:
                         beyond = grid[grid > a / f]
-                        check(bool(np.all(m[grid > a / f] / rect[grid > a / f] < f)) or beyond.size == 0,
-                              f"{fmt} theta={th} G={G}: rho < {f} beyond a/f = {a / f}")
+                        check(
+                            bool(np.all(m[grid > a / f] / rect[grid > a / f] < f)) or beyond.size == 0,
+                            f"{fmt} theta={th} G={G}: rho < {f} beyond a/f = {a / f}",
+                        )
                         tally.add(fmt, cases=1)
                 tally.add(fmt, thresholds=1, patterns=table.fmt.n_ranks)
     return tally.text("E_B(dU) vs enumerated windows; rho <= min(dU,a_G)/min(dU,1/2); rho < f beyond a_G/f")

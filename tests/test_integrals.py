@@ -36,8 +36,19 @@ def _brute(cells, lo, hi, power, clamp):
     return math.fsum((h[keep] ** power) * w[keep])
 
 
-FORMATS = ["fixed8.4", "ufixed10.6", "fixed12.3", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2",
-           "e3m4", "e4m3", "e2m5", "e5m4"]
+FORMATS = [
+    "fixed8.4",
+    "ufixed10.6",
+    "fixed12.3",
+    "float16",
+    "bfloat16",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "e3m4",
+    "e4m3",
+    "e2m5",
+    "e5m4",
+]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -50,19 +61,45 @@ def test_integral_equals_sum_over_every_pattern(fmt, convention):
     v = np.unique(np.concatenate([cells[0], cells[1]]))
     v = v[np.isfinite(v)]
     near = v[np.argsort(np.abs(v - th))[:6]]  # pattern values next to theta (boundaries)
-    edges = [-math.inf, math.inf, float(v[0]), float(v[-1]), 0.0, -0.0, th, th - 0.25, th + 0.5,
-             th - 1e-3, th + 1e-3, *map(float, near), th - 3.7, th + 2.1]
+    edges = [
+        -math.inf,
+        math.inf,
+        float(v[0]),
+        float(v[-1]),
+        0.0,
+        -0.0,
+        th,
+        th - 0.25,
+        th + 0.5,
+        th - 1e-3,
+        th + 1e-3,
+        *map(float, near),
+        th - 3.7,
+        th + 2.1,
+    ]
     rng = np.random.default_rng(0)
-    pairs = [(a, b) for a in edges for b in edges if a < b][::3] + [tuple(sorted(rng.normal(th, 2, 2))) for _ in range(10)]
+    pairs = [(a, b) for a in edges for b in edges if a < b][::3] + [
+        tuple(sorted(rng.normal(th, 2, 2))) for _ in range(10)
+    ]
     for power in (1, 2):
         for clamp in (None, 2.0, 37.5):
             for lo, hi in pairs:
                 got = table.integral(lo, hi, power=power, clamp=clamp)
                 want = _brute(cells, lo, hi, power, clamp)
-                scale = _brute(cells, lo, hi, power, clamp) if convention == "secant" else math.fsum(
-                    np.abs(np.minimum(cells[2], clamp or math.inf)) ** power
-                    * np.clip(np.minimum(cells[1], hi) - np.maximum(cells[0], lo), 0, None))
-                assert got == pytest.approx(want, rel=1e-11, abs=1e-12 * (scale + 1e-300)), (lo, hi, power, clamp)
+                scale = (
+                    _brute(cells, lo, hi, power, clamp)
+                    if convention == "secant"
+                    else math.fsum(
+                        np.abs(np.minimum(cells[2], clamp or math.inf)) ** power
+                        * np.clip(np.minimum(cells[1], hi) - np.maximum(cells[0], lo), 0, None)
+                    )
+                )
+                assert got == pytest.approx(want, rel=1e-11, abs=1e-12 * (scale + 1e-300)), (
+                    lo,
+                    hi,
+                    power,
+                    clamp,
+                )
 
 
 @pytest.mark.parametrize("fmt", ["fixed8.4", "float16", "float8_e4m3fn", "float32", "float64"])

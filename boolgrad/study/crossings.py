@@ -33,8 +33,14 @@ import numpy as np
 
 from . import surrogate_forms as sf
 
-__all__ = ["BooleanGrad", "CrossingMoments", "SCALES", "SurrogateGrad", "crossing_moments",
-           "crossing_moments_for"]
+__all__ = [
+    "BooleanGrad",
+    "CrossingMoments",
+    "SCALES",
+    "SurrogateGrad",
+    "crossing_moments",
+    "crossing_moments_for",
+]
 
 SCALES = ("none", "clamp", "unit_area", "unit_peak")
 
@@ -70,8 +76,12 @@ class BooleanGrad:
 
     @property
     def divisor(self) -> float:
-        d = {"none": lambda: 1.0, "clamp": lambda: float(self.grad_max),
-             "unit_area": self.table.area, "unit_peak": lambda: self.table.peak()[0]}[self.scale]()
+        d = {
+            "none": lambda: 1.0,
+            "clamp": lambda: float(self.grad_max),
+            "unit_area": self.table.area,
+            "unit_peak": lambda: self.table.peak()[0],
+        }[self.scale]()
         if not (math.isfinite(d) and d > 0):
             raise ValueError(f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}")
         return float(d)

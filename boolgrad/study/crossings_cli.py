@@ -52,8 +52,16 @@ def crossings_rows(a) -> list[dict]:
             m = crossing_moments(grad, a.du, side=side)
             for k, du in enumerate(a.du):
                 cv = float(m.cv[k])
-                rows.append(dict(kind=kind, du=du, side=side, mean=float(m.mean[k]),
-                                 second_moment=float(m.second_moment[k]), cv=None if math.isnan(cv) else cv))
+                rows.append(
+                    dict(
+                        kind=kind,
+                        du=du,
+                        side=side,
+                        mean=float(m.mean[k]),
+                        second_moment=float(m.second_moment[k]),
+                        cv=None if math.isnan(cv) else cv,
+                    )
+                )
     rows.sort(key=lambda r: ([k for k, _ in kinds].index(r["kind"]), r["du"], r["side"] != "below"))
     return rows
 
@@ -68,6 +76,8 @@ def run_crossings(a) -> int:
     print(f"{'kind':<{w}}  {'dU':>10}  {'side':<5}  {'mean':>14}  {'second moment':>14}  {'CV':>10}")
     for r in rows:
         cv = "nan" if r["cv"] is None else f"{r['cv']:.6g}"
-        print(f"{r['kind']:<{w}}  {r['du']:>10.4g}  {r['side']:<5}  {r['mean']:>14.8g}  "
-              f"{r['second_moment']:>14.8g}  {cv:>10}")
+        print(
+            f"{r['kind']:<{w}}  {r['du']:>10.4g}  {r['side']:<5}  {r['mean']:>14.8g}  "
+            f"{r['second_moment']:>14.8g}  {cv:>10}"
+        )
     return 0

@@ -41,8 +41,13 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "exponential": {"tau": 0.5, "scale": 1.0},
     "straight_through": {},
 }
-_ALIASES = {"stbp": "rectangle", "superspike": "fast_sigmoid", "atan": "arctan", "slayer": "exponential",
-            "ste": "straight_through"}
+_ALIASES = {
+    "stbp": "rectangle",
+    "superspike": "fast_sigmoid",
+    "atan": "arctan",
+    "slayer": "exponential",
+    "ste": "straight_through",
+}
 SURROGATE_FORMS = tuple(DEFAULTS)
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -53,7 +58,9 @@ def canonical_name(name: str) -> str:
     key = str(name).lower().replace("-", "_").replace(" ", "_")
     key = _ALIASES.get(key, key)
     if key not in DEFAULTS:
-        raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(sorted([*DEFAULTS, *_ALIASES]))}")
+        raise ValueError(
+            f"unknown surrogate {name!r}; choose from {', '.join(sorted([*DEFAULTS, *_ALIASES]))}"
+        )
     return key
 
 
@@ -158,5 +165,5 @@ def p2(name: str, x, **params):
         sgm = p["sigma"]
         return p["height"] ** 2 * _erf(x / sgm) / (4 * sgm * math.sqrt(math.pi))
     if name == "exponential":
-        return -p["scale"] ** 2 * sg * np.expm1(-2 * a / p["tau"]) / (2 * p["tau"])
+        return -(p["scale"] ** 2) * sg * np.expm1(-2 * a / p["tau"]) / (2 * p["tau"])
     return x.copy()

@@ -32,8 +32,27 @@ def _close(exact, mc):
 
 
 def test_cli_float32_clamp_json_matches_monte_carlo(capsys):
-    args = ["study", "crossings", "float32", "--threshold", "0.3", "--scale", "clamp", "--grad-max", "500",
-            "--du", "0.01", "0.1", "1", "--surrogate", "arctan", "sigmoid", "triangle", "exponential", "--json"]
+    args = [
+        "study",
+        "crossings",
+        "float32",
+        "--threshold",
+        "0.3",
+        "--scale",
+        "clamp",
+        "--grad-max",
+        "500",
+        "--du",
+        "0.01",
+        "0.1",
+        "1",
+        "--surrogate",
+        "arctan",
+        "sigmoid",
+        "triangle",
+        "exponential",
+        "--json",
+    ]
     assert main(args) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {tuple(sorted(r)) for r in rows} == {("cv", "du", "kind", "mean", "second_moment", "side")}
@@ -42,6 +61,7 @@ def test_cli_float32_clamp_json_matches_monte_carlo(capsys):
     theta = table.meta.theta_used
     for seed, r in enumerate(rows):
         if r["kind"].startswith("boolean"):
+
             def h(off):
                 return np.minimum(step_gradient(table, theta + off), 500.0) / 500.0
         else:
@@ -49,8 +69,12 @@ def test_cli_float32_clamp_json_matches_monte_carlo(capsys):
 
             def h(off, name=name):
                 return sf.grad(name, off)
-        m = crossing_moments(BooleanGrad(table, "clamp", 500.0), r["du"], side=r["side"]) \
-            if r["kind"].startswith("boolean") else None
+
+        m = (
+            crossing_moments(BooleanGrad(table, "clamp", 500.0), r["du"], side=r["side"])
+            if r["kind"].startswith("boolean")
+            else None
+        )
         if m is not None:
             assert (m.mean, m.second_moment) == (r["mean"], r["second_moment"])
         exact = type("E", (), dict(mean=r["mean"], second_moment=r["second_moment"]))
@@ -58,7 +82,9 @@ def test_cli_float32_clamp_json_matches_monte_carlo(capsys):
         assert r["cv"] == pytest.approx(math.sqrt(r["second_moment"] - r["mean"] ** 2) / r["mean"], rel=1e-9)
 
 
-@pytest.mark.parametrize("fmt, conv", [("bfloat16", "secant"), ("float16", "paper"), ("fixed16.10", "secant")])
+@pytest.mark.parametrize(
+    "fmt, conv", [("bfloat16", "secant"), ("float16", "paper"), ("fixed16.10", "secant")]
+)
 @pytest.mark.parametrize("scale", ["none", "unit_area", "unit_peak", "clamp"])
 def test_boolean_scalings_match_monte_carlo(fmt, conv, scale):
     table = closed_form_table(fmt, 0.3, convention=conv)
@@ -69,6 +95,7 @@ def test_boolean_scalings_match_monte_carlo(fmt, conv, scale):
     def h(off):
         g = step_gradient(table, theta + off)
         return np.minimum(g, 50.0) / 50.0 if scale == "clamp" else g / d
+
     for side in ("below", "above"):
         for du in (0.003, 0.07, 0.9):
             _close(crossing_moments(grad, du, side=side), _mc(h, du, side, n=100_000))
@@ -98,7 +125,9 @@ def test_surrogate_forms_agree_with_the_torch_zoo(name):
     t = torch.tensor(x, dtype=torch.float64)
     assert np.allclose(sf.grad(name, x), SURROGATE_GRADS[name](t).numpy(), rtol=1e-13, atol=1e-15)
     assert np.allclose(sf.primitive(name, x), PRIMITIVES[name](t).numpy(), rtol=1e-13, atol=1e-15)
-    assert np.allclose(sf.p1(name, x), sf.primitive(name, x) - sf.primitive(name, 0.0), rtol=1e-12, atol=1e-15)
+    assert np.allclose(
+        sf.p1(name, x), sf.primitive(name, x) - sf.primitive(name, 0.0), rtol=1e-12, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -141,7 +170,9 @@ def test_crossing_moments_for_is_the_mixture():
     assert mix.mean == pytest.approx(np.mean(each.mean), rel=1e-12)
     assert mix.second_moment == pytest.approx(np.mean(each.second_moment), rel=1e-12)
     sg = SurrogateGrad("arctan", 0.3)
-    assert crossing_moments_for(sg, s, side="above").mean == pytest.approx(np.mean(crossing_moments(sg, s).mean))
+    assert crossing_moments_for(sg, s, side="above").mean == pytest.approx(
+        np.mean(crossing_moments(sg, s).mean)
+    )
 
 
 def test_bad_inputs():
@@ -160,13 +191,16 @@ def test_bad_inputs():
         SurrogateGrad("arctan", params={"alpha": -1})
 
 
-@pytest.mark.parametrize("argv", [
-    ["float99", "-t", "0.3", "--du", "1"],
-    ["float32", "-t", "nan", "--du", "1"],
-    ["float32", "-t", "0.3", "--du", "0"],
-    ["float32", "-t", "0.3", "--du", "1", "--surrogate", "foo"],
-    ["float32", "-t", "0.3", "--du", "1", "--scale", "weird"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["float99", "-t", "0.3", "--du", "1"],
+        ["float32", "-t", "nan", "--du", "1"],
+        ["float32", "-t", "0.3", "--du", "0"],
+        ["float32", "-t", "0.3", "--du", "1", "--surrogate", "foo"],
+        ["float32", "-t", "0.3", "--du", "1", "--scale", "weird"],
+    ],
+)
 def test_cli_errors_exit_2_with_one_line(argv, capsys):
     assert main(["study", "crossings", *argv]) == 2
     err = capsys.readouterr().err
@@ -174,6 +208,9 @@ def test_cli_errors_exit_2_with_one_line(argv, capsys):
 
 
 def test_cli_table_output(capsys):
-    assert main(["study", "crossings", "bfloat16", "-t", "0.3", "--du", "0.1", "1", "--surrogate", "gaussian"]) == 0
+    assert (
+        main(["study", "crossings", "bfloat16", "-t", "0.3", "--du", "0.1", "1", "--surrogate", "gaussian"])
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:3] == ["kind", "dU", "side"] and len(out) == 1 + 2 * 2 * 2
