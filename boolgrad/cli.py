@@ -309,6 +309,12 @@ def _build_parser() -> _Parser:
     pr = sub.add_parser("prove", help="run the sympy proofs and their numeric checks")
     pr.add_argument("--slow", action="store_true", help="include the slow theorems")
     pr.set_defaults(run=_cmd_prove)
+
+    from .study.crossings_cli import add_crossings_parser
+
+    study = sub.add_parser("study", help="studies built on the exact gradients (issue 10)")
+    study_sub = study.add_subparsers(dest="study_cmd", required=True, parser_class=_Parser)
+    add_crossings_parser(study_sub)
     return p
 
 

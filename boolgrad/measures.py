@@ -61,7 +61,7 @@ def recip_sum(y: float, n: int) -> float:
     return head + tail
 
 
-def _g_at(table, ranks, run_idx):
+def g_at_ranks(table, ranks, run_idx):
     """Exact ``g`` at the given ranks (numpy arrays), reading masks from their runs."""
     fmt, spec = table.fmt, table.spec
     ranks = np.asarray(ranks, dtype=np.uint64)
@@ -70,7 +70,7 @@ def _g_at(table, ranks, run_idx):
     return g
 
 
-def _g_exact(table, g: float, rank: int, run: int) -> Fraction:
+def g_exact(table, g: float, rank: int, run: int) -> Fraction:
     """``g`` as a fraction: the float itself, or the exact sum where it overflowed."""
     if math.isfinite(g):
         return Fraction(float(g))
@@ -97,18 +97,18 @@ def _constant_runs(table):
     fmt = table.fmt
     first_r = table.first_rank
     last_r = first_r + table.counts - np.uint64(1)
-    g = _g_at(table, first_r, np.arange(table.n_runs))
+    g = g_at_ranks(table, first_r, np.arange(table.n_runs))
     total = Fraction(0)
     if fmt.kind == "fixed":
         step = Fraction(2) ** -fmt.frac
         for k, (gr, c, r0) in enumerate(zip(g, table.counts, first_r)):
-            total += _g_exact(table, gr, r0, k) * int(c) * step
+            total += g_exact(table, gr, r0, k) * int(c) * step
     else:
         f_lo, f_hi = fmt.finite_ranks
         for k, (gr, r0, r1) in enumerate(zip(g, first_r, last_r)):
             lo, hi = max(int(r0), f_lo), min(int(r1), f_hi - 1)  # pairs (b, next(b)) finite
             if gr != 0 and lo <= hi:
-                total += _g_exact(table, gr, r0, k) * (_exact(fmt, hi + 1) - _exact(fmt, lo))
+                total += g_exact(table, gr, r0, k) * (_exact(fmt, hi + 1) - _exact(fmt, lo))
     return float(total), _pick_peak(table, g, first_r), _pick_peak(table, g, first_r, lowest=True)
 
 
@@ -180,12 +180,12 @@ def _float_u(table):
         parts.append(float(C) * n + sum(float(w) * recip_sum(a + float(x), n) for w, x in terms))
     # segment ends and special points: g times the exact spacing to the next value
     d_rank = np.asarray([r for r, _ in direct], dtype=np.uint64)
-    d_g = _g_at(table, d_rank, [k for _, k in direct])
+    d_g = g_at_ranks(table, d_rank, [k for _, k in direct])
     for gi, (r, k) in zip(d_g, direct):
         if gi != 0 and f_lo <= r < f_hi:
-            parts.append(float(_g_exact(table, gi, r, k) * (_exact(fmt, r + 1) - _exact(fmt, r))))
+            parts.append(float(g_exact(table, gi, r, k) * (_exact(fmt, r + 1) - _exact(fmt, r))))
     e_rank = np.asarray([r for r, _ in extra], dtype=np.uint64)
-    e_g = _g_at(table, e_rank, [k for _, k in extra])
+    e_g = g_at_ranks(table, e_rank, [k for _, k in extra])
     peak = _pick_peak(table, np.concatenate([d_g, e_g]), np.concatenate([d_rank, e_rank]))
     return math.fsum(parts), peak, None
 

@@ -184,6 +184,13 @@ class GradientTable:
             raise ValueError("trough() is computed for wrt='theta' and fixed-point tables")
         return self._area_peak[2]
 
+    def integral(self, lo, hi, *, power: int = 1, clamp=None) -> float:
+        """``int_lo^hi min(g, clamp)**power du``, ``g`` the step function of SPEC 7's area
+        (each pattern's ``g`` on ``[v(b), v(next b))``); see :mod:`boolgrad.integrals`."""
+        from .integrals import integral
+
+        return integral(self, lo, hi, power=power, clamp=clamp)
+
     def summary(self) -> dict:
         """What ``boolgrad show`` prints, as a dict (a ``wrt="theta"`` table reports its trough,
         the most negative ``g``, where a ``u`` table reports its peak)."""

@@ -34,6 +34,8 @@ THEOREMS: tuple[str, ...] = (
     "float_peak",
     "theta_duality",
     "theta_area",
+    "crossing_moments",
+    "crossing_timestep",
 )
 
 

@@ -1,0 +1,193 @@
+"""What a threshold crossing receives: exact moments of ``g`` at the samples around theta.
+
+A membrane potential that crosses ``theta`` with per-step increment ``dU`` and uniform phase
+has its last sample below theta at ``theta - x`` and its first at/above at ``theta - x + dU``,
+``x ~ U(0, dU)``.  The gradient each receives has moments (``p = 1, 2``)
+
+    E_below^p(dU) = (1/dU) int_{theta-dU}^{theta} h(u)**p du,
+    E_above^p(dU) = (1/dU) int_{theta}^{theta+dU} h(u)**p du,
+
+mean ``E^1``, second moment ``E^2`` and ``CV = sqrt(E^2 - (E^1)**2) / E^1`` (NaN when the mean
+is 0).  ``h`` is
+
+* :class:`BooleanGrad`: a table's ``g`` read as the step function of SPEC 7's area (each
+  pattern's ``g`` on ``[v(b), v(next b))``, i.e. ``u`` rounded *down* to a pattern; see
+  :mod:`boolgrad.integrals`), scaled as :data:`boolgrad.torch.SCALINGS`: ``g / d`` with
+  ``d = 1`` (``none``), ``table.area()`` (``unit_area``), ``table.peak()[0]`` (``unit_peak``),
+  or ``min(g, G) / G`` (``clamp``, ``G = grad_max``).  ``theta`` is the table's
+  ``theta_used`` (the stored threshold), not the requested one.  Exact (float64 rounding).
+* :class:`SurrogateGrad`: ``g(u - theta)`` of :mod:`boolgrad.study.surrogate_forms`; every
+  ``g`` is even, so below and above agree: ``E^p = P_p(dU) / dU`` in closed form.
+
+:func:`crossing_moments_for` applies the theory to a distribution of ``dU`` (samples from a
+simulation): the moments of the mixture, ``E[h] = mean_k E^1(dU_k)``,
+``E[h**2] = mean_k E^2(dU_k)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import surrogate_forms as sf
+
+__all__ = [
+    "BooleanGrad",
+    "CrossingMoments",
+    "SCALES",
+    "SurrogateGrad",
+    "crossing_moments",
+    "crossing_moments_for",
+]
+
+SCALES = ("none", "clamp", "unit_area", "unit_peak")
+
+
+@dataclass(frozen=True)
+class CrossingMoments:
+    """Mean, second moment and coefficient of variation (floats, or arrays over ``dU``)."""
+
+    mean: object
+    second_moment: object
+    cv: object
+
+
+@dataclass(frozen=True, eq=False)
+class BooleanGrad:
+    """A table's ``g`` with a scaling (module doc); ``grad_max`` is needed for ``clamp``."""
+
+    table: object = field(repr=False)
+    scale: str = "none"
+    grad_max: float | None = None
+
+    def __post_init__(self):
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {self.scale!r}")
+        if self.scale == "clamp":
+            G = self.grad_max
+            if G is None or not (math.isfinite(float(G)) and float(G) > 0):
+                raise ValueError(f"scale='clamp' needs a positive finite grad_max, got {G!r}")
+
+    @property
+    def theta(self) -> float:
+        return float(self.table.meta.theta_used)
+
+    @property
+    def divisor(self) -> float:
+        d = {
+            "none": lambda: 1.0,
+            "clamp": lambda: float(self.grad_max),
+            "unit_area": self.table.area,
+            "unit_peak": lambda: self.table.peak()[0],
+        }[self.scale]()
+        if not (math.isfinite(d) and d > 0):
+            raise ValueError(f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}")
+        return float(d)
+
+    def integral(self, lo: float, hi: float, power: int) -> float:
+        """``int_lo^hi h(u)**power du``."""
+        clamp = float(self.grad_max) if self.scale == "clamp" else None
+        return self.table.integral(lo, hi, power=power, clamp=clamp) / self.divisor**power
+
+
+@dataclass(frozen=True)
+class SurrogateGrad:
+    """Surrogate ``g(u - theta)``; ``params`` a mapping or tuple of pairs (defaults as the zoo)."""
+
+    name: str
+    theta: float = 0.0
+    params: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "name", sf.canonical_name(self.name))
+        items = self.params.items() if isinstance(self.params, dict) else self.params
+        object.__setattr__(self, "params", tuple(sorted((str(k), float(v)) for k, v in items)))
+        sf.grad(self.name, 0.0, **dict(self.params))  # validates the parameters
+        if not math.isfinite(float(self.theta)):
+            raise ValueError(f"theta must be finite, got {self.theta!r}")
+
+    def integral(self, lo: float, hi: float, power: int) -> float:
+        P = sf.p1 if power == 1 else sf.p2
+        kw = dict(self.params)
+        return float(P(self.name, hi - self.theta, **kw) - P(self.name, lo - self.theta, **kw))
+
+
+def _check_du(du) -> np.ndarray:
+    d = np.asarray(du, dtype=np.float64)
+    if d.size == 0 or not (np.isfinite(d).all() and (d > 0).all()):
+        raise ValueError("du must be positive and finite")
+    return d
+
+
+def _moments(m1, m2) -> CrossingMoments:
+    m1, m2 = np.asarray(m1, dtype=np.float64), np.asarray(m2, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.sqrt(np.maximum(m2 - m1 * m1, 0.0)) / m1
+    cv = np.where(m1 == 0, np.nan, cv)
+    if m1.ndim == 0:
+        return CrossingMoments(float(m1), float(m2), float(cv))
+    return CrossingMoments(m1, m2, cv)
+
+
+def _window(theta: float, d: float, side: str) -> tuple[float, float]:
+    return (theta - d, theta) if side == "below" else (theta, theta + d)
+
+
+def _side(side: str) -> str:
+    if side not in ("below", "above"):
+        raise ValueError(f"side must be 'below' or 'above', got {side!r}")
+    return side
+
+
+def crossing_moments(grad, du, *, side: str = "below") -> CrossingMoments:
+    """``E^1``, ``E^2`` and CV at a crossing with step ``du`` (scalar or array; module doc)."""
+    side = _side(side)
+    d = _check_du(du)
+    if isinstance(grad, SurrogateGrad):
+        P1 = sf.p1(grad.name, d, **dict(grad.params))
+        P2 = sf.p2(grad.name, d, **dict(grad.params))
+        return _moments(P1 / d, P2 / d)  # g even: both sides alike
+    m1 = np.empty(d.shape)
+    m2 = np.empty(d.shape)
+    theta = grad.theta
+    for idx, dk in np.ndenumerate(d):
+        lo, hi = _window(theta, float(dk), side)
+        m1[idx] = grad.integral(lo, hi, 1) / dk
+        m2[idx] = grad.integral(lo, hi, 2) / dk
+    return _moments(m1 if d.ndim else m1[()], m2 if d.ndim else m2[()])
+
+
+def _cumulative(grad, d_sorted: np.ndarray, side: str, power: int) -> np.ndarray:
+    """``int`` over the window of each sorted ``d``, built from disjoint increments."""
+    theta = grad.theta
+    out = np.empty(d_sorted.shape)
+    acc, prev = 0.0, 0.0
+    parts: list[float] = []
+    for k, dk in enumerate(d_sorted):
+        if side == "below":
+            parts.append(grad.integral(theta - dk, theta - prev, power))
+        else:
+            parts.append(grad.integral(theta + prev, theta + dk, power))
+        acc = math.fsum(parts)
+        out[k], prev = acc, dk
+    return out
+
+
+def crossing_moments_for(grad, du_samples, *, side: str = "below") -> CrossingMoments:
+    """Moments over a simulated ``dU`` distribution: the mixture of :func:`crossing_moments`.
+
+    ``mean = mean_k E^1(dU_k)``, ``second_moment = mean_k E^2(dU_k)``, CV from these.
+    Boolean tables: one exact integral per distinct ``dU`` (over disjoint increments).
+    """
+    side = _side(side)
+    d = _check_du(du_samples).ravel()
+    if isinstance(grad, SurrogateGrad):
+        m = crossing_moments(grad, d, side=side)
+        return _moments(np.mean(m.mean), np.mean(m.second_moment))
+    uniq, counts = np.unique(d, return_counts=True)
+    I1 = _cumulative(grad, uniq, side, 1)
+    I2 = _cumulative(grad, uniq, side, 2)
+    n = d.size
+    return _moments(math.fsum(counts * I1 / uniq) / n, math.fsum(counts * I2 / uniq) / n)
