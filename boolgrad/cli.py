@@ -51,13 +51,13 @@ def _bit_list(text: str):
 
 
 def _spec_kwargs(a) -> dict:
-    return dict(
-        comparator=a.comparator,
-        convention=a.convention,
-        wrt=a.wrt,
-        exact_threshold=a.exact_threshold,
-        excluded_bits=a.exclude_bits,
-    )
+    return {
+        "comparator": a.comparator,
+        "convention": a.convention,
+        "wrt": a.wrt,
+        "exact_threshold": a.exact_threshold,
+        "excluded_bits": a.exclude_bits,
+    }
 
 
 def _fmt_float(x: float) -> str:
@@ -275,6 +275,10 @@ def _build_parser() -> _Parser:
     pr = sub.add_parser("prove", help="run the sympy proofs and their numeric checks")
     pr.add_argument("--slow", action="store_true", help="include the slow theorems")
     pr.set_defaults(run=_cmd_prove)
+
+    from .study.cli import add_parser as _add_study  # ``boolgrad study``: boolgrad/study/cli.py
+
+    _add_study(sub)
     return p
 
 

@@ -53,7 +53,7 @@ class Dataset:
     def n_features(self) -> int:
         return int(self.x_train.shape[1])
 
-    def subset(self, n_train: int, n_eval: int) -> "Dataset":
+    def subset(self, n_train: int, n_eval: int) -> Dataset:
         return Dataset(
             self.name, self.x_train[:n_train], self.y_train[:n_train], self.x_val[:n_eval],
             self.y_val[:n_eval], self.x_test[:n_eval], self.y_test[:n_eval], self.n_classes,
@@ -81,7 +81,7 @@ def _mnist1d(seed: int, n_val: int = 800) -> Dataset:
         np.random.set_state(saved)
     x, y, xt, yt = d["x"], d["y"], d["x_test"], d["y_test"]
     lo, hi = float(x.min()), float(x.max())
-    scale = lambda a: np.clip((a - lo) / (hi - lo), 0.0, 1.0)  # noqa: E731
+    scale = lambda a: np.clip((a - lo) / (hi - lo), 0.0, 1.0)
     perm = np.random.default_rng(seed).permutation(len(y))
     val, tr = perm[:n_val], perm[n_val:]
     return Dataset("mnist1d", _f32(scale(x[tr])), _i64(y[tr]), _f32(scale(x[val])), _i64(y[val]),

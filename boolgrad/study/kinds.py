@@ -61,7 +61,7 @@ class KindSpec:
     params: tuple = ()
 
     # -- the matched kind --------------------------------------------------------------------------
-    def resolve(self, typical_du: float | None = None) -> "KindSpec":
+    def resolve(self, typical_du: float | None = None) -> KindSpec:
         """A concrete spec: for ``boolean_matched``, the ``fixed<word>.F`` format for this ``dU``."""
         if not self.matched:
             return self
@@ -102,17 +102,17 @@ class KindSpec:
     def theory(self, theta: float) -> dict:
         """What the crossing theory needs to integrate ``g`` exactly."""
         if self.family == "surrogate":
-            return dict(family="surrogate", name=self.surrogate, params=dict(self.params), theta=theta)
-        return dict(family="boolean", table=self.table(theta), divisor=self.divisor(theta),
-                    clamp=self.scale == "clamp", theta=theta)
+            return {"family": "surrogate", "name": self.surrogate, "params": dict(self.params), "theta": theta}
+        return {"family": "boolean", "table": self.table(theta), "divisor": self.divisor(theta),
+                    "clamp": self.scale == "clamp", "theta": theta}
 
     def describe(self) -> dict:
         """JSON-able identity of the kind (goes into results)."""
         if self.family == "surrogate":
-            return dict(name=self.name, family=self.family, surrogate=self.surrogate, params=dict(self.params))
-        return dict(name=self.name, family=self.family, format=self.format, convention=self.convention,
-                    comparator=self.comparator, scale=self.scale, grad_max=self.grad_max,
-                    quantize_forward=self.quantize_forward, preset=self.preset)
+            return {"name": self.name, "family": self.family, "surrogate": self.surrogate, "params": dict(self.params)}
+        return {"name": self.name, "family": self.family, "format": self.format, "convention": self.convention,
+                    "comparator": self.comparator, "scale": self.scale, "grad_max": self.grad_max,
+                    "quantize_forward": self.quantize_forward, "preset": self.preset}
 
     # -- torch side -------------------------------------------------------------------------------------
     def spike(self, theta: float):

@@ -85,9 +85,9 @@ def compare(du, g_observed, expected, *, tolerance: float = 0.10) -> dict:
     if du.shape != g.shape:
         raise ValueError(f"dU {du.shape} and gradients {g.shape} differ in shape")
     if du.size == 0:
-        return dict(n=0, mean_sim=None, mean_theory=None, ratio=None, agree=None)
+        return {"n": 0, "mean_sim": None, "mean_theory": None, "ratio": None, "agree": None}
     sim = float(g.mean())
     th = float(np.mean(expected(du)))
     ratio = sim / th if th != 0 else (1.0 if sim == 0 else float("inf"))
-    return dict(n=int(du.size), mean_sim=sim, mean_theory=th, ratio=float(ratio),
-                agree=bool(abs(ratio - 1.0) <= tolerance))
+    return {"n": int(du.size), "mean_sim": sim, "mean_theory": th, "ratio": float(ratio),
+                "agree": bool(abs(ratio - 1.0) <= tolerance)}

@@ -28,7 +28,7 @@ import numpy as np
 from .kinds import KINDS, get_kind
 from .reference import compare, theory_expected
 
-__all__ = ["CrossingRecorder", "DT_OVER_TAU", "SCHEMES", "lif_trajectory", "simulate", "steps_for"]
+__all__ = ["DT_OVER_TAU", "SCHEMES", "CrossingRecorder", "lif_trajectory", "simulate", "steps_for"]
 
 DT_OVER_TAU = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
 SCHEMES = ("exact", "authors")
@@ -40,7 +40,7 @@ def steps_for(dt_over_tau: float, horizon: float = 8.0) -> int:
     """Steps covering ``horizon`` membrane time constants at step ``dt / tau``."""
     if not (dt_over_tau > 0 and math.isfinite(dt_over_tau)):
         raise ValueError(f"dt/tau must be positive, got {dt_over_tau!r}")
-    return max(1, int(round(horizon / dt_over_tau)))
+    return max(1, round(horizon / dt_over_tau))
 
 
 def input_gain(dt_over_tau: float, scheme: str) -> float:
@@ -106,26 +106,26 @@ class CrossingRecorder:
         u_all = np.concatenate(self.u_all)
         th = self.theta
         q = np.quantile(du, [0.05, 0.25, 0.5, 0.75, 0.95]).tolist() if du.size else [None] * 5
-        out = dict(
-            n_steps=int(self.n_steps),
-            n_crossings=n_cross,
-            crossing_rate=n_cross / max(1, self.n_steps),
-            frac_from_reset=self.n_from_reset / max(1, n_cross),
-            du_mean=float(du.mean()) if du.size else None,
-            du_quantiles=q,
-            hist_edges=HIST_EDGES.tolist(),
-            hist_all=self.hist_all.tolist(),
-            hist_below=np.histogram(np.clip(below - th, -1.5, 1.5), HIST_EDGES)[0].tolist(),
-            hist_above=np.histogram(np.clip(above - th, -1.5, 1.5), HIST_EDGES)[0].tolist(),
-            du_edges=DU_EDGES.tolist(),
-            du_hist=np.histogram(du, DU_EDGES)[0].tolist(),
-            kinds={},
-        )
+        out = {
+            "n_steps": int(self.n_steps),
+            "n_crossings": n_cross,
+            "crossing_rate": n_cross / max(1, self.n_steps),
+            "frac_from_reset": self.n_from_reset / max(1, n_cross),
+            "du_mean": float(du.mean()) if du.size else None,
+            "du_quantiles": q,
+            "hist_edges": HIST_EDGES.tolist(),
+            "hist_all": self.hist_all.tolist(),
+            "hist_below": np.histogram(np.clip(below - th, -1.5, 1.5), HIST_EDGES)[0].tolist(),
+            "hist_above": np.histogram(np.clip(above - th, -1.5, 1.5), HIST_EDGES)[0].tolist(),
+            "du_edges": DU_EDGES.tolist(),
+            "du_hist": np.histogram(du, DU_EDGES)[0].tolist(),
+            "kinds": {},
+        }
         for name in kinds:
             k = get_kind(name) if isinstance(name, str) else name
             if k.matched:
                 k = k.resolve(q[2] if du.size else 0.01)
-            row = dict(format=k.format, frac_nonzero_all=float(np.mean(k.gradient(u_all, th) != 0)))
+            row = {"format": k.format, "frac_nonzero_all": float(np.mean(k.gradient(u_all, th) != 0))}
             for side, pts in (("below", below), ("above", above)):
                 g = k.gradient(pts, th)
                 row[f"mean_grad_{side}"] = float(g.mean()) if g.size else None
