@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import os
 import sys
@@ -149,7 +150,7 @@ def _clean(obj):
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
     if isinstance(obj, float):
-        return obj if obj == obj and abs(obj) != float("inf") else None
+        return obj if math.isfinite(obj) else None
     if hasattr(obj, "item"):
         return _clean(obj.item())
     return obj
@@ -202,7 +203,7 @@ def _line(s: dict) -> str:
             f"seed={s['seed']} test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
 
 
-def connect_cluster(cluster: str, timeout: float = 10.0):
+def connect_cluster(cluster: str, timeout: float = 5.0):
     """A ``distributed.Client``: ``tcp://HOST:PORT`` (existing scheduler) or ``local:N``."""
     try:
         import distributed

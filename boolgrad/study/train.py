@@ -187,6 +187,8 @@ def train(cfg, data, *, progress=None) -> dict:
     train_seconds = time.perf_counter() - t0
     net.load_state_dict(best["state"])
     rows, recs = _layer_stats(net, probe, cfg.theta, threshold)
+    for r, h in zip(rows, history[best["epoch"] - 1]["layers"]):
+        r["grad_norm"] = h["grad_norm"]  # mean over the best epoch's batches
     trained = [rec.finish([spec]) for rec in recs]  # crossing statistics with trained weights
     for t in trained:
         t.update(dt_over_tau=cfg.dt_over_tau, steps=steps, scheme=cfg.scheme)
