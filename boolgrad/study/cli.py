@@ -24,7 +24,7 @@ DEFAULT_DATASETS = ("mnist1d", "yinyang", "digits")
 QUICK = {"datasets": ("yinyang", "digits"), "kinds": ("boolean_yj2025", "boolean_matched", "arctan"),
              "dt": (1.0, 0.25), "seeds": 1, "epochs": 2, "subset": (1000, 300)}
 #: per-dataset network and epochs of the full grid (sized for ~2-3 h on 2 cores, docs/study.md)
-FULL = {"mnist1d": {"hidden": (128,), "epochs": 12}, "yinyang": {"hidden": (64,), "epochs": 10},
+FULL = {"mnist1d": {"hidden": (128,), "epochs": 10}, "yinyang": {"hidden": (64,), "epochs": 8},
         "digits": {"hidden": (128,), "epochs": 25}}
 
 

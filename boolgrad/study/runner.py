@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 import os
 import sys
 import tempfile
@@ -47,7 +47,7 @@ class RunConfig:
     hidden: tuple = (64,)
     readout: str = "mse_count"  # "mse_count" (the authors') or "ce_linear"
     epochs: int = 10
-    batch_size: int = 32
+    batch_size: int = 64
     lr: float = 1e-3
     theta: float = 0.3
     probe: int = 256  # probe batch for the gradient statistics

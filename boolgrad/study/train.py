@@ -177,15 +177,16 @@ def train(cfg, data, *, progress=None) -> dict:
         rows, _ = _layer_stats(net, probe, cfg.theta, threshold)
         for r, n in zip(rows, norms / max(1, n_batches)):
             r["grad_norm"] = float(n)
-        val, test = _accuracy(net, x_va, y_va), _accuracy(net, x_te, y_te)
-        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_acc": val, "test_acc": test, "layers": rows})
+        val = _accuracy(net, x_va, y_va)
+        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_acc": val, "layers": rows})
         if best is None or val > best["val_acc"]:
-            best = {"epoch": epoch, "val_acc": val, "test_acc": test,
-                        "state": {k: v.detach().clone() for k, v in net.state_dict().items()}}
+            best = {"epoch": epoch, "val_acc": val,
+                    "state": {k: v.detach().clone() for k, v in net.state_dict().items()}}
         if progress:
             progress(epoch, history[-1])
     train_seconds = time.perf_counter() - t0
     net.load_state_dict(best["state"])
+    best["test_acc"] = _accuracy(net, x_te, y_te)  # test once, at the best-validation epoch
     rows, recs = _layer_stats(net, probe, cfg.theta, threshold)
     for r, h in zip(rows, history[best["epoch"] - 1]["layers"]):
         r["grad_norm"] = h["grad_norm"]  # mean over the best epoch's batches

@@ -10,7 +10,7 @@ import pytest
 from boolgrad.study import runner
 from boolgrad.study.runner import TIMING_FIELDS, RunConfig, config_hash, result_path, sweep
 
-TINY = dict(dataset="yinyang", epochs=2, subset=(300, 100), hidden=(16,), probe=64)
+TINY = {"dataset": "yinyang", "epochs": 2, "subset": (300, 100), "hidden": (16,), "probe": 64}
 
 
 def _strip(res):
@@ -78,9 +78,10 @@ def test_dask_in_process_cluster_agrees(tmp_path):
         assert _strip(a) == _strip(b)
 
 
-def _cli(*args, env_extra=None):
+def _cli(*args):
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(__file__)))}
-    return subprocess.run([sys.executable, "-m", "boolgrad.cli", "study", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "boolgrad.cli", "study", *args], check=False,
+                          capture_output=True,
                           text=True, env=env, timeout=120)
 
 
