@@ -310,11 +310,9 @@ def _build_parser() -> _Parser:
     pr.add_argument("--slow", action="store_true", help="include the slow theorems")
     pr.set_defaults(run=_cmd_prove)
 
-    from .study.crossings_cli import add_crossings_parser
+    from .study.cli import add_parser as add_study_parser  # ``boolgrad study ...``
 
-    study = sub.add_parser("study", help="studies built on the exact gradients (issue 10)")
-    study_sub = study.add_subparsers(dest="study_cmd", required=True, parser_class=_Parser)
-    add_crossings_parser(study_sub)
+    add_study_parser(sub)
     return p
 
 

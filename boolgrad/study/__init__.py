@@ -1,4 +1,12 @@
-"""The overshoot study and the seeds' systems (theory, simulation, training, runner).
+"""The overshoot study (issue 10): do coarse timesteps jump over the Boolean gradient's peak?
 
-Imports numpy only; torch, dask and the datasets are imported by the submodules that need them.
+numpy-only at import; torch, dask, mnist1d and scikit-learn are imported inside the functions
+that need them.  Modules: :mod:`.data` (offline datasets), :mod:`.kinds` (gradient kinds),
+:mod:`.simulate` (LIF crossing statistics), :mod:`.reference` (numerical crossing expectation),
+:mod:`.train` (the spiking network, torch), :mod:`.runner` (configs, result files, executors),
+:mod:`.report` (CSV, summary, plots), :mod:`.cli` (``boolgrad study``).
 """
+
+from .kinds import KINDS, KindSpec, get_kind
+
+__all__ = ["KINDS", "KindSpec", "get_kind"]

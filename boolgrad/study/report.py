@@ -1,0 +1,195 @@
+"""From result files to ``overshoot.csv``, ``summary.md`` and plots (never recomputes a run).
+
+``overshoot.csv``: one row per run file, columns :data:`COLUMNS`, sorted by (dataset, kind,
+scheme, readout, dt/tau descending, seed).  ``summary.md``: per dataset x kind x scheme x dt, the
+mean +- sample standard deviation (ddof 1; 0 for one seed) of the test accuracy over seeds, and
+the mean gradient at crossings; then the random-weight simulation table (mean gradient at the
+sample below each crossing, simulated and by the crossing theory, and their ratio).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+from .runner import write_text_atomic
+
+__all__ = ["COLUMNS", "csv_rows", "plots", "summary_markdown", "write_reports"]
+
+COLUMNS = ("dataset", "kind", "scheme", "readout", "dt_over_tau", "steps", "seed", "test_acc", "val_acc",
+           "best_epoch", "epochs", "train_seconds", "samples_per_second", "mean_grad_at_crossings",
+           "frac_nonzero_grad", "matched_format", "trained_theory_ratio", "hash")
+
+
+def load_runs(out) -> list:
+    from .runner import load_result
+
+    runs = []
+    for p in sorted((Path(out) / "runs").glob("*.json")):
+        r = load_result(p)
+        if r is not None:
+            runs.append(r)
+    return runs
+
+
+def _row(r: dict) -> dict:
+    tc = (r.get("trained_crossings") or [{}])[0].get("kinds", {})
+    ratio = next((v.get("theory_below", {}).get("ratio") for v in tc.values()), None)
+    return {
+        "dataset": r["dataset"], "kind": r["kind_name"], "scheme": r["scheme"], "readout": r["readout"],
+        "dt_over_tau": r["dt_over_tau"], "steps": r["steps"], "seed": r["seed"], "test_acc": r["test_acc"],
+        "val_acc": r["val_acc"], "best_epoch": r["best_epoch"], "epochs": r["epochs"],
+        "train_seconds": r["train_seconds"], "samples_per_second": r["samples_per_second"],
+        "mean_grad_at_crossings": r["mean_grad_at_crossings"], "frac_nonzero_grad": r["frac_nonzero_grad"],
+        "matched_format": (r.get("matched") or {}).get("format", ""), "trained_theory_ratio": ratio,
+        "hash": r["hash"],
+    }
+
+
+def csv_rows(runs) -> list:
+    rows = [_row(r) for r in runs]
+    rows.sort(key=lambda d: (d["dataset"], d["kind"], d["scheme"], d["readout"], -d["dt_over_tau"],
+                             d["seed"], d["hash"]))
+    return rows
+
+
+def _fmt(v):
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def csv_text(rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for d in rows:
+        w.writerow([_fmt(d[c]) for c in COLUMNS])
+    return buf.getvalue()
+
+
+def _mean_std(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None, None
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s
+
+
+def groups(rows):
+    out = {}
+    for d in rows:
+        out.setdefault((d["dataset"], d["kind"], d["scheme"], d["readout"], d["dt_over_tau"]), []).append(d)
+    return out
+
+
+def summary_markdown(rows, sims=()) -> str:
+    lines = ["# Overshoot study: summary", "",
+             ("Generated from `overshoot.csv` (test accuracy at the best-validation epoch; mean +- sample "
+             "std over seeds)."), "",
+             ("| dataset | kind | scheme | readout | dt/tau | steps | seeds | test acc | mean ds/du at crossings "
+             "| frac ds/du != 0 |"), "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, ds in groups(rows).items():
+        m, s = _mean_std([d["test_acc"] for d in ds])
+        g, _ = _mean_std([d["mean_grad_at_crossings"] for d in ds])
+        nz, _ = _mean_std([d["frac_nonzero_grad"] for d in ds])
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]:g} | {ds[0]['steps']} | {len(ds)} "
+                     f"| {m:.4f} +- {s:.4f} | {'' if g is None else f'{g:.4g}'} | {nz:.3f} |")
+    if sims:
+        lines += ["", "## Random-weight simulation: ds/du at the sample below each crossing", "",
+                  ("| dataset | scheme | dt/tau | crossings | median dU | from reset | kind | simulated | theory "
+                  "| ratio |"), "|---|---|---|---|---|---|---|---|---|---|"]
+        for sm in sims:
+            for k, v in sm["kinds"].items():
+                tb = v.get("theory_below") or {}
+                if tb.get("mean_sim") is None:
+                    continue
+                lines.append(
+                    f"| {sm['dataset']} | {sm['scheme']} | {sm['dt_over_tau']:g} | {sm['n_crossings']} "
+                    f"| {sm['du_quantiles'][2]:.4g} | {sm['frac_from_reset']:.2f} | {k} | {tb['mean_sim']:.4g} "
+                    f"| {tb['mean_theory']:.4g} | {tb['ratio']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def load_sims(out) -> list:
+    sims = []
+    for p in sorted((Path(out) / "sim").glob("*.json")):
+        try:
+            sims.append(json.loads(p.read_text()))
+        except ValueError:
+            continue
+    sims.sort(key=lambda s: (s["dataset"], s["scheme"], -s["dt_over_tau"]))
+    return sims
+
+
+def plots(out, rows, sims) -> list:
+    """PNG figures (needs matplotlib; returns the written paths, [] without it)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    out, written = Path(out), []
+
+    def save(fig, name):
+        p = out / name
+        tmp = out / f".{name}.tmp.png"
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        tmp.replace(p)
+        written.append(p)
+
+    datasets = sorted({d["dataset"] for d in rows})
+    if datasets:
+        fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
+        g = groups([d for d in rows if d["scheme"] == "exact"])
+        for ax, ds in zip(axes[0], datasets):
+            for kind in sorted({k[1] for k in g if k[0] == ds}):
+                pts = sorted((k[4], _mean_std([d["test_acc"] for d in v])) for k, v in g.items()
+                             if k[0] == ds and k[1] == kind)
+                ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts], yerr=[p[1][1] for p in pts],
+                            marker="o", capsize=3, label=kind)
+            ax.set_xscale("log", base=2)
+            ax.set(title=ds, xlabel="dt / tau", ylabel="test accuracy")
+        axes[0][0].legend(fontsize=7)
+        save(fig, "accuracy_vs_dt.png")
+    if sims:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for kind in sorted({k for s in sims for k in s["kinds"]}):
+            pts = [(s["dt_over_tau"], s["kinds"][kind]["theory_below"]) for s in sims
+                   if s["scheme"] == "exact" and kind in s["kinds"] and s["kinds"][kind].get("theory_below")]
+            pts = [(dt, t) for dt, t in pts if t.get("mean_sim") is not None]
+            if not pts:
+                continue
+            line = ax.plot([p[0] for p in pts], [p[1]["mean_sim"] for p in pts], "o-", label=kind)[0]
+            ax.plot([p[0] for p in pts], [p[1]["mean_theory"] for p in pts], "x--", color=line.get_color())
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set(xlabel="dt / tau", ylabel="mean ds/du below crossings", title="simulation (o) vs theory (x)")
+        ax.legend(fontsize=6)
+        save(fig, "grad_at_crossings_theory_vs_sim.png")
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for s in [s for s in sims if s["scheme"] == "exact"]:
+            e = s["hist_edges"]
+            ax.stairs(s["hist_above"], e, label=f"{s['dataset']} dt/tau={s['dt_over_tau']:g}")
+        ax.set(xlabel="u - theta at the crossing step", ylabel="count", yscale="log")
+        ax.legend(fontsize=6)
+        save(fig, "hist_u_at_crossings.png")
+    return written
+
+
+def write_reports(out) -> dict:
+    """Write ``overshoot.csv``, ``summary.md`` (and plots) from the files under ``out``."""
+    rows = csv_rows(load_runs(out))
+    sims = load_sims(out)
+    write_text_atomic(Path(out) / "overshoot.csv", csv_text(rows))
+    write_text_atomic(Path(out) / "summary.md", summary_markdown(rows, sims))
+    return {"rows": len(rows), "plots": [str(p) for p in plots(out, rows, sims)]}

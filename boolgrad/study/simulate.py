@@ -1,0 +1,166 @@
+"""LIF crossing statistics: how far past the threshold does the potential land at each step?
+
+Neuron (hard reset, as in Yoo & Jeong's code), constant input current ``I`` per sample (direct
+encoding: the same ``I = x W`` every step), ``a = dt / tau``:
+
+* ``scheme="exact"``: exact exponential integration of a current held constant over the step,
+  ``u[t] = u[t-1] e^{-a} (1 - s[t-1]) + (1 - e^{-a}) I``; between spikes ``u -> I`` whatever
+  ``dt`` (the scheme converges as ``dt -> 0``);
+* ``scheme="authors"``: ``u[t] = u[t-1] e^{-a} (1 - s[t-1]) + I`` (Yoo & Jeong's form; its
+  steady state ``I / (1 - e^{-a})`` grows as ``dt -> 0``).
+
+``s[t] = [u[t] >= theta]``, ``u[-1] = 0``.  The simulated time is fixed, ``steps = horizon / a``
+(default horizon ``8 tau``).  A *crossing* is a step ``t`` with ``u[t-1] < theta <= u[t]``
+(the first sample at/above theta after a sample below; a spike at ``t-1`` resets ``u``, so
+``u[t-1]`` is always the pre-reset sample); its increment is ``dU = u[t] - u[t-1]``.  At each
+crossing the gradient of every kind is taken at the sample below (``side="below"``, the step
+that did not fire and would have with a slightly larger ``u``) and at the sample above.
+Crossings use the float comparator at theta for every kind (quantised kinds' forward rounds
+theta by less than one LSB; see :meth:`KindSpec.forward_threshold`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .kinds import KINDS, get_kind
+from .reference import compare, theory_expected
+
+__all__ = ["DT_OVER_TAU", "SCHEMES", "CrossingRecorder", "lif_trajectory", "simulate", "steps_for"]
+
+DT_OVER_TAU = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
+SCHEMES = ("exact", "authors")
+HIST_EDGES = np.linspace(-1.5, 1.5, 121)  # u - theta
+DU_EDGES = np.logspace(-5, 1, 61)  # dU
+
+
+def steps_for(dt_over_tau: float, horizon: float = 8.0) -> int:
+    """Steps covering ``horizon`` membrane time constants at step ``dt / tau``."""
+    if not (dt_over_tau > 0 and math.isfinite(dt_over_tau)):
+        raise ValueError(f"dt/tau must be positive, got {dt_over_tau!r}")
+    return max(1, round(horizon / dt_over_tau))
+
+
+def input_gain(dt_over_tau: float, scheme: str) -> float:
+    """Factor on ``I`` in the update: ``1 - e^{-a}`` (exact) or ``1`` (authors)."""
+    if scheme == "exact":
+        return -math.expm1(-dt_over_tau)
+    if scheme == "authors":
+        return 1.0
+    raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+
+
+def lif_trajectory(current, dt_over_tau: float, steps: int, *, scheme: str = "exact", theta: float = 0.3):
+    """Membrane potentials ``u`` (steps, *current.shape) and spikes for a constant current."""
+    current = np.asarray(current, dtype=np.float64)
+    decay, gain = math.exp(-dt_over_tau), input_gain(dt_over_tau, scheme)
+    drive = gain * current
+    us = np.empty((steps, *current.shape))
+    u = np.zeros_like(current)
+    s = np.zeros_like(current)
+    for t in range(steps):
+        u = u * decay * (1.0 - s) + drive
+        s = (u >= theta).astype(np.float64)
+        us[t] = u
+    return us, us >= theta
+
+
+class CrossingRecorder:
+    """Accumulates u - theta over all steps and at crossings from trajectories ``(T, ...)``."""
+
+    def __init__(self, theta: float, max_samples: int = 200_000, seed: int = 0):
+        self.theta, self.max_samples = float(theta), int(max_samples)
+        self.rng = np.random.default_rng(seed)
+        self.hist_all = np.zeros(len(HIST_EDGES) - 1, np.int64)
+        self.n_steps = 0
+        self.n_from_reset = 0
+        self.below, self.above, self.u_all = [], [], []
+
+    def update(self, us: np.ndarray) -> None:
+        us = np.asarray(us, dtype=np.float64)
+        th = self.theta
+        self.n_steps += us.size
+        self.hist_all += np.histogram(np.clip(us - th, -1.5, 1.5), HIST_EDGES)[0]
+        prev = np.concatenate([np.zeros_like(us[:1]), us[:-1]])  # u[-1] = 0
+        fired = us >= th
+        cross = (prev < th) & fired
+        # below sample = rest (t = 0) or the first sample after rest / a reset (t = 1, or s[t-2])
+        reset2 = np.concatenate([np.ones_like(fired[:2]), fired[:-2]])[: len(us)]
+        self.n_from_reset += int(np.count_nonzero(cross & reset2))
+        self.below.append(prev[cross])
+        self.above.append(us[cross])
+        flat = us.reshape(-1)
+        take = min(flat.size, 20_000)
+        self.u_all.append(flat[self.rng.choice(flat.size, take, replace=False)] if take < flat.size else flat)
+
+    def finish(self, kinds, *, with_theory: bool = True) -> dict:
+        """Statistics and, per kind, the gradient at crossings against the crossing theory."""
+        below, above = np.concatenate(self.below), np.concatenate(self.above)
+        n_cross = int(below.size)
+        if n_cross > self.max_samples:
+            pick = np.sort(self.rng.choice(n_cross, self.max_samples, replace=False))
+            below, above = below[pick], above[pick]
+        du = above - below
+        u_all = np.concatenate(self.u_all)
+        th = self.theta
+        q = np.quantile(du, [0.05, 0.25, 0.5, 0.75, 0.95]).tolist() if du.size else [None] * 5
+        out = {
+            "n_steps": int(self.n_steps),
+            "n_crossings": n_cross,
+            "crossing_rate": n_cross / max(1, self.n_steps),
+            "frac_from_reset": self.n_from_reset / max(1, n_cross),
+            "du_mean": float(du.mean()) if du.size else None,
+            "du_quantiles": q,
+            "hist_edges": HIST_EDGES.tolist(),
+            "hist_all": self.hist_all.tolist(),
+            "hist_below": np.histogram(np.clip(below - th, -1.5, 1.5), HIST_EDGES)[0].tolist(),
+            "hist_above": np.histogram(np.clip(above - th, -1.5, 1.5), HIST_EDGES)[0].tolist(),
+            "du_edges": DU_EDGES.tolist(),
+            "du_hist": np.histogram(du, DU_EDGES)[0].tolist(),
+            "kinds": {},
+        }
+        for name in kinds:
+            k = get_kind(name) if isinstance(name, str) else name
+            if k.matched:
+                k = k.resolve(q[2] if du.size else 0.01)
+            row = {"format": k.format, "frac_nonzero_all": float(np.mean(k.gradient(u_all, th) != 0))}
+            for side, pts in (("below", below), ("above", above)):
+                g = k.gradient(pts, th)
+                row[f"mean_grad_{side}"] = float(g.mean()) if g.size else None
+                if with_theory and du.size:
+                    row[f"theory_{side}"] = compare(du, g, theory_expected(k, th, side=side))
+            out["kinds"][k.name] = row
+        return out
+
+
+def simulate(x: np.ndarray, weights: np.ndarray, dt_over_tau: float, *, scheme: str = "exact",
+             theta: float = 0.3, horizon: float = 8.0, kinds=tuple(KINDS), seed: int = 0,
+             with_theory: bool = True, batch: int = 256) -> dict:
+    """Crossing statistics of one LIF layer ``I = x @ weights`` over ``horizon`` time constants."""
+    steps = steps_for(dt_over_tau, horizon)
+    rec = CrossingRecorder(theta, seed=seed)
+    for i in range(0, len(x), batch):
+        us, _ = lif_trajectory(np.asarray(x[i:i + batch], np.float64) @ weights, dt_over_tau, steps,
+                               scheme=scheme, theta=theta)
+        rec.update(us)
+    out = rec.finish(kinds, with_theory=with_theory)
+    out.update(dt_over_tau=float(dt_over_tau), steps=steps, scheme=scheme, theta=theta, horizon=horizon)
+    return out
+
+
+def xavier_uniform(n_in: int, n_out: int, seed: int, gain: float = 1.0) -> np.ndarray:
+    """Glorot/Xavier uniform ``U(-b, b)``, ``b = gain sqrt(6 / (n_in + n_out))`` (float64)."""
+    b = gain * math.sqrt(6.0 / (n_in + n_out))
+    return np.random.default_rng(seed).uniform(-b, b, size=(n_in, n_out))
+
+
+def typical_du(x, weights, dt_over_tau, *, scheme="exact", theta=0.3, horizon=8.0) -> float:
+    """Median crossing increment of a short simulation (for the matched kind); 2**-7 if none."""
+    steps = steps_for(dt_over_tau, horizon)
+    rec = CrossingRecorder(theta)
+    us, _ = lif_trajectory(np.asarray(x, np.float64) @ weights, dt_over_tau, steps, scheme=scheme, theta=theta)
+    rec.update(us)
+    du = np.concatenate(rec.above) - np.concatenate(rec.below)
+    return float(np.median(du)) if du.size else 2.0**-7
