@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
 import numpy as np
-from _torch_tables import (
+from _tables import (
     FLOAT32_SPECS,
     assert_cast_ok,
     assert_g_close,
@@ -19,7 +19,7 @@ from _torch_tables import (
 
 import boolgrad
 import boolgrad.torch as bt
-from boolgrad.torch.plan import compile_plan, dtype_format, plan_gradient
+from boolgrad.torch.lookup import compile_plan, dtype_format, plan_gradient
 
 SCALES = list(bt.SCALINGS)
 #: (theta, comparator, convention): power-of-two theta, generic theta, zero, negative, tiny
@@ -40,12 +40,23 @@ def all_patterns(dtype):
 
 
 def divisor(table, scale, grad_max=500.0):
-    return {"none": 1.0, "clamp": grad_max, "unit_area": table.area(), "unit_peak": table.peak()[0]}[scale]
+    return {
+        "none": 1.0,
+        "clamp": grad_max,
+        "clamp01": grad_max,
+        "unit_area": table.area(),
+        "unit_peak": table.peak()[0],
+    }[scale]
 
 
 def scaled(table, g, scale):
     g = g / divisor(table, scale)
+    if scale == "clamp01":
+        return np.clip(g, 0.0, 1.0)
     return np.minimum(g, 1.0) if scale == "clamp" else g
+
+
+CLIPS = {"clamp": (None, 1.0), "clamp01": (0.0, 1.0)}
 
 
 def backward_g(spike, u):
@@ -77,6 +88,11 @@ def test_every_16bit_pattern_bit_exact(tables16, name, case, scale):
     if not divisor(table, scale) > 0:  # e.g. paper convention below zero: g <= 0 everywhere
         with pytest.raises(ValueError, match="positive finite divisor"):
             bt.boolean_spike(table, scale=scale)(u)
+        return
+    peak = min(table.peak()[0] / divisor(table, scale), 1.0 if scale in CLIPS else np.inf)
+    if peak > torch.finfo(dtype).max:  # the gradient would be inf: refused (issue 13)
+        with pytest.raises(ValueError, match=f"beyond {dtype}'s largest value"):
+            backward_g(bt.boolean_spike(table, scale=scale), u)
         return
     s, grad = backward_g(bt.boolean_spike(table, scale=scale), u)
     values = u.double().numpy()
@@ -192,7 +208,7 @@ def test_float32_table_sampled(table32):
         if not divisor(table32, mode) > 0:
             continue
         d = divisor(table32, mode)
-        plan = compile_plan(table32, torch.float32, divisor=d, clamp=mode == "clamp")
+        plan = compile_plan(table32, torch.float32, divisor=d, clamp=CLIPS.get(mode, False))
         ours = plan_gradient(plan, u).numpy()
         expected = scaled(table32, ref, mode)
         assert_g_close(ours, expected, scale / d, f"{table32.meta.theta_requested} {mode}")
@@ -228,13 +244,15 @@ def test_float32_table_forward_and_specials(table32):
 def test_preset_is_the_authors_setup():
     seen = {}
 
-    def builder(fmt, theta, **options):
-        seen.update(options, fmt=fmt.name, theta=theta)
-        return boolgrad.build_table("float16", theta, **options)  # small stand-in table
+    def builder(spec):
+        seen.update(spec.options, fmt=spec.fmt.name, theta=spec.threshold.requested)
+        small = {k: v for k, v in spec.options.items() if k != "excluded_bits"}  # float16 stand-in
+        return boolgrad.closed_form_table("float16", spec.threshold.requested, **small)
 
     spike = bt.boolean_spike("yoo_jeong2025", 1.0, builder=builder)
     assert seen["fmt"] == "float32" and seen["convention"] == "paper" and seen["theta"] == 1.0
-    assert spike.state.scale == "clamp" and spike.state.grad_max == 500.0
+    assert seen["comparator"] == "gt"  # their forward: u.gt(thresh)
+    assert spike.state.scale == "clamp01" and spike.state.grad_max == 500.0
 
 
 def test_load_table_roundtrip(tmp_path):
