@@ -16,7 +16,7 @@ from boolgrad.torch.lookup import cpu_kernel
 needs_numba = pytest.mark.skipif(not cpu_kernel.available(), reason="numba not installed: one CPU path only")
 
 
-def _pool(table, dtype, n=150000, seed=0):
+def _pool(table, dtype, n=300000, seed=0):
     values = torch.from_numpy(float32_samples(table, n_random=5000, seed=seed)).to(dtype)
     g = torch.Generator().manual_seed(seed)
     theta = table.meta.theta_used

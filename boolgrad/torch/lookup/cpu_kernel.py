@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["available", "run"]
 
-_PARALLEL_MIN = 1 << 15  # smaller inputs: a thread launch costs more than it saves
+_PARALLEL_MIN = 1 << 18  # smaller inputs: one thread (a launch, and a stall on a busy core, cost more)
 _LOCK = threading.Lock()  # some numba threading layers forbid concurrent parallel launches
 
 
@@ -40,45 +40,36 @@ def _kernels():
             r = over
         return math.copysign(r, v)
 
-    @nb.njit(inline="always", error_model="numpy")
-    def one(i, bits, u, go, out, bad, tabs, p):
+    @nb.njit(parallel=True, cache=True, error_model="numpy")
+    def kernel(bits, u, go, out, bad, tabs, p):
         PB, QB, exc_x, exc_g = tabs
         shift, has_q, fits, has_go, emin, man, maxf, over, lo, hi = p
-        x = np.float64(u[i])
-        b = (bits[i] >> shift) & 0xFFFF
-        g = PB[b]
-        if has_q:
-            v = x if fits else round_to(x, emin, man, maxf, over)
-            g = g + QB[b] / v
-        if g > hi:
-            g = hi
-        if g < lo:
-            g = lo
-        for j in range(exc_x.shape[0]):
-            if x == exc_x[j]:
-                g = exc_g[j]
-        out[i] = g  # the cast to the input's dtype (round to nearest even)
-        if has_go:
-            out[i] = out[i] * go[i]  # in the input's dtype, as torch's g.mul_(grad_out)
-        flag = g != g
-        bad[i] = flag
-        return 1 if flag else 0
-
-    @nb.njit(parallel=True, cache=True, error_model="numpy")
-    def parallel(bits, u, go, out, bad, tabs, p):
+        n_exc = exc_x.shape[0]
+        x_exc = exc_x[0] if n_exc else np.nan
+        g_exc = exc_g[0] if n_exc else np.nan
         nbad = 0
         for i in nb.prange(u.shape[0]):
-            nbad += one(i, bits, u, go, out, bad, tabs, p)
+            x = np.float64(u[i])
+            b = (bits[i] >> shift) & 0xFFFF
+            g = PB[b]
+            if has_q:
+                v = x if fits else round_to(x, emin, man, maxf, over)
+                g = g + QB[b] / v
+            if g > hi:
+                g = hi
+            if g < lo:
+                g = lo
+            if x == x_exc:  # the one patched pattern (plan.exceptions holds at most one)
+                g = g_exc
+            out[i] = g  # the cast to the input's dtype (round to nearest even)
+            if has_go:
+                out[i] = out[i] * go[i]  # in the input's dtype, as torch's g.mul_(grad_out)
+            flag = g != g
+            bad[i] = flag
+            nbad += 1 if flag else 0
         return nbad
 
-    @nb.njit(cache=True, error_model="numpy")
-    def serial(bits, u, go, out, bad, tabs, p):
-        nbad = 0
-        for i in range(u.shape[0]):
-            nbad += one(i, bits, u, go, out, bad, tabs, p)
-        return nbad
-
-    return nb, parallel, serial
+    return nb, kernel
 
 
 @functools.lru_cache(maxsize=1)
@@ -108,15 +99,12 @@ def params(plan):
 
 def run(bits, u, go, out, bad, kparams, threads: int) -> int:
     """Fill ``out`` (and ``bad``) for 1-D numpy arrays; returns the number of flagged elements."""
-    nb, parallel, serial = _kernels()
+    nb, kernel = _kernels()
     tabs, (shift, has_q, fits, lo, hi, (emin, man, maxf, over)) = kparams
     p = (shift, has_q, fits, go is not None, emin, man, maxf, over, lo, hi)
     go = u if go is None else go
-    if u.shape[0] >= _PARALLEL_MIN and threads > 1 and _LOCK.acquire(blocking=False):
-        try:
-            if nb.get_num_threads() != min(threads, nb.config.NUMBA_NUM_THREADS):
-                nb.set_num_threads(min(threads, nb.config.NUMBA_NUM_THREADS))
-            return parallel(bits, u, go, out, bad, tabs, p)
-        finally:
-            _LOCK.release()
-    return serial(bits, u, go, out, bad, tabs, p)
+    want = 1 if u.shape[0] < _PARALLEL_MIN else max(1, min(threads, nb.config.NUMBA_NUM_THREADS))
+    with _LOCK:
+        if nb.get_num_threads() != want:
+            nb.set_num_threads(want)
+        return kernel(bits, u, go, out, bad, tabs, p)
