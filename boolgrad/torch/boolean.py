@@ -34,7 +34,14 @@ from typing import Callable, NamedTuple
 
 import torch
 
-from boolgrad import GradientSpec, GradientTable, closed_form_table_from_spec, make_spec, make_threshold, parse_format
+from boolgrad import (
+    GradientSpec,
+    GradientTable,
+    closed_form_table_from_spec,
+    make_spec,
+    make_threshold,
+    parse_format,
+)
 
 from .cache import LRU
 from .lookup import compile_plan, grad_input, plan_gradient, plan_gradient_as
@@ -88,7 +95,9 @@ SCALINGS = {
 PRESETS = {
     # Yoo & Jeong 2025, training code (yoees/True_gradient, functions.py): float32 patterns,
     # 1/D_i terms without the top exponent bit, clamp(sum, 0, 500) / 500, forward u.gt(thresh).
-    "yoo_jeong2025": dict(format="float32", convention="paper", comparator="gt", scale="clamp01", grad_max=500.0),
+    "yoo_jeong2025": dict(
+        format="float32", convention="paper", comparator="gt", scale="clamp01", grad_max=500.0
+    ),
 }
 
 
@@ -102,10 +111,14 @@ def check_table(table: GradientTable, *, theta=None, comparator=None, convention
     meta = table.meta
     if meta.wrt != "u":
         raise ValueError("a Boolean spike needs a wrt='u' table (the threshold's comes from the builder)")
-    for name, given, have in (("comparator", comparator, meta.comparator), ("convention", convention, meta.convention)):
+    for name, given, have in (
+        ("comparator", comparator, meta.comparator),
+        ("convention", convention, meta.convention),
+    ):
         if given is not None and given != have:
             raise ValueError(
-                f"{name}={given!r} disagrees with the table's {have!r}; rebuild the table with {name}={given!r}"
+                f"{name}={given!r} disagrees with the table's {have!r}; "
+                f"rebuild the table with {name}={given!r}"
             )
     if theta is not None and float(theta) not in (meta.theta_requested, meta.theta_used):
         raise ValueError(f"theta={theta!r} disagrees with the table's ({meta.theta_requested!r})")
@@ -137,7 +150,11 @@ class BooleanState:
             raise ValueError(f"scale must be one of {', '.join(SCALINGS)}, got {self.scale!r}")
         if not (math.isfinite(self.grad_max) and self.grad_max > 0):
             raise ValueError(f"grad_max must be positive and finite, got {self.grad_max!r}")
-        self._tables, self._keys, self._plans = LRU(self.max_cached), LRU(16 * self.max_cached), LRU(self.max_cached)
+        self._tables, self._keys, self._plans = (
+            LRU(self.max_cached),
+            LRU(16 * self.max_cached),
+            LRU(self.max_cached),
+        )
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -204,7 +221,9 @@ class BooleanState:
             scaling = SCALINGS[self.scale]
             d = float(scaling.divisor(table_u, self.grad_max))
             if not (math.isfinite(d) and d > 0):
-                raise ValueError(f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}")
+                raise ValueError(
+                    f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}"
+                )
             pu = compile_plan(table_u, u.dtype, u.device, divisor=d, clamp=(scaling.lo, scaling.hi))
             pt = compile_plan(table_t, u.dtype, u.device, divisor=d) if table_t is not None else None
             hit = self._plans.put(pkey, (pu, pt, range_error(table_u, u.dtype, d, scaling.hi)))
@@ -301,9 +320,13 @@ def boolean_spike(
             exact_threshold=exact_threshold,
             excluded_bits=excluded_bits,
         )
-        state = BooleanState(spec, scale, grad_max, quantize_forward, theta_tables, builder or default_builder)
+        state = BooleanState(
+            spec, scale, grad_max, quantize_forward, theta_tables, builder or default_builder
+        )
         state.tables_at(theta)
-    return Spike("boolean", BooleanSpike, theta, state.spec.threshold.comparator, state, learn_theta=learn_theta)
+    return Spike(
+        "boolean", BooleanSpike, theta, state.spec.threshold.comparator, state, learn_theta=learn_theta
+    )
 
 
 def load_table(path, **options) -> Spike:

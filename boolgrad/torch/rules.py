@@ -70,7 +70,10 @@ class SpikeFunction(torch.autograd.Function):
 # Function.apply binds arguments with inspect.signature on every call when setup_context is
 # used; a precomputed __signature__ makes that lookup cheap.
 SpikeFunction.forward.__signature__ = inspect.Signature(
-    [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("u", "theta", "comparator", "state")]
+    [
+        inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for n in ("u", "theta", "comparator", "state")
+    ]
 )
 
 
@@ -82,7 +85,9 @@ class Spike(torch.nn.Module):
     overrides the stored threshold for one call -- neurons that own their thresholds use this.
     """
 
-    def __init__(self, name: str, function: type[SpikeFunction], theta, comparator: str, state, learn_theta=False):
+    def __init__(
+        self, name: str, function: type[SpikeFunction], theta, comparator: str, state, learn_theta=False
+    ):
         super().__init__()
         if comparator not in ("ge", "gt"):
             raise ValueError(f"comparator must be 'ge' or 'gt', got {comparator!r}")

@@ -32,8 +32,8 @@ gradients are bit-identical to ``snntorch.surrogate.atan``'s.  The threshold's g
 
 from __future__ import annotations
 
-import math
 import inspect
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -163,7 +163,13 @@ SURROGATES = {
     "straight_through": (straight_through_grad, straight_through_primitive, StraightThroughSpike),
 }
 #: alias -> canonical name
-ALIASES = {"stbp": "rectangle", "superspike": "fast_sigmoid", "atan": "arctan", "slayer": "exponential", "ste": "straight_through"}
+ALIASES = {
+    "stbp": "rectangle",
+    "superspike": "fast_sigmoid",
+    "atan": "arctan",
+    "slayer": "exponential",
+    "ste": "straight_through",
+}
 SURROGATE_GRADS = {name: grad for name, (grad, _, _) in SURROGATES.items()}
 PRIMITIVES = {name: prim for name, (_, prim, _) in SURROGATES.items()}
 #: every name (and alias) :func:`surrogate` accepts

@@ -369,7 +369,9 @@ def test_yoo_jeong2025_preset_is_their_training_backward():
     t_rank = np.float32(theta).view(np.uint32).astype(np.int64)
     near = np.arange(t_rank - 3000, t_rank + 3000).astype(np.uint32).view(np.float32)  # around theta
     neg = -near  # around -theta: their clamp zeroes the negative sign-bit term
-    u = np.concatenate([rng.uniform(-2, 2, 100_000).astype(np.float32), near, neg, np.float32([theta, -theta])])
+    u = np.concatenate(
+        [rng.uniform(-2, 2, 100_000).astype(np.float32), near, neg, np.float32([theta, -theta])]
+    )
     spike = bt.boolean_spike("yoo_jeong2025", 0.3)
     s, grad = backward_g(spike, torch.from_numpy(u))
     ref = _their_rule(u, theta)

@@ -6,12 +6,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
-import numpy as np
 from _tables import FLOAT32_SPECS, float32_samples, float32_table
 
 import boolgrad
-from boolgrad.torch.lookup import compile_plan, grad_input, plan_gradient_as
-from boolgrad.torch.lookup import cpu_kernel
+from boolgrad.torch.lookup import compile_plan, cpu_kernel, grad_input, plan_gradient_as
 
 needs_numba = pytest.mark.skipif(not cpu_kernel.available(), reason="numba not installed: one CPU path only")
 
@@ -47,7 +45,9 @@ def test_cpu_kernel_equals_torch_path_other_formats(fmt, dtype):
     """Tables narrower than the dtype: the kernel rounds v to the format exactly as quantize()."""
     table = boolgrad.build_table(fmt, 0.3, comparator="gt", device="cpu")
     g = torch.Generator().manual_seed(2)
-    u = torch.cat([torch.randn(100000, generator=g, dtype=torch.float64) * 2, torch.tensor([0.3, 1e300, -1e-300])])
+    u = torch.cat(
+        [torch.randn(100000, generator=g, dtype=torch.float64) * 2, torch.tensor([0.3, 1e300, -1e-300])]
+    )
     u = u.to(dtype)
     plan = compile_plan(table, dtype)
     fused = plan_gradient_as(plan, u, dtype, fused=True)

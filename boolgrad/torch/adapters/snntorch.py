@@ -49,7 +49,9 @@ class BooleanLeaky(snn.Leaky):
         if threshold is None:
             is_table = isinstance(table_or_format, GradientTable)
             threshold = table_or_format.meta.theta_requested if is_table else 1.0
-        spike = boolean_spike(table_or_format, threshold, comparator=comparator, theta_tables=learn, **spike_options)
+        spike = boolean_spike(
+            table_or_format, threshold, comparator=comparator, theta_tables=learn, **spike_options
+        )
         table = spike.state.table_at(threshold)
         # snnTorch's own paths that still call spike_grad (fire_inhibition) get the shifted form
         shifted = ShiftedBooleanSpike(table, threshold, comparator, **spike_options)

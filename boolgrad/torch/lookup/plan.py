@@ -172,7 +172,9 @@ def range_error(table: GradientTable, dtype, divisor: float, hi) -> ValueError |
     return None
 
 
-def compile_plan(table: GradientTable, dtype=torch.float32, device="cpu", divisor=1.0, clamp=False) -> TablePlan:
+def compile_plan(
+    table: GradientTable, dtype=torch.float32, device="cpu", divisor=1.0, clamp=False
+) -> TablePlan:
     """Compile ``table`` for inputs of ``dtype`` on ``device``; ``g`` comes out divided by
     ``divisor`` and clipped: ``clamp=True`` caps it at 1, ``clamp=(lo, hi)`` clips to
     ``[lo, hi]`` (see :data:`boolgrad.torch.SCALINGS`)."""
@@ -180,7 +182,9 @@ def compile_plan(table: GradientTable, dtype=torch.float32, device="cpu", diviso
     dfmt = dtype_format(dtype)
     pieces = piece_table(table, dfmt)
     fits = _fits(table.fmt, dfmt)
-    shift, PB, QB, exceptions = _buckets(table, pieces, dfmt, divisor, lo, hi, fits, table.spec.threshold.used)
+    shift, PB, QB, exceptions = _buckets(
+        table, pieces, dfmt, divisor, lo, hi, fits, table.spec.threshold.used
+    )
     t_plain, t_quant = forward_thresholds(table, dfmt)
     f64 = dict(dtype=torch.float64, device=device)
     return TablePlan(
