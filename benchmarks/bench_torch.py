@@ -1,7 +1,8 @@
 """Forward+backward of spike functions on one tensor: the Boolean gradient vs surrogates.
 
-Prints one table (medians over interleaved or blocked repeats, ratio to snnTorch's arctan
-measured in the same run).  Rows:
+Prints two tables, each with medians, minimums and the ratio of minimums (and of medians) to
+snnTorch's arctan measured in the same run, interleaved by default.  Table 1, one spike
+function on one tensor, forward+backward; rows:
 
 * ``boolean float32`` -- ``boolgrad.torch.boolean_spike`` with a float32 table on a float32
   tensor: the exact Boolean gradient at every element's own bit pattern;
@@ -12,14 +13,21 @@ measured in the same run).  Rows:
 * ``snnTorch arctan`` -- ``snntorch.surrogate.atan()`` on ``u - theta`` (what ``snn.Leaky``
   passes): the baseline;
 * ``arctan`` / ``rectangle`` -- boolgrad's surrogates on ``u``;
+* adapters: ``snnTorch spike_grad``, ``SpikingJelly BooleanSurrogate`` (both on ``u - theta``)
+  and ``Sinabs BooleanSurrogateGrad`` (the gradient function alone);
 * ``per-bit reference`` -- ``GradientTable.gradient`` (numpy, every bit of every element; the
   approach of evaluating each element against every bit), backward only, few repeats.
+
+Table 2, one training step (zero_grad, forward, cross-entropy, backward, Adam step) of the
+README's digits network (64 -> 128 LIF -> linear readout of spike counts, T=8, batch 64) and of
+784-512-512-10 (two LIF layers, T=25, batch 64) on random inputs: Boolean float32 vs arctan.
 
 Usage::
 
     python benchmarks/bench_torch.py                      # CPU, 2 threads, (128, 1024)
     python benchmarks/bench_torch.py --device cuda        # GPU (CUDA events)
     python benchmarks/bench_torch.py --table T.npz        # reuse a saved float32 table
+    python benchmarks/bench_torch.py --shape 1024 1024 --train-repeats 0   # table 1 only
 
 A float32 table (theta 1.0) is read from ``--table`` or built once (closed form if installed,
 else enumeration: minutes) and saved there.
@@ -48,7 +56,7 @@ def load_or_build(path: Path, theta: float, **options) -> boolgrad.GradientTable
         return boolgrad.GradientTable.load(path)
     print(f"building the float32 table {options or ''} (theta {theta}) -> {path} ...", flush=True)
     t = time.perf_counter()
-    table = bt.default_builder("float32", theta, **options)
+    table = boolgrad.closed_form_table("float32", theta, **options)
     print(f"  built in {time.perf_counter() - t:.0f} s ({table.n_runs} runs)", flush=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     table.save(path)
@@ -84,17 +92,76 @@ def timer(device):
     return run
 
 
+def measure(rows, repeats, order, run):
+    for f in rows.values():  # warm up: plans and kernels compile on first use
+        for _ in range(5):
+            f()
+    times = {k: [] for k in rows}
+    if order == "interleaved":  # load changes hit every row alike
+        for _ in range(repeats):
+            for k, f in rows.items():
+                times[k].append(run(f))
+    else:
+        for k, f in rows.items():
+            times[k] = [run(f) for _ in range(repeats)]
+    return times
+
+
+def report(title, times, baseline):
+    base_med, base_min = statistics.median(times[baseline]), min(times[baseline])
+    print(f"\n{title}\n")
+    print(f"| {'':58s} | median ms | min ms | min / arctan min | median / arctan median |")
+    print(f"|{'-' * 60}|-----------|--------|------------------|------------------------|")
+    for k, v in times.items():
+        med, lo = statistics.median(v), min(v)
+        ratios = f"{lo / base_min:16.2f} | {med / base_med:22.2f}"
+        print(f"| {k:58s} | {med * 1e3:9.3f} | {lo * 1e3:6.3f} | {ratios} |")
+
+
+class Net(torch.nn.Module):
+    """Linear -> LIF (-> Linear -> LIF) -> linear readout of spike counts over T steps."""
+
+    def __init__(self, sizes, spike, T):
+        super().__init__()
+        from boolgrad.torch.neurons import LIF
+
+        self.T = T
+        self.fcs = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.lifs = torch.nn.ModuleList(LIF(spike, tau=2.0) for _ in sizes[1:-1])
+
+    def forward(self, x):
+        h = self.fcs[0](x).expand(self.T, *x.shape[:-1], self.fcs[0].out_features)
+        for lif, fc in zip(self.lifs, self.fcs[1:]):
+            s, _ = lif.run(h)
+            h = fc(s)
+        return h.sum(0)
+
+
+def train_step(sizes, spike, T, batch=64, seed=0):
+    torch.manual_seed(seed)
+    net = Net(sizes, spike, T)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(batch, sizes[0], generator=g)
+    y = torch.randint(0, sizes[-1], (batch,), generator=g)
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+
+    return step
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     ap.add_argument("--shape", type=int, nargs=2, default=[128, 1024])
     ap.add_argument("--repeats", type=int, default=300)
+    ap.add_argument("--train-repeats", type=int, default=60, help="training steps per row (0: skip table 2)")
     ap.add_argument("--theta", type=float, default=1.0)
     ap.add_argument("--table", type=Path, default=HERE / "tables" / "float32_theta1_secant_ge.npz")
-    ap.add_argument(
-        "--paper-table", type=Path, default=None, help="float32 paper-convention table (optional)"
-    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--order", default="interleaved", choices=["interleaved", "blocked"])
     args = ap.parse_args(argv)
@@ -105,70 +172,69 @@ def main(argv=None):
     theta = args.theta
     u0 = (torch.randn(*args.shape, generator=gen) * 0.5 + theta).to(dev)
     grad = torch.ones_like(u0)
+    x0 = u0 - theta
 
     table = load_or_build(args.table, theta)
     rows = {}
     rows["boolean float32 (exact, every element)"] = make_step(bt.boolean_spike(table), u0, grad)
-    if args.paper_table is not None and args.paper_table.exists():
-        paper = boolgrad.GradientTable.load(args.paper_table)
-        rows["boolean yoo_jeong2025 (paper, clamp 500)"] = make_step(
-            bt.boolean_spike(paper, scale="clamp", grad_max=500.0), u0, grad
-        )
-    bf16 = boolgrad.build_table("bfloat16", theta, device="cpu")
+    rows["boolean yoo_jeong2025 (paper, gt, clamp01 500)"] = make_step(
+        bt.boolean_spike("yoo_jeong2025", theta), u0, grad
+    )
+    bf16 = boolgrad.closed_form_table("bfloat16", theta)
     rows["boolean bfloat16 table, float32 tensor"] = make_step(bt.boolean_spike(bf16), u0, grad)
-    fx = boolgrad.build_table("fixed16.12", theta, device="cpu")
+    fx = boolgrad.closed_form_table("fixed16.12", theta)
     rows["boolean fixed16.12 table, float32 tensor"] = make_step(bt.boolean_spike(fx), u0, grad)
-    baseline = None
+    baseline = "boolgrad arctan"
     try:
         import snntorch.surrogate as ss
 
-        atan = ss.atan()
-        x0 = u0 - theta
+        from boolgrad.torch.adapters.snntorch import spike_grad
+
         baseline = "snnTorch arctan (on u - theta)"
-        rows[baseline] = make_step(atan, x0, grad)
+        rows[baseline] = make_step(ss.atan(), x0, grad)
+        table_gt = boolgrad.closed_form_table("float32", theta, comparator="gt")
+        rows["adapter: snnTorch spike_grad (on u - theta)"] = make_step(spike_grad(table_gt, theta), x0, grad)
     except ImportError:
         print("snntorch not installed: ratios are to boolgrad's arctan instead", flush=True)
+    from boolgrad.torch.adapters.sinabs import BooleanSurrogateGrad
+    from boolgrad.torch.adapters.spikingjelly import BooleanSurrogate
+
+    rows["adapter: SpikingJelly BooleanSurrogate (on u - theta)"] = make_step(
+        BooleanSurrogate(table, theta), x0, grad
+    )
+    sinabs_fn = BooleanSurrogateGrad(table)
+    rows["adapter: Sinabs BooleanSurrogateGrad (gradient only)"] = lambda: sinabs_fn(u0, theta)
     rows["boolgrad arctan"] = make_step(bt.surrogate("arctan", theta), u0, grad)
     rows["boolgrad rectangle (STBP)"] = make_step(bt.surrogate("rectangle", theta), u0, grad)
-    baseline = baseline or "boolgrad arctan"
 
     run = timer(args.device)
-    for f in rows.values():  # warm up: plans compile on first use
-        for _ in range(5):
-            f()
-    if args.device == "cuda":
-        torch.cuda.synchronize()
-    times = {k: [] for k in rows}
-    if args.order == "interleaved":  # load changes hit every row alike
-        for _ in range(args.repeats):
-            for k, f in rows.items():
-                times[k].append(run(f))
-    else:  # each row alone: its allocations are not disturbed by the other rows'
-        for k, f in rows.items():
-            times[k] = [run(f) for _ in range(args.repeats)]
-    ref_t = []
+    times = measure(rows, args.repeats, args.order, run)
     if u0.numel() <= 1 << 20:  # seconds per call beyond that
         values = u0.detach().double().cpu().numpy()
-        for _ in range(max(3, args.repeats // 100)):
-            t = time.perf_counter()
-            table.gradient(values)
-            ref_t.append(time.perf_counter() - t)
-        times["per-bit reference (numpy table.gradient, backward only)"] = ref_t
-
-    base = statistics.median(times[baseline])
+        times["per-bit reference (numpy table.gradient, backward only)"] = [
+            run(lambda: table.gradient(values)) for _ in range(max(3, args.repeats // 100))
+        ]
     where = f"{args.device}" + (
         f", {args.threads} threads" if args.device == "cpu" else f", {torch.cuda.get_device_name()}"
     )
-    print(
-        f"\nforward+backward, {tuple(args.shape)} float32, theta {theta}, {where}, torch {torch.__version__}"
+    report(
+        f"forward+backward, {tuple(args.shape)} float32, theta {theta}, {where}, torch {torch.__version__}; "
+        f"{args.repeats} {args.order} repeats; baseline: {baseline}",
+        times,
+        baseline,
     )
-    print(f"medians over {args.repeats} {args.order} repeats, min beside them\n")
-    print(f"| {'spike function':58s} | {'median ms':>9s} | {'min ms':>7s} | {'x ' + 'arctan':>8s} |")
-    print(f"|{'-' * 60}|{'-' * 11}|{'-' * 9}|{'-' * 10}|")
-    for k, v in times.items():
-        med = statistics.median(v)
-        print(f"| {k:58s} | {med * 1e3:9.3f} | {min(v) * 1e3:7.3f} | {med / base:8.2f} |")
-    print(f"\nbaseline: {baseline}; per-bit reference timed on {len(ref_t)} runs")
+    if args.train_repeats and args.device == "cpu":
+        train = {}
+        for label, sizes, T in (
+            ("digits 64-128-10, T=8", (64, 128, 10), 8),
+            ("784-512-512-10, T=25", (784, 512, 512, 10), 25),
+        ):
+            train[f"{label}: boolean float32"] = train_step(sizes, bt.boolean_spike(table), T)
+            train[f"{label}: arctan"] = train_step(sizes, bt.surrogate("arctan", theta), T)
+        ttimes = measure(train, args.train_repeats, args.order, run)
+        for label in ("digits 64-128-10, T=8", "784-512-512-10, T=25"):
+            sub = {k: v for k, v in ttimes.items() if k.startswith(label)}
+            report(f"training step (Adam), batch 64, {label}, {where}", sub, f"{label}: arctan")
     return 0
 
 

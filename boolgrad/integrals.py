@@ -313,7 +313,8 @@ def _full_cells(table, ra: int, rb: int, power: int, clamp) -> list[float]:
 def integral(table, lo: float, hi: float, *, power: int = 1, clamp: float | None = None) -> float:
     """``int_lo^hi h(g(u)) du`` for the step function ``g`` of the module doc (float64).
 
-    ``power`` 1 or 2; ``clamp=G`` (positive) integrates ``min(g, G)**power``.  ``lo``/``hi``
+    ``power`` 1 or 2; ``clamp=G`` (``G >= 0``) integrates ``min(g, G)**power`` (``clamp=0``:
+    the negative part, as the ``clamp01`` scaling needs).  ``lo``/``hi``
     may be infinite (the cells end where the format's finite range does).
     """
     lo, hi = float(lo), float(hi)
@@ -323,8 +324,8 @@ def integral(table, lo: float, hi: float, *, power: int = 1, clamp: float | None
         raise ValueError(f"power must be 1 or 2, got {power!r}")
     if clamp is not None:
         clamp = float(clamp)
-        if not (clamp > 0 and math.isfinite(clamp)):
-            raise ValueError(f"clamp must be positive and finite, got {clamp!r}")
+        if not (clamp >= 0 and math.isfinite(clamp)):
+            raise ValueError(f"clamp must be non-negative and finite, got {clamp!r}")
     if hi < lo:
         return -integral(table, hi, lo, power=power, clamp=clamp)
     fmt = table.fmt

@@ -82,7 +82,7 @@ def test_integral_equals_sum_over_every_pattern(fmt, convention):
         tuple(sorted(rng.normal(th, 2, 2))) for _ in range(10)
     ]
     for power in (1, 2):
-        for clamp in (None, 2.0, 37.5):
+        for clamp in (None, 0.0, 2.0, 37.5):
             for lo, hi in pairs:
                 got = table.integral(lo, hi, power=power, clamp=clamp)
                 want = _brute(cells, lo, hi, power, clamp)
@@ -162,7 +162,7 @@ def test_wide_formats_against_enumerated_windows(fmt, half, convention):
     table = closed_form_table(fmt, 0.3, convention=convention)
     th = table.meta.theta_used
     for lo, hi in [(th - half, th), (th, th + half), (th - half / 3, th + half), (th - half, th - half / 7)]:
-        for power, clamp in [(1, None), (2, None), (1, 500.0), (2, 500.0)]:
+        for power, clamp in [(1, None), (2, None), (1, 500.0), (2, 500.0), (1, 0.0), (2, 0.0)]:
             got = table.integral(lo, hi, power=power, clamp=clamp)
             assert got == pytest.approx(_enumerated_range(table, lo, hi, power, clamp), rel=1e-10)
 

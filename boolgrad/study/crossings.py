@@ -14,7 +14,8 @@ is 0).  ``h`` is
   pattern's ``g`` on ``[v(b), v(next b))``, i.e. ``u`` rounded *down* to a pattern; see
   :mod:`boolgrad.integrals`), scaled as :data:`boolgrad.torch.SCALINGS`: ``g / d`` with
   ``d = 1`` (``none``), ``table.area()`` (``unit_area``), ``table.peak()[0]`` (``unit_peak``),
-  or ``min(g, G) / G`` (``clamp``, ``G = grad_max``).  ``theta`` is the table's
+  ``min(g, G) / G`` (``clamp``, ``G = grad_max``) or ``clip(g, 0, G) / G`` (``clamp01``, the
+  authors' training backward; ``clip(g, 0, G)**p = min(g, G)**p - min(g, 0)**p``).  ``theta`` is the table's
   ``theta_used`` (the stored threshold), not the requested one.  Exact (float64 rounding).
 * :class:`SurrogateGrad`: ``g(u - theta)`` of :mod:`boolgrad.study.surrogate_forms`; every
   ``g`` is even, so below and above agree: ``E^p = P_p(dU) / dU`` in closed form.
@@ -42,7 +43,7 @@ __all__ = [
     "crossing_moments_for",
 ]
 
-SCALES = ("none", "clamp", "unit_area", "unit_peak")
+SCALES = ("none", "clamp", "clamp01", "unit_area", "unit_peak")
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,10 @@ class BooleanGrad:
     def __post_init__(self):
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {self.scale!r}")
-        if self.scale == "clamp":
+        if self.scale in ("clamp", "clamp01"):
             G = self.grad_max
             if G is None or not (math.isfinite(float(G)) and float(G) > 0):
-                raise ValueError(f"scale='clamp' needs a positive finite grad_max, got {G!r}")
+                raise ValueError(f"scale={self.scale!r} needs a positive finite grad_max, got {G!r}")
 
     @property
     def theta(self) -> float:
@@ -79,6 +80,7 @@ class BooleanGrad:
         d = {
             "none": lambda: 1.0,
             "clamp": lambda: float(self.grad_max),
+            "clamp01": lambda: float(self.grad_max),
             "unit_area": self.table.area,
             "unit_peak": lambda: self.table.peak()[0],
         }[self.scale]()
@@ -88,8 +90,11 @@ class BooleanGrad:
 
     def integral(self, lo: float, hi: float, power: int) -> float:
         """``int_lo^hi h(u)**power du``."""
-        clamp = float(self.grad_max) if self.scale == "clamp" else None
-        return self.table.integral(lo, hi, power=power, clamp=clamp) / self.divisor**power
+        clamp = float(self.grad_max) if self.scale in ("clamp", "clamp01") else None
+        total = self.table.integral(lo, hi, power=power, clamp=clamp)
+        if self.scale == "clamp01":  # clip(g, 0, G)**p = min(g, G)**p - min(g, 0)**p
+            total -= self.table.integral(lo, hi, power=power, clamp=0.0)
+        return total / self.divisor**power
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """Gradient kinds of the overshoot study: a literal registry ``name -> frozen KindSpec``.
 
-Every kind has the same forward, the spike ``[u >= theta]`` (``quantize_forward`` kinds compare
+Every kind has the same forward, the spike ``[u >= theta]`` (``boolean_yj2025``: ``[u > theta]``,
+as the authors' code) (``quantize_forward`` kinds compare
 ``u`` rounded to their format with theta rounded to it, SPEC 2), and differs in the backward
 ``g(u)``, the derivative used for ``ds/du``:
 
 =====================  ===========================================================================
 boolean_yj2025         ``bt.boolean_spike("yoo_jeong2025", theta)``: float32, ``paper`` convention
-                       (SPEC 5), ``min(g, 500) / 500`` -- the authors' training code, by preset name
+                       (SPEC 5), ``clip(g, 0, 500) / 500``, firing on ``u > theta`` -- the
+                       authors' training code, by preset name
 boolean_secant_clamp   float32 table, ``secant`` convention, ``min(g, 500) / 500``
 boolean_bf16           bfloat16 table (secant), forward quantised to bfloat16, ``min(g, 500) / 500``
 boolean_fixed16        ``fixed16.12`` table (secant), forward quantised, ``min(g, 500) / 500``
@@ -83,7 +85,7 @@ class KindSpec:
 
     def divisor(self, theta: float) -> float:
         """What ``g`` is divided by (SCALINGS of :mod:`boolgrad.torch.boolean`)."""
-        if self.scale == "clamp":
+        if self.scale in ("clamp", "clamp01"):
             return float(self.grad_max)
         if self.scale == "unit_peak":
             return float(self.table(theta).peak()[0])
@@ -99,6 +101,8 @@ class KindSpec:
 
             return grad(self.surrogate, u - theta, **dict(self.params))
         g = self.table(theta).gradient(u) / self.divisor(theta)
+        if self.scale == "clamp01":
+            return np.clip(g, 0.0, 1.0)
         return np.minimum(g, 1.0) if self.scale == "clamp" else g
 
     def crossing_grad(self, theta: float):
@@ -157,8 +161,8 @@ _B = "boolean"
 _S = "surrogate"
 #: the registry (literal): name -> spec
 KINDS = {
-    "boolean_yj2025": KindSpec("boolean_yj2025", _B, format="float32", convention="paper",
-                               scale="clamp", grad_max=500.0, preset="yoo_jeong2025"),
+    "boolean_yj2025": KindSpec("boolean_yj2025", _B, format="float32", convention="paper", comparator="gt",
+                               scale="clamp01", grad_max=500.0, preset="yoo_jeong2025"),
     "boolean_secant_clamp": KindSpec("boolean_secant_clamp", _B, format="float32", scale="clamp"),
     "boolean_bf16": KindSpec("boolean_bf16", _B, format="bfloat16", scale="clamp", quantize_forward=True),
     "boolean_fixed16": KindSpec("boolean_fixed16", _B, format="fixed16.12", scale="clamp",

@@ -20,9 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -57,9 +55,14 @@ class RunConfig:
     schema: int = field(default=SCHEMA)
 
     def identity(self) -> dict:
+        """What the result depends on: the fields (less ``data_dir``) and the kind's definition,
+        so a changed kind never reuses a stale result file."""
+        from .kinds import get_kind
+
         d = asdict(self)
         d.pop("data_dir")
         d["hidden"], d["subset"] = list(self.hidden), list(self.subset)
+        d["kind_spec"] = get_kind(self.kind).describe()
         return d
 
     def validate(self) -> RunConfig:
@@ -92,41 +95,17 @@ def result_path(out, cfg: RunConfig) -> Path:
 
 
 def write_json_atomic(path, obj) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (module doc)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, sort_keys=True, indent=1, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write ``obj`` as JSON to ``path`` atomically (:mod:`boolgrad.atomic`), creating the folder."""
+    write_text_atomic(path, json.dumps(obj, sort_keys=True, indent=1, allow_nan=False) + "\n")
 
 
 def write_text_atomic(path, text: str) -> None:
+    from ..atomic import atomic_write
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path, "w") as f:
+        f.write(text)
 
 
 def load_result(path, cfg: RunConfig | None = None):

@@ -3,25 +3,35 @@
 Optional extra (``pip install boolgrad[torch]``); ``import boolgrad`` never imports torch.
 
 * :func:`boolean_spike` / :func:`load_table` -- forward ``[u >= theta]``, backward the table's
-  exact ``g`` at each element's own bit pattern (:mod:`boolgrad.torch.boolean`).
+  exact ``g`` at each element's own bit pattern (:mod:`.boolean`, evaluated by :mod:`.lookup`).
 * :func:`surrogate` -- rectangle, sigmoid, fast_sigmoid, arctan, triangle, gaussian,
-  exponential, straight_through with the same interface (:mod:`boolgrad.torch.surrogates`).
-* neurons (:mod:`boolgrad.torch.neurons`) and layers (:mod:`boolgrad.torch.layers`) take any
-  of them; adapters for snnTorch, SpikingJelly and Sinabs live in
-  :mod:`boolgrad.torch.adapters`.
+  exponential, straight_through with the same interface (:mod:`.surrogates`).
+* :mod:`.rules` -- the forward/backward shape they share; :mod:`.neurons`, :mod:`.layers`
+  take any of them; :mod:`.adapters` for snnTorch, SpikingJelly and Sinabs.
+
+Tie rule: boolgrad fires on ``u >= theta`` (``ge``, SPEC 2) unless told ``gt``; snnTorch and
+Norse fire on ``u - theta > 0`` (``gt``), SpikingJelly on ``>= 0`` (``ge``), Yoo & Jeong's
+training code on ``u > theta`` (``gt``, the ``yoo_jeong2025`` preset).
 """
 
-from .boolean import PRESETS, SCALINGS, boolean_spike, default_builder, load_table
-from .plan import TablePlan, compile_plan, plan_gradient
+from functools import partial
+
+from .boolean import PRESETS, SCALINGS, BooleanState, boolean_spike, default_builder, load_table
+from .lookup import TablePlan, compile_plan, plan_gradient
 from .quantize import quantize
-from .rules import RULES, Spike
-from .surrogates import SURROGATE_NAMES, surrogate
+from .rules import Spike
+from .surrogates import SURROGATE_NAMES, SURROGATES, surrogate
+
+#: gradient rule name -> factory (the Boolean spike and every surrogate name or alias)
+RULES = {"boolean": boolean_spike, **{name: partial(surrogate, name) for name in sorted(SURROGATE_NAMES)}}
 
 __all__ = [
     "PRESETS",
     "RULES",
     "SCALINGS",
+    "SURROGATES",
     "SURROGATE_NAMES",
+    "BooleanState",
     "Spike",
     "TablePlan",
     "boolean_spike",

@@ -1,54 +1,77 @@
 """The Boolean-gradient spike function: forward ``[u >= theta]``, backward the table's exact ``g``.
 
-``g`` is evaluated at each element's *own* bit pattern in the table's format (SPEC 5-6) by a
-:class:`~boolgrad.torch.plan.TablePlan` (searchsorted over the pieces, then ``P + Q / v``):
-a float32 tensor with a float32 table is exact for every element; with another format
-(``ufixed16.12``, ``bfloat16``...) ``u`` is rounded to that format for the gradient, and, with
-``quantize_forward=True``, in the forward pass as well (the spike of the stored pattern, as
-hardware computes it).
+``g`` is evaluated at each element's *own* bit pattern in the table's format (SPEC 5-6) by the
+lookup of :mod:`boolgrad.torch.lookup`: a float32 tensor with a float32 table is exact for
+every element; with another format (``ufixed16.12``, ``bfloat16``...) ``u`` is rounded to that
+format for the gradient and, with ``quantize_forward=True``, in the forward as well.
 
-Scalings (:data:`SCALINGS`, applied to ``g`` in float64 before the cast):
+Everything that fixes ``g`` is one :class:`~boolgrad.GradientSpec`, built once from the
+options (or taken from the table) and passed whole: ``spec.at_theta(t)`` is a learnable
+theta's new threshold, ``spec.with_wrt("theta")`` its threshold table.
 
-* ``none``: ``g`` itself;
-* ``clamp``: ``min(g, grad_max) / grad_max`` -- what Yoo & Jeong's training code does
-  (``grad_max = 500`` there), so the peak becomes 1 and the tails keep their shape;
-* ``unit_area``: ``g / area`` (SPEC 7), the normalisation surrogates usually have;
-* ``unit_peak``: ``g / peak``.
+Scalings (:data:`SCALINGS`): ``g / divisor`` clipped to ``[lo, hi]``, in float64 before the cast:
 
-``boolean_spike("yoo_jeong2025", theta)`` is the authors' setup by name (:data:`PRESETS`):
-float32, the ``paper`` convention (SPEC 5), ``clamp`` at 500.
+* ``none``: ``g``;   ``unit_area``: ``g / area`` (SPEC 7);   ``unit_peak``: ``g / peak``;
+* ``clamp``: ``min(g, grad_max) / grad_max`` (the peak becomes 1, the tails keep their shape);
+* ``clamp01``: ``clamp(g, 0, grad_max) / grad_max`` -- Yoo & Jeong's training backward, which
+  also zeroes the negative sign-bit terms of the ``paper`` convention.
+
+:data:`PRESETS`: ``boolean_spike("yoo_jeong2025", theta)`` is the authors' training setup:
+float32, ``paper`` convention, ``clamp01`` at 500, firing on ``u > theta`` (``gt``).
 
 Learnable thresholds (``learn_theta=True``): theta is an ``nn.Parameter``; the spike uses the
-tables at theta's current value rounded to the format (built on first use by ``builder`` and
-kept per theta pattern), and theta's gradient is ``sum dL/ds * g_theta`` with ``g_theta`` from
-the ``wrt="theta"`` table (SPEC 5, ``<= 0`` under the secant convention).  It is scaled by the
-same divisor as ``g``; ``clamp`` bounds it below by ``-1``.
+tables at theta's current value rounded to the format (built on first use, kept in a bounded
+cache) and theta's gradient is ``sum dL/ds * g_theta`` from the ``wrt="theta"`` table (SPEC 5,
+``<= 0`` under the secant convention), divided by the same divisor (bounded below by ``-1``
+under the clamps).
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
 
-import numpy as np
 import torch
 
-from ..formats import parse_format
-from ..build.closed_form import closed_form_table
-from ..table import GradientTable
-from .plan import TablePlan, compile_plan, plan_gradient, plan_gradient_as
-from .rules import Spike, make_function, register
+from boolgrad import (
+    GradientSpec,
+    GradientTable,
+    closed_form_table_from_spec,
+    make_spec,
+    make_threshold,
+    parse_format,
+)
 
-__all__ = ["PRESETS", "SCALINGS", "BooleanState", "boolean_spike", "default_builder", "load_table"]
+from .cache import LRU
+from .lookup import compile_plan, grad_input, plan_gradient, plan_gradient_as
+from .lookup.plan import range_error
+from .rules import Spike, SpikeFunction, spike_forward
+
+__all__ = [
+    "PRESETS",
+    "SCALINGS",
+    "BooleanSpike",
+    "BooleanState",
+    "boolean_backward",
+    "boolean_spike",
+    "check_table",
+    "default_builder",
+    "load_table",
+]
 
 
-# -- scalings: name -> (divisor(table, grad_max), clamp at 1?) ---------------------------------------
+class Scaling(NamedTuple):
+    divisor: Callable  # (table, grad_max) -> float
+    lo: float | None
+    hi: float | None
+
+
 def _divisor_none(table, grad_max):
     return 1.0
 
 
-def _divisor_clamp(table, grad_max):
+def _divisor_grad_max(table, grad_max):
     return grad_max
 
 
@@ -61,62 +84,93 @@ def _divisor_peak(table, grad_max):
 
 
 SCALINGS = {
-    "none": (_divisor_none, False),
-    "clamp": (_divisor_clamp, True),
-    "unit_area": (_divisor_area, False),
-    "unit_peak": (_divisor_peak, False),
+    "none": Scaling(_divisor_none, None, None),
+    "clamp": Scaling(_divisor_grad_max, None, 1.0),
+    "clamp01": Scaling(_divisor_grad_max, 0.0, 1.0),
+    "unit_area": Scaling(_divisor_area, None, None),
+    "unit_peak": Scaling(_divisor_peak, None, None),
 }
 
 #: named setups: keyword arguments of :func:`boolean_spike`
 PRESETS = {
-    # Yoo & Jeong 2025, training code: float32 patterns, 1/D_i terms with the top exponent bit
-    # dropped (convention "paper"), gradient clamped at 500 and divided by 500.
-    "yoo_jeong2025": dict(format="float32", convention="paper", scale="clamp", grad_max=500.0),
+    # Yoo & Jeong 2025, training code (yoees/True_gradient, functions.py): float32 patterns,
+    # 1/D_i terms without the top exponent bit, clamp(sum, 0, 500) / 500, forward u.gt(thresh).
+    "yoo_jeong2025": dict(
+        format="float32", convention="paper", comparator="gt", scale="clamp01", grad_max=500.0
+    ),
 }
 
 
-def default_builder(fmt, theta, **options) -> GradientTable:
-    """Build a table in closed form (milliseconds for any format; equal to enumeration)."""
-    return closed_form_table(fmt, theta, **options)
+def default_builder(spec: GradientSpec) -> GradientTable:
+    """The table of ``spec`` in closed form (milliseconds for any format; equal to enumeration)."""
+    return closed_form_table_from_spec(spec)
 
 
-# -- state shared by the autograd Function -----------------------------------------------------------
+def check_table(table: GradientTable, *, theta=None, comparator=None, convention=None) -> GradientTable:
+    """The one check of a table against the arguments given with it (``None``: not given)."""
+    meta = table.meta
+    if meta.wrt != "u":
+        raise ValueError("a Boolean spike needs a wrt='u' table (the threshold's comes from the builder)")
+    for name, given, have in (
+        ("comparator", comparator, meta.comparator),
+        ("convention", convention, meta.convention),
+    ):
+        if given is not None and given != have:
+            raise ValueError(
+                f"{name}={given!r} disagrees with the table's {have!r}; "
+                f"rebuild the table with {name}={given!r}"
+            )
+    if theta is not None and float(theta) not in (meta.theta_requested, meta.theta_used):
+        raise ValueError(f"theta={theta!r} disagrees with the table's ({meta.theta_requested!r})")
+    return table
+
+
 @dataclass(eq=False)
 class BooleanState:
-    """Tables, scaling and compiled plans of one Boolean spike function.
+    """The Boolean rule of one spike function: its spec, scaling, and bounded caches.
 
-    ``tables`` maps a threshold pattern to ``(table_u, table_theta or None)``; plans are compiled
-    per ``(pattern, dtype, device)`` on first use.  ``builder`` makes the tables of a new
-    threshold (learnable theta).
+    ``tables`` (threshold key -> ``(table_u, table_theta or None)``) are built by ``builder``
+    (``spec -> table``; ``None``: only the thresholds added); plans are compiled per
+    ``(key, dtype, device)`` on first use and dropped on pickling (rebuilt lazily).
     """
 
-    fmt: object
-    options: dict  # comparator, convention, exact_threshold, excluded_bits
-    scale: str
-    grad_max: float
-    quantize_forward: bool
-    theta_tables: bool  # also build the wrt="theta" tables (a threshold that learns)
-    builder: object = field(repr=False, default=None)
-    tables: dict = field(default_factory=dict, repr=False)
-    plans: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    keys: dict = field(default_factory=dict, repr=False)  # float theta -> its cache key
-    max_plans: int = 64
+    spec: GradientSpec
+    scale: str = "none"
+    grad_max: float = 500.0
+    quantize_forward: bool = False
+    theta_tables: bool = False
+    builder: Callable | None = field(default=default_builder, repr=False)
+    max_cached: int = 64
+    _tables: LRU = field(init=False, repr=False)
+    _keys: LRU = field(init=False, repr=False)
+    _plans: LRU = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if self.scale not in SCALINGS:
+            raise ValueError(f"scale must be one of {', '.join(SCALINGS)}, got {self.scale!r}")
+        if not (math.isfinite(self.grad_max) and self.grad_max > 0):
+            raise ValueError(f"grad_max must be positive and finite, got {self.grad_max!r}")
+        self._tables, self._keys, self._plans = (
+            LRU(self.max_cached),
+            LRU(16 * self.max_cached),
+            LRU(self.max_cached),
+        )
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_plans"] = LRU(self.max_cached)  # tensors and thread-local scratch: rebuilt on use
+        return state
 
     def __repr__(self) -> str:
         return (
-            f"format={self.fmt.name}, {self.options.get('convention', 'secant')}, scale={self.scale!r}"
-            + (f" (grad_max={self.grad_max})" if self.scale == "clamp" else "")
+            f"format={self.spec.fmt.name}, {self.spec.convention}, scale={self.scale!r}"
+            + (f" (grad_max={self.grad_max})" if self.scale.startswith("clamp") else "")
             + (", quantize_forward" if self.quantize_forward else "")
         )
 
-    # tables and plans
-    def _pattern(self, theta):
-        """Cache key of a threshold: its pattern in the format (its value if exact)."""
-        if not isinstance(theta, torch.Tensor):
-            key = self.keys.get(theta)
-            if key is None:
-                key = self.keys[theta] = self._pattern(torch.tensor(float(theta), dtype=torch.float64))
-            return key
+    # -- thresholds, tables, plans --------------------------------------------------------------
+    def threshold_key(self, theta):
+        """Cache key of a threshold: its pattern in the format (its value with ``exact_threshold``)."""
         if isinstance(theta, torch.Tensor):
             if theta.numel() != 1:
                 raise ValueError(
@@ -124,58 +178,79 @@ class BooleanState:
                     f"got a tensor of shape {tuple(theta.shape)}"
                 )
             theta = float(theta.detach())
-        if self.options.get("exact_threshold", False):
-            return ("exact", float(theta))
-        if not math.isfinite(theta):
-            raise ValueError(f"threshold must be finite, got {theta}")
-        return int(self.fmt.encode(np.asarray([theta], dtype=np.float64), saturate=True)[0])
+        key = self._keys.get(theta)
+        if key is None:
+            thr = self.spec.threshold
+            resolved = make_threshold(self.spec.fmt, float(theta), thr.comparator, thr.exact)
+            key = self._keys.put(theta, ("exact", resolved.used) if thr.exact else resolved.pattern)
+        return key
 
-    def _tables(self, key, theta):
-        if key not in self.tables:
+    def add_table(self, table: GradientTable):
+        """Use ``table`` (a ``wrt="u"`` table of this spec's options) at its own threshold."""
+        theta = table.meta.theta_requested
+        table_t = self.builder(table.spec.with_wrt("theta")) if self.theta_tables else None
+        self._tables.put(self.threshold_key(theta), (table, table_t))
+
+    def tables_at(self, theta):
+        """``(table_u, table_theta or None)`` at ``theta`` (built on first use)."""
+        key = self.threshold_key(theta)
+        hit = self._tables.get(key)
+        if hit is None:
             if self.builder is None:
                 raise ValueError(
                     f"threshold {theta!r} has no table here and no builder was given "
                     "(pass builder=boolgrad.torch.default_builder or learn_theta=True)"
                 )
             value = float(theta.detach()) if isinstance(theta, torch.Tensor) else float(theta)
-            table_u = self.builder(self.fmt, value, wrt="u", **self.options)
-            table_t = (
-                self.builder(self.fmt, value, wrt="theta", **self.options) if self.theta_tables else None
-            )
-            self.tables[key] = (table_u, table_t)
-        return self.tables[key]
+            spec = self.spec.at_theta(value)
+            hit = (self.builder(spec), self.builder(spec.with_wrt("theta")) if self.theta_tables else None)
+            self._tables.put(key, hit)
+        return hit
 
-    def plans_for(self, u: torch.Tensor, theta) -> tuple[TablePlan, TablePlan | None]:
-        """Compiled (and scaled) plans for ``g`` and ``g_theta`` at this threshold and dtype."""
-        key = self._pattern(theta)
-        pkey = (key, u.dtype, u.device)
-        hit = self.plans.get(pkey)
+    def table_at(self, theta) -> GradientTable:
+        """The ``wrt="u"`` table at ``theta``."""
+        return self.tables_at(theta)[0]
+
+    def plans(self, u: torch.Tensor, theta):
+        """Compiled, scaled plans ``(g, g_theta or None, error or None)`` for this threshold, dtype
+        and device; ``error``: the peak overflows the dtype (raised by the backward)."""
+        pkey = (self.threshold_key(theta), u.dtype, u.device)
+        hit = self._plans.get(pkey)
         if hit is None:
-            table_u, table_t = self._tables(key, theta)
-            divisor_fn, clamp = SCALINGS[self.scale]
-            d = float(divisor_fn(table_u, self.grad_max))
+            table_u, table_t = self.tables_at(theta)
+            scaling = SCALINGS[self.scale]
+            d = float(scaling.divisor(table_u, self.grad_max))
             if not (math.isfinite(d) and d > 0):
                 raise ValueError(
                     f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}"
                 )
-            pu = compile_plan(table_u, u.dtype, u.device, divisor=d, clamp=clamp)
+            pu = compile_plan(table_u, u.dtype, u.device, divisor=d, clamp=(scaling.lo, scaling.hi))
             pt = compile_plan(table_t, u.dtype, u.device, divisor=d) if table_t is not None else None
-            hit = (pu, pt)
-            self.plans[pkey] = hit
-            while len(self.plans) > self.max_plans:  # a learnable theta visits many patterns
-                self.plans.popitem(last=False)
+            hit = self._plans.put(pkey, (pu, pt, range_error(table_u, u.dtype, d, scaling.hi)))
         return hit
 
+    # -- the rule (boolgrad.torch.rules) ---------------------------------------------------------
+    def spikes(self, u, theta, comparator):
+        pu = self.plans(u, theta)[0]
+        t = pu.quantized_threshold if self.quantize_forward else pu.forward_threshold
+        if isinstance(t, tuple):  # [t_lo, t_hi): values above t_hi overflow onto NaN
+            return (torch.ge(u, t[0]) & torch.lt(u, t[1])).to(u.dtype)
+        return spike_forward(u, t, "ge")
 
-def _boolean_threshold(u, theta, state: BooleanState):
-    pu, _ = state.plans_for(u, theta)
-    return pu.quantized_threshold if state.quantize_forward else pu.forward_threshold
+    def backward(self, u, theta, grad_out, want_theta):
+        return boolean_backward(u, theta, grad_out, self, want_theta)
+
+    def gradient(self, u, theta) -> torch.Tensor:
+        """Scaled ``g`` at each element (``u``'s dtype), without an incoming gradient."""
+        return boolean_backward(u, theta, None, self, False)[0]
 
 
-def _boolean_grads(u, theta, state: BooleanState, want_theta):
-    """``g`` at each element's own pattern (exact; module doc), scaled, cast to ``u``'s dtype."""
-    pu, pt = state.plans_for(u, theta)
-    g = plan_gradient_as(pu, u, u.dtype)
+def boolean_backward(u, theta, grad_out, state: BooleanState, want_theta):
+    """``(dL/ds * g, g_theta or None)`` (``g`` alone when ``grad_out`` is ``None``), ``u``'s dtype."""
+    pu, pt, error = state.plans(u, theta)
+    if error is not None:
+        raise error
+    grad_u = plan_gradient_as(pu, u, u.dtype) if grad_out is None else grad_input(pu, u, grad_out)
     g_theta = None
     if want_theta:
         if pt is None:
@@ -184,17 +259,16 @@ def _boolean_grads(u, theta, state: BooleanState, want_theta):
                 "make it with learn_theta=True or theta_tables=True"
             )
         g_theta = plan_gradient(pt, u)
-        if pu.clamp:
+        if pu.hi is not None:
             g_theta = g_theta.clamp_min_(-1.0)
         g_theta = g_theta.to(u.dtype)
-    return g, g_theta
+    return grad_u, g_theta
 
 
-BooleanFunction = make_function("Boolean", _boolean_grads, threshold=_boolean_threshold)
+class BooleanSpike(SpikeFunction):
+    """Spike with the exact Boolean gradient of a table (:class:`BooleanState`)."""
 
 
-# -- the factory ---------------------------------------------------------------------------------------
-@register("boolean")
 def boolean_spike(
     table_or_format,
     theta=None,
@@ -212,9 +286,9 @@ def boolean_spike(
 ) -> Spike:
     """Spike function with the exact Boolean gradient (module doc).
 
-    ``table_or_format``: a :class:`GradientTable` (theta, comparator and convention are then
-    the table's; passing different ones is an error), a format name or object (a table is
-    built with ``builder``, default :func:`default_builder`), or a preset name.
+    ``table_or_format``: a :class:`GradientTable` (theta, comparator and convention are then the
+    table's; different ones are an error), a format name or object (a table is built with
+    ``builder``, ``spec -> table``, default :func:`default_builder`), or a preset name.
     ``learn_theta=True`` makes theta an ``nn.Parameter``; ``theta_tables`` (default: the same)
     builds the ``wrt="theta"`` tables, needed whenever a theta passed as ``spike(u, theta)``
     requires grad.
@@ -227,54 +301,32 @@ def boolean_spike(
     scale = scale if scale is not None else preset.get("scale", "none")
     grad_max = float(grad_max if grad_max is not None else preset.get("grad_max", 500.0))
     convention = convention if convention is not None else preset.get("convention")
-    if scale not in SCALINGS:
-        raise ValueError(f"scale must be one of {', '.join(SCALINGS)}, got {scale!r}")
-    if not (math.isfinite(grad_max) and grad_max > 0):
-        raise ValueError(f"grad_max must be positive and finite, got {grad_max!r}")
-    if theta_tables and builder is None:
-        builder = default_builder
-
+    comparator = comparator if comparator is not None else preset.get("comparator")
     if isinstance(table_or_format, GradientTable):
-        table = table_or_format
-        if table.meta.wrt != "u":
-            raise ValueError("boolean_spike needs a wrt='u' table (the threshold's comes from the builder)")
-        meta = table.meta
-        for name, given, have in (
-            ("comparator", comparator, meta.comparator),
-            ("convention", convention, meta.convention),
-        ):
-            if given is not None and given != have:
-                raise ValueError(f"{name}={given!r} disagrees with the table's {have!r}")
-        if theta is not None and float(theta) not in (meta.theta_requested, meta.theta_used):
-            raise ValueError(f"theta={theta!r} disagrees with the table's ({meta.theta_requested!r})")
-        options = dict(
-            comparator=meta.comparator,
-            convention=meta.convention,
-            exact_threshold=meta.exact_threshold,
-            excluded_bits=meta.excluded_bits,
-        )
-        state = BooleanState(table.fmt, options, scale, grad_max, quantize_forward, theta_tables, builder)
-        key = state._pattern(meta.theta_requested)
-        table_t = None
-        if theta_tables:
-            table_t = builder(table.fmt, meta.theta_requested, wrt="theta", **options)
-        state.tables[key] = (table, table_t)
-        theta = meta.theta_requested
+        table = check_table(table_or_format, theta=theta, comparator=comparator, convention=convention)
+        if builder is None and theta_tables:
+            builder = default_builder
+        state = BooleanState(table.spec, scale, grad_max, quantize_forward, theta_tables, builder)
+        state.add_table(table)
+        theta = table.meta.theta_requested
     else:
         if theta is None:
             raise ValueError("theta is required when building from a format (or pass a GradientTable)")
-        fmt = parse_format(table_or_format)
-        options = dict(
+        spec = make_spec(
+            parse_format(table_or_format),
+            float(theta.detach()) if isinstance(theta, torch.Tensor) else theta,
             comparator=comparator or "ge",
             convention=convention or "secant",
             exact_threshold=exact_threshold,
             excluded_bits=excluded_bits,
         )
         state = BooleanState(
-            fmt, options, scale, grad_max, quantize_forward, theta_tables, builder or default_builder
+            spec, scale, grad_max, quantize_forward, theta_tables, builder or default_builder
         )
-        state._tables(state._pattern(theta), theta)
-    return Spike("boolean", BooleanFunction, theta, options["comparator"], state, learn_theta=learn_theta)
+        state.tables_at(theta)
+    return Spike(
+        "boolean", BooleanSpike, theta, state.spec.threshold.comparator, state, learn_theta=learn_theta
+    )
 
 
 def load_table(path, **options) -> Spike:

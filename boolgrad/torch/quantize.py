@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from ..formats import FixedFormat, FloatFormat, parse_format
+from boolgrad import parse_format
+from boolgrad.formats import FixedFormat, FloatFormat
 
 __all__ = ["quantize"]
 

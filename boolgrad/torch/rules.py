@@ -1,42 +1,26 @@
-"""Gradient rules: one pure backward function, one ``torch.autograd.Function``, one registry.
+"""The shape every spike function shares: forward a comparator, backward ``dL/ds * g``.
 
-Every spike function in :mod:`boolgrad.torch` has the same shape:
+* forward: ``s = [u >= theta]`` (``ge``) or ``[u > theta]`` (``gt``), a 0/1 tensor of ``u``'s
+  dtype (NaN never fires); a rule may compare with another threshold (the Boolean rule uses the
+  smallest value of ``u``'s dtype that spikes in its table's format);
+* backward: ``dL/du = dL/ds * g(u)`` and, for a tensor ``theta`` that requires grad,
+  ``dL/dtheta = sum dL/ds * g_theta(u)`` reduced to ``theta``'s shape.
 
-* forward: the comparator, ``s = [u >= theta]`` (``ge``) or ``[u > theta]`` (``gt``), as a
-  0/1 tensor of ``u``'s dtype;
-* backward: ``dL/du = dL/ds * g``, and when ``theta`` is a tensor that requires grad,
-  ``dL/dtheta = sum dL/ds * g_theta`` reduced to ``theta``'s shape.
-
-A *rule* supplies ``g`` (and ``g_theta``) as a pure function of the saved input.  Each rule gets
-its own ``autograd.Function`` subclass (made by :func:`make_function`, using ``setup_context``
-so the forward stays a plain function that ``torch.func`` and ``vmap`` can trace), and a small
-factory registered in :data:`RULES` by name.
+A rule is a *state* object with two methods, ``spikes(u, theta, comparator)`` and
+``backward(u, theta, grad_out, want_theta) -> (grad_u, g_theta or None)``, that call pure
+functions.  Each rule has its own named, module-level :class:`SpikeFunction` subclass (clear
+``grad_fn`` names; picklable by reference: no factory-made classes) and :class:`Spike` is the
+``nn.Module`` users hold.  The Functions use ``setup_context``, so their forward is a plain
+function that ``torch.func`` can trace.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 
 import torch
 
-__all__ = ["RULES", "SpikeFunction", "make_function", "reduce_to", "register", "spike_forward"]
-
-#: name -> factory returning a spike callable (filled by surrogates.py and boolean.py)
-RULES: dict[str, Callable] = {}
-
-
-def register(*names: str):
-    """Decorator: register a factory under one or more names."""
-
-    def deco(factory):
-        for n in names:
-            if n in RULES:
-                raise ValueError(f"gradient rule {n!r} is registered twice")
-            RULES[n] = factory
-        return factory
-
-    return deco
+__all__ = ["Spike", "SpikeFunction", "reduce_to", "spike_forward"]
 
 
 def spike_forward(u: torch.Tensor, theta, comparator: str) -> torch.Tensor:
@@ -57,14 +41,11 @@ def reduce_to(grad: torch.Tensor, shape) -> torch.Tensor:
 
 
 class SpikeFunction(torch.autograd.Function):
-    """Base of every rule's Function (made by :func:`make_function`).
+    """``apply(u, theta, comparator, state)``: the rule is ``state`` (module doc)."""
 
-    A rule gives ``grads(u, theta, state, want_theta) -> (g, g_theta or None)``: ``g`` (in
-    ``u``'s dtype) multiplies the incoming gradient for ``u``, ``g_theta`` the one for a tensor
-    ``theta``.  ``threshold(u, theta, state)``, if given, replaces what the comparator compares
-    with (the Boolean rule compares with the smallest value of ``u``'s dtype that spikes in the
-    table's format, as ``u >= t``).
-    """
+    @staticmethod
+    def forward(u, theta, comparator, state):
+        return state.spikes(u, theta, comparator)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -74,53 +55,26 @@ class SpikeFunction(torch.autograd.Function):
         ctx.theta = theta if theta_t is None else None
         ctx.state = state
 
+    @staticmethod
+    def backward(ctx, grad_out):
+        u, theta_t = ctx.saved_tensors
+        theta = theta_t if theta_t is not None else ctx.theta
+        want_theta = theta_t is not None and ctx.needs_input_grad[1]
+        grad_u, g_theta = ctx.state.backward(u, theta, grad_out, want_theta)
+        grad_theta = None
+        if want_theta:
+            grad_theta = reduce_to(grad_out * g_theta, theta_t.shape).to(theta_t.dtype)
+        return (grad_u if ctx.needs_input_grad[0] else None), grad_theta, None, None
 
-_FORWARD_SIGNATURE = inspect.Signature(
+
+# Function.apply binds arguments with inspect.signature on every call when setup_context is
+# used; a precomputed __signature__ makes that lookup cheap.
+SpikeFunction.forward.__signature__ = inspect.Signature(
     [
         inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         for n in ("u", "theta", "comparator", "state")
     ]
 )
-
-
-def make_function(name: str, grads: Callable, threshold: Callable | None = None) -> type[SpikeFunction]:
-    """A ``SpikeFunction`` subclass for one rule (its own class: clear autograd graph names)."""
-
-    if threshold is None:
-
-        def forward(u, theta, comparator, state):
-            return spike_forward(u, theta, comparator)
-
-    else:
-
-        def forward(u, theta, comparator, state):
-            t = threshold(u, theta, state)
-            if isinstance(t, tuple):  # [t_lo, t_hi): values above t_hi overflow onto NaN
-                return (torch.ge(u, t[0]) & torch.lt(u, t[1])).to(u.dtype)
-            return spike_forward(u, t, "ge")
-
-    # Function.apply binds arguments with inspect.signature on every call when setup_context is
-    # used; a precomputed __signature__ makes that lookup cheap.
-    forward.__signature__ = _FORWARD_SIGNATURE
-
-    def backward(ctx, grad_out):
-        u, theta_t = ctx.saved_tensors
-        theta = theta_t if theta_t is not None else ctx.theta
-        want_theta = theta_t is not None and ctx.needs_input_grad[1]
-        g, g_theta = grads(u, theta, ctx.state, want_theta)
-        grad_u = g.mul_(grad_out) if ctx.needs_input_grad[0] else None  # g is a new tensor: reuse it
-        grad_theta = None
-        if want_theta:
-            grad_theta = reduce_to(grad_out * g_theta, theta_t.shape).to(theta_t.dtype)
-        return grad_u, grad_theta, None, None
-
-    body = {
-        "forward": staticmethod(forward),
-        "backward": staticmethod(backward),
-        "grads": staticmethod(grads),
-        "__doc__": grads.__doc__,
-    }
-    return type(f"{name}Spike", (SpikeFunction,), body)
 
 
 class Spike(torch.nn.Module):

@@ -1,8 +1,9 @@
 """The surrogate-gradient zoo, with the usual names and parameters (``x = u - theta``).
 
 Each surrogate is a pure gradient ``g(x)`` (the backward), the smooth primitive ``S(x)`` whose
-derivative it is (``S'(x) = g(x)``; used by the tests), one ``autograd.Function`` and a factory
-in :data:`boolgrad.torch.rules.RULES`:
+derivative it is (``S'(x) = g(x)``; used by the tests) and its own named ``autograd.Function``
+(:class:`ArctanSpike`...); :func:`surrogate` makes the spike module.  The registry
+:data:`SURROGATES` is a literal dict:
 
 ================  ==============================================  ===========================
 name              g(x)                                            source / defaults
@@ -31,14 +32,15 @@ gradients are bit-identical to ``snntorch.surrogate.atan``'s.  The threshold's g
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 
 import torch
 
-from .rules import RULES, Spike, make_function, register
+from .rules import Spike, SpikeFunction, spike_forward
 
-__all__ = ["PRIMITIVES", "SURROGATE_GRADS", "SURROGATE_NAMES", "surrogate"]
+__all__ = ["ALIASES", "PRIMITIVES", "SURROGATES", "SURROGATE_GRADS", "SURROGATE_NAMES", "surrogate"]
 
 
 # -- pure gradients g(x) and primitives S(x) --------------------------------------------------------
@@ -116,24 +118,74 @@ def straight_through_primitive(x):
     return x
 
 
-#: canonical name -> (gradient, primitive, aliases)
-_ZOO = {
-    "rectangle": (rectangle_grad, rectangle_primitive, ("stbp",)),
-    "sigmoid": (sigmoid_grad, sigmoid_primitive, ()),
-    "fast_sigmoid": (fast_sigmoid_grad, fast_sigmoid_primitive, ("superspike",)),
-    "arctan": (arctan_grad, arctan_primitive, ("atan",)),
-    "triangle": (triangle_grad, triangle_primitive, ()),
-    "gaussian": (gaussian_grad, gaussian_primitive, ()),
-    "exponential": (exponential_grad, exponential_primitive, ("slayer",)),
-    "straight_through": (straight_through_grad, straight_through_primitive, ("ste",)),
+# -- one named autograd Function per surrogate (picklable by reference) ----------------------------
+class RectangleSpike(SpikeFunction):
+    """Spike with the rectangle (STBP) surrogate gradient."""
+
+
+class SigmoidSpike(SpikeFunction):
+    """Spike with the sigmoid surrogate gradient."""
+
+
+class FastSigmoidSpike(SpikeFunction):
+    """Spike with the fast-sigmoid (SuperSpike) surrogate gradient."""
+
+
+class ArctanSpike(SpikeFunction):
+    """Spike with the arctan surrogate gradient."""
+
+
+class TriangleSpike(SpikeFunction):
+    """Spike with the triangle surrogate gradient."""
+
+
+class GaussianSpike(SpikeFunction):
+    """Spike with the Gaussian surrogate gradient."""
+
+
+class ExponentialSpike(SpikeFunction):
+    """Spike with the exponential (SLAYER) surrogate gradient."""
+
+
+class StraightThroughSpike(SpikeFunction):
+    """Spike with the straight-through gradient."""
+
+
+#: canonical name -> (gradient, primitive, autograd Function)
+SURROGATES = {
+    "rectangle": (rectangle_grad, rectangle_primitive, RectangleSpike),
+    "sigmoid": (sigmoid_grad, sigmoid_primitive, SigmoidSpike),
+    "fast_sigmoid": (fast_sigmoid_grad, fast_sigmoid_primitive, FastSigmoidSpike),
+    "arctan": (arctan_grad, arctan_primitive, ArctanSpike),
+    "triangle": (triangle_grad, triangle_primitive, TriangleSpike),
+    "gaussian": (gaussian_grad, gaussian_primitive, GaussianSpike),
+    "exponential": (exponential_grad, exponential_primitive, ExponentialSpike),
+    "straight_through": (straight_through_grad, straight_through_primitive, StraightThroughSpike),
 }
-SURROGATE_GRADS = {name: grad for name, (grad, _, _) in _ZOO.items()}
-PRIMITIVES = {name: prim for name, (_, prim, _) in _ZOO.items()}
+#: alias -> canonical name
+ALIASES = {
+    "stbp": "rectangle",
+    "superspike": "fast_sigmoid",
+    "atan": "arctan",
+    "slayer": "exponential",
+    "ste": "straight_through",
+}
+SURROGATE_GRADS = {name: grad for name, (grad, _, _) in SURROGATES.items()}
+PRIMITIVES = {name: prim for name, (_, prim, _) in SURROGATES.items()}
+#: every name (and alias) :func:`surrogate` accepts
+SURROGATE_NAMES = frozenset(SURROGATES) | frozenset(ALIASES)
+
+
+def surrogate_backward(u, theta, grad_out, grad, params, want_theta):
+    """``(dL/ds * g(u - theta), g_theta = -g)``: a surrogate's backward, pure."""
+    g = grad(u - theta, **params).to(u.dtype)
+    g_theta = -g if want_theta else None
+    return g.mul_(grad_out), g_theta
 
 
 @dataclass(frozen=True)
 class SurrogateState:
-    """What a surrogate's backward needs: its gradient function and parameters."""
+    """A surrogate rule: its gradient function and parameters (:mod:`boolgrad.torch.rules`)."""
 
     grad: object = field(repr=False)
     params: tuple = ()
@@ -141,15 +193,14 @@ class SurrogateState:
     def __repr__(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.params)
 
+    def spikes(self, u, theta, comparator):
+        return spike_forward(u, theta, comparator)
 
-def _surrogate_grads(u, theta, state: SurrogateState, want_theta):
-    g = state.grad(u - theta, **dict(state.params)).to(u.dtype)
-    return g, (-g if want_theta else None)
+    def backward(self, u, theta, grad_out, want_theta):
+        return surrogate_backward(u, theta, grad_out, self.grad, dict(self.params), want_theta)
 
 
 def _check_params(name, grad, params):
-    import inspect
-
     allowed = list(inspect.signature(grad).parameters)[1:]
     unknown = sorted(set(params) - set(allowed))
     if unknown:
@@ -159,29 +210,7 @@ def _check_params(name, grad, params):
             raise ValueError(f"surrogate {name!r}: {k} must be a positive finite number, got {v!r}")
 
 
-def _make_factory(name, grad, aliases):
-    function = make_function(name.title().replace("_", ""), _surrogate_grads)
-
-    @register(name, *aliases)
-    def factory(theta=1.0, *, comparator="ge", learn_theta=False, **params):
-        _check_params(name, grad, params)
-        state = SurrogateState(grad, tuple(sorted(params.items())))
-        return Spike(name, function, theta, comparator, state, learn_theta=learn_theta)
-
-    factory.__name__ = name
-    factory.__doc__ = f"Spike function with the {name} surrogate gradient: {grad.__doc__}"
-    factory.function = function
-    return factory
-
-
-for _name, (_grad, _, _aliases) in _ZOO.items():
-    _make_factory(_name, _grad, _aliases)
-
-#: every name (and alias) :func:`surrogate` accepts
-SURROGATE_NAMES = frozenset(n for name, (_, _, al) in _ZOO.items() for n in (name, *al))
-
-
-def surrogate(name: str, theta=1.0, **params) -> Spike:
+def surrogate(name: str, theta=1.0, *, comparator="ge", learn_theta=False, **params) -> Spike:
     """Spike function ``[u >= theta]`` with the named surrogate gradient (module table).
 
     ``params`` are the surrogate's own (``alpha``, ``slope``, ``width``...); also
@@ -189,6 +218,10 @@ def surrogate(name: str, theta=1.0, **params) -> Spike:
     gradient is ``-sum dL/ds g``).
     """
     key = name.lower().replace("-", "_").replace(" ", "_")
-    if key not in SURROGATE_NAMES:
+    key = ALIASES.get(key, key)
+    if key not in SURROGATES:
         raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(sorted(SURROGATE_NAMES))}")
-    return RULES[key](theta, **params)
+    grad, _, function = SURROGATES[key]
+    _check_params(key, grad, params)
+    state = SurrogateState(grad, tuple(sorted(params.items())))
+    return Spike(key, function, theta, comparator, state, learn_theta=learn_theta)

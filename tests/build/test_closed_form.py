@@ -164,7 +164,7 @@ STORED = {  # tests/data: float32 tables made by enumeration (build_table, minut
 @pytest.mark.parametrize("name", sorted(STORED))
 def test_stored_enumerated_float32_tables(name):
     """Closed form == a full 2**32-pattern enumeration, stored (checksummed) in tests/data."""
-    stored = bg.GradientTable.load(Path(__file__).parent / "data" / f"{name}.npz")
+    stored = bg.GradientTable.load(Path(__file__).parents[1] / "data" / f"{name}.npz")
     assert stored.meta.method == "enumerate"
     kw = dict(STORED[name])
     assert closed_form_table("float32", kw.pop("theta"), **kw) == stored
@@ -175,7 +175,7 @@ def test_stored_enumerated_float32_tables(name):
 def test_stored_tables_rebuild(name):
     """The stored tables are what enumeration gives today (seconds with numba)."""
     kw = dict(STORED[name])
-    stored = bg.GradientTable.load(Path(__file__).parent / "data" / f"{name}.npz")
+    stored = bg.GradientTable.load(Path(__file__).parents[1] / "data" / f"{name}.npz")
     assert bg.build_table("float32", kw.pop("theta"), device="auto", **kw) == stored
 
 

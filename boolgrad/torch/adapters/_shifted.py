@@ -1,29 +1,44 @@
-"""A Boolean spike function for hosts that pass ``x = u - theta`` instead of ``u``."""
+"""A Boolean spike function for hosts that pass ``x = u - theta`` instead of ``u``.
+
+Forward ``[x > 0]`` (``gt``) or ``[x >= 0]`` (``ge``); backward the Boolean ``g`` of the
+``theta`` table at ``fl(x + theta)`` -- ``u`` itself whenever the host's subtraction was exact
+(``theta/2 <= u <= 2 theta``, Sterbenz), see :mod:`boolgrad.torch.adapters`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-from ..boolean import boolean_spike
-from ..rules import make_function
+from ..boolean import BooleanState, boolean_backward, boolean_spike
+from ..rules import SpikeFunction, spike_forward
 
-__all__ = ["ShiftedBooleanSpike"]
-
-
-def _shifted_grads(x, theta, state, want_theta):
-    """``g`` of the Boolean rule at ``fl(x + theta)`` (``u``, when the host's subtraction was exact)."""
-    spike, threshold = state
-    u = x + threshold  # in x's dtype: the value the host subtracted theta from (adapters doc)
-    g, _ = spike.function.grads(u, spike.theta, spike.state, False)
-    return g, None
+__all__ = ["ShiftedBooleanSpike", "ShiftedState"]
 
 
-_ShiftedFunction = make_function("ShiftedBoolean", _shifted_grads)
+@dataclass(frozen=True, eq=False)
+class ShiftedState:
+    """The shifted rule: the Boolean state, its table's theta, and the host's threshold."""
+
+    boolean: BooleanState
+    theta: float
+    threshold: float
+
+    def spikes(self, x, theta, comparator):
+        return spike_forward(x, 0.0, comparator)
+
+    def backward(self, x, theta, grad_out, want_theta):
+        u = x + self.threshold  # in x's dtype: the value the host subtracted theta from
+        return boolean_backward(u, self.theta, grad_out, self.boolean, False)[0], None
+
+
+class ShiftedBooleanSpikeFunction(SpikeFunction):
+    """Spike on ``x = u - theta`` with the Boolean gradient at ``fl(x + theta)``."""
 
 
 class ShiftedBooleanSpike(torch.nn.Module):
-    """``spike(x)`` with ``x = u - theta``: forward ``[x > 0]`` (``gt``) or ``[x >= 0]`` (``ge``),
-    backward the Boolean ``g`` of a ``theta``-table at ``fl(x + theta)``.
+    """``spike(x)`` with ``x = u - theta`` (module doc).
 
     ``comparator`` is the host's tie rule; the table is built with it (or must have it).
     ``table_or_format`` and ``options`` are :func:`boolgrad.torch.boolean_spike`'s.
@@ -31,27 +46,13 @@ class ShiftedBooleanSpike(torch.nn.Module):
 
     def __init__(self, table_or_format, threshold: float = 1.0, comparator: str = "gt", **options):
         super().__init__()
-        from ...table import GradientTable
-
-        if isinstance(table_or_format, GradientTable):
-            meta = table_or_format.meta
-            if meta.comparator != comparator:
-                raise ValueError(
-                    f"the host fires on the {comparator!r} comparator but the table was built with "
-                    f"{meta.comparator!r}; rebuild it with comparator={comparator!r}"
-                )
-            if float(threshold) not in (meta.theta_requested, meta.theta_used):
-                raise ValueError(
-                    f"threshold {threshold!r} disagrees with the table's ({meta.theta_requested!r})"
-                )
-            self.spike = boolean_spike(table_or_format, **options)
-        else:
-            self.spike = boolean_spike(table_or_format, threshold, comparator=comparator, **options)
+        self.spike = boolean_spike(table_or_format, threshold, comparator=comparator, **options)
         self.threshold = float(threshold)
         self.comparator = comparator
+        self._state = ShiftedState(self.spike.state, self.spike.theta, self.threshold)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _ShiftedFunction.apply(x, 0.0, self.comparator, (self.spike, self.threshold))
+        return ShiftedBooleanSpikeFunction.apply(x, 0.0, self.comparator, self._state)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, comparator={self.comparator!r}"

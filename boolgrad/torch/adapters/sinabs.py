@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from ...table import GradientTable
+from boolgrad import GradientTable
+
 from ..boolean import boolean_spike
 
 __all__ = ["HOST_COMPARATOR", "BooleanSurrogateGrad"]
@@ -30,25 +31,19 @@ class BooleanSurrogateGrad:
     def __init__(
         self, table_or_format, spike_threshold: float = 1.0, comparator: str = HOST_COMPARATOR, **options
     ):
-        if isinstance(table_or_format, GradientTable):
-            if table_or_format.meta.comparator != comparator:
-                built = table_or_format.meta.comparator
-                raise ValueError(f"Sinabs fires on {comparator!r}; the table was built with {built!r}")
-            self.spike = boolean_spike(table_or_format, **options)
+        if isinstance(table_or_format, GradientTable):  # the table's own threshold
             spike_threshold = table_or_format.meta.theta_requested
-        else:
-            self.spike = boolean_spike(table_or_format, spike_threshold, comparator=comparator, **options)
+        self.spike = boolean_spike(table_or_format, spike_threshold, comparator=comparator, **options)
         self.threshold = float(spike_threshold)
-        self._key = self.spike.state._pattern(self.threshold)
+        self._key = self.spike.state.threshold_key(self.threshold)
 
     def __call__(self, v_mem: torch.Tensor, spike_threshold) -> torch.Tensor:
-        if self.spike.state._pattern(spike_threshold) != self._key:
+        if self.spike.state.threshold_key(spike_threshold) != self._key:
             raise ValueError(
                 f"spike_threshold {float(spike_threshold)!r} is not this Boolean gradient's "
                 f"threshold {self.threshold!r}"
             )
-        g, _ = self.spike.function.grads(v_mem.detach(), self.threshold, self.spike.state, False)
-        return g
+        return self.spike.state.gradient(v_mem.detach(), self.threshold)
 
     def __repr__(self) -> str:
         return f"BooleanSurrogateGrad({self.spike.state!r}, threshold={self.threshold})"

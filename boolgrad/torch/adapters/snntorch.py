@@ -42,24 +42,17 @@ class BooleanLeaky(snn.Leaky):
     def __init__(
         self, beta, table_or_format, threshold=None, comparator=HOST_COMPARATOR, spike_options=None, **kwargs
     ):
-        from ...table import GradientTable
+        from boolgrad import GradientTable
 
         spike_options = dict(spike_options or {})
         learn = kwargs.get("learn_threshold", False)
-        if isinstance(table_or_format, GradientTable):
-            meta = table_or_format.meta
-            if meta.comparator != comparator:
-                raise ValueError(
-                    f"snnTorch fires on {comparator!r}; the table was built with {meta.comparator!r}"
-                )
-            threshold = meta.theta_requested if threshold is None else threshold
-            spike = boolean_spike(table_or_format, theta=threshold, theta_tables=learn, **spike_options)
-        else:
-            threshold = 1.0 if threshold is None else threshold
-            spike = boolean_spike(
-                table_or_format, threshold, comparator=comparator, theta_tables=learn, **spike_options
-            )
-        table = next(iter(spike.state.tables.values()))[0]
+        if threshold is None:
+            is_table = isinstance(table_or_format, GradientTable)
+            threshold = table_or_format.meta.theta_requested if is_table else 1.0
+        spike = boolean_spike(
+            table_or_format, threshold, comparator=comparator, theta_tables=learn, **spike_options
+        )
+        table = spike.state.table_at(threshold)
         # snnTorch's own paths that still call spike_grad (fire_inhibition) get the shifted form
         shifted = ShiftedBooleanSpike(table, threshold, comparator, **spike_options)
         super().__init__(beta, threshold=threshold, spike_grad=shifted, **kwargs)

@@ -1,6 +1,6 @@
 """Helpers for the torch tests: float32 tables, sample patterns, exactness assertions.
 
-Not a test module (no ``test_`` prefix); imported by ``tests/test_torch_*.py`` after their
+Not a test module (no ``test_`` prefix); imported by ``tests/torch/test_*.py`` after their
 ``pytest.importorskip("torch")``.
 
 float32 tables come from ``boolgrad.closed_form_table`` (milliseconds); ``tests/data`` holds
@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 
 import boolgrad
-from boolgrad.build.closed_form import closed_form_table
-from boolgrad.gradient import gradient_from_spec, make_spec
+from boolgrad import closed_form_table, gradient_from_spec, make_spec
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 #: stored float32 tables: name -> build_table keyword arguments
 FLOAT32_SPECS = {

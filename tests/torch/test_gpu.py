@@ -7,11 +7,11 @@ import pytest
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
 import numpy as np
-from _torch_tables import FLOAT32_SPECS, float32_samples, float32_table
+from _tables import FLOAT32_SPECS, float32_samples, float32_table
 
 import boolgrad
 import boolgrad.torch as bt
-from boolgrad.torch.plan import compile_plan, plan_gradient_as
+from boolgrad.torch.lookup import compile_plan, plan_gradient_as
 
 pytestmark = pytest.mark.gpu
 
@@ -67,7 +67,7 @@ def test_surrogates_gpu(cuda, name):
 
 
 def test_fused_kernel_was_used(cuda):
-    from boolgrad.torch._fused import fused_available
+    from boolgrad.torch.lookup.triton_kernel import fused_available
 
     if not fused_available():
         pytest.skip("Triton is not importable: the unfused CUDA path is the one in use")

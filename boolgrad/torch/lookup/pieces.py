@@ -1,7 +1,7 @@
 """A table as *pieces* for one input dtype: lookup bounds and the closed form ``g = P + Q / v``.
 
-Pure numpy; :mod:`boolgrad.torch.plan` turns the result into tensors.  See that module for the
-math.  Everything here is exact: fractions for the coefficients, the table's own
+Pure numpy; :mod:`boolgrad.torch.lookup.plan` turns the result into tensors (the math is in
+:mod:`boolgrad.torch.lookup`).  Everything here is exact: fractions for the coefficients, the table's own
 :meth:`~boolgrad.table.GradientTable.gradient` for single patterns, bisection over the dtype's
 patterns (in value order, :meth:`~boolgrad.formats.FloatFormat.rank`) for the bounds.
 """
@@ -13,9 +13,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..formats import FixedFormat, FloatFormat
-from ..binades import run_segments, segment_terms
-from ..table import GradientTable
+from boolgrad import GradientTable
+from boolgrad.binades import run_segments, segment_terms
+from boolgrad.formats import FixedFormat, FloatFormat
 
 __all__ = ["PieceTable", "forward_thresholds", "piece_table"]
 

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
-from _torch_tables import float32_table
+from _tables import float32_table
 
 import boolgrad
 import boolgrad.torch as bt

@@ -2,10 +2,10 @@
 
 One pass per element: read ``u``, take the top 16 bits of its pattern as the bucket, gather
 ``P`` and ``Q`` (float64), ``g = P + Q / v`` in float64 (``div.rn.f64``: correctly rounded, as on
-the CPU), optionally ``min(g, 1)``, cast to ``u``'s dtype and store; a NaN ``g`` (a bucket that
+the CPU), clipped to ``[lo, hi]``, cast to ``u``'s dtype and store; a NaN ``g`` (a bucket that
 needs the slow path) bumps a counter instead.  The caller then runs the exact slow path of
-:mod:`boolgrad.torch.plan` on just those elements.  Same operations in the same order as the
-unfused path, so the results are identical (``tests/test_torch_gpu.py`` checks it).
+:mod:`.evaluate` on just those elements.  Same operations in the same order as the
+unfused path, so the results are identical (``tests/torch/test_gpu.py`` checks it).
 
 Only used for plans that need no rounding of ``v`` (``plan.fits``, or constant pieces);
 everything else, and any machine without Triton, takes the unfused path.
@@ -37,8 +37,11 @@ def _kernel():
         SHIFT: tl.constexpr,
         INT: tl.constexpr,
         HAS_Q: tl.constexpr,
-        CLAMP: tl.constexpr,
+        HAS_HI: tl.constexpr,
+        HAS_LO: tl.constexpr,
         HAS_EXC: tl.constexpr,
+        HI: tl.constexpr,
+        LO: tl.constexpr,
         BLOCK: tl.constexpr,
     ):
         offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
@@ -59,8 +62,10 @@ def _kernel():
             g = tl.where(u.to(tl.float64) == tl.load(exc_ptr), tl.load(exc_ptr + 1), g)
         bad = (g != g) & mask
         tl.atomic_add(bad_ptr, tl.sum(bad.to(tl.int32), axis=0))
-        if CLAMP:
-            g = tl.where(g > 1.0, 1.0, g)
+        if HAS_HI:
+            g = tl.where(g > HI, HI, g)
+        if HAS_LO:
+            g = tl.where(g < LO, LO, g)
         tl.store(out_ptr + offs, g.to(out_ptr.dtype.element_ty), mask=mask)
 
     return kernel
@@ -101,14 +106,17 @@ def fused_gradient(plan, u: torch.Tensor, dtype, slow) -> torch.Tensor:
         SHIFT=plan.shift,
         INT=_INT_BITS[u.dtype],
         HAS_Q=plan.QB is not None,
-        CLAMP=plan.clamp,
+        HAS_HI=plan.hi is not None,
+        HAS_LO=plan.lo is not None,
+        HI=1.0 if plan.hi is None else float(plan.hi),
+        LO=0.0 if plan.lo is None else float(plan.lo),
         HAS_EXC=bool(plan.exceptions),
         BLOCK=BLOCK,
     )
     if int(bad.item()):
         idx = torch.isnan(out).nonzero().squeeze(1)
         g = slow(plan, flat[idx])
-        out[idx] = (g.clamp_max(1.0) if plan.clamp else g).to(dtype)
+        out[idx] = g.to(dtype)  # slow() clips
     return out.view(u.shape)
 
 

@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
 
 import numpy as np
-from _torch_tables import (
+from _tables import (
     FLOAT32_SPECS,
     assert_cast_ok,
     assert_g_close,
@@ -19,7 +19,7 @@ from _torch_tables import (
 
 import boolgrad
 import boolgrad.torch as bt
-from boolgrad.torch.plan import compile_plan, dtype_format, plan_gradient
+from boolgrad.torch.lookup import compile_plan, dtype_format, plan_gradient
 
 SCALES = list(bt.SCALINGS)
 #: (theta, comparator, convention): power-of-two theta, generic theta, zero, negative, tiny
@@ -40,12 +40,23 @@ def all_patterns(dtype):
 
 
 def divisor(table, scale, grad_max=500.0):
-    return {"none": 1.0, "clamp": grad_max, "unit_area": table.area(), "unit_peak": table.peak()[0]}[scale]
+    return {
+        "none": 1.0,
+        "clamp": grad_max,
+        "clamp01": grad_max,
+        "unit_area": table.area(),
+        "unit_peak": table.peak()[0],
+    }[scale]
 
 
 def scaled(table, g, scale):
     g = g / divisor(table, scale)
+    if scale == "clamp01":
+        return np.clip(g, 0.0, 1.0)
     return np.minimum(g, 1.0) if scale == "clamp" else g
+
+
+CLIPS = {"clamp": (None, 1.0), "clamp01": (0.0, 1.0)}
 
 
 def backward_g(spike, u):
@@ -77,6 +88,11 @@ def test_every_16bit_pattern_bit_exact(tables16, name, case, scale):
     if not divisor(table, scale) > 0:  # e.g. paper convention below zero: g <= 0 everywhere
         with pytest.raises(ValueError, match="positive finite divisor"):
             bt.boolean_spike(table, scale=scale)(u)
+        return
+    peak = min(table.peak()[0] / divisor(table, scale), 1.0 if scale in CLIPS else np.inf)
+    if peak > torch.finfo(dtype).max:  # the gradient would be inf: refused (issue 13)
+        with pytest.raises(ValueError, match=f"beyond {dtype}'s largest value"):
+            backward_g(bt.boolean_spike(table, scale=scale), u)
         return
     s, grad = backward_g(bt.boolean_spike(table, scale=scale), u)
     values = u.double().numpy()
@@ -192,7 +208,7 @@ def test_float32_table_sampled(table32):
         if not divisor(table32, mode) > 0:
             continue
         d = divisor(table32, mode)
-        plan = compile_plan(table32, torch.float32, divisor=d, clamp=mode == "clamp")
+        plan = compile_plan(table32, torch.float32, divisor=d, clamp=CLIPS.get(mode, False))
         ours = plan_gradient(plan, u).numpy()
         expected = scaled(table32, ref, mode)
         assert_g_close(ours, expected, scale / d, f"{table32.meta.theta_requested} {mode}")
@@ -228,13 +244,15 @@ def test_float32_table_forward_and_specials(table32):
 def test_preset_is_the_authors_setup():
     seen = {}
 
-    def builder(fmt, theta, **options):
-        seen.update(options, fmt=fmt.name, theta=theta)
-        return boolgrad.build_table("float16", theta, **options)  # small stand-in table
+    def builder(spec):
+        seen.update(spec.options, fmt=spec.fmt.name, theta=spec.threshold.requested)
+        small = {k: v for k, v in spec.options.items() if k != "excluded_bits"}  # float16 stand-in
+        return boolgrad.closed_form_table("float16", spec.threshold.requested, **small)
 
     spike = bt.boolean_spike("yoo_jeong2025", 1.0, builder=builder)
     assert seen["fmt"] == "float32" and seen["convention"] == "paper" and seen["theta"] == 1.0
-    assert spike.state.scale == "clamp" and spike.state.grad_max == 500.0
+    assert seen["comparator"] == "gt"  # their forward: u.gt(thresh)
+    assert spike.state.scale == "clamp01" and spike.state.grad_max == 500.0
 
 
 def test_load_table_roundtrip(tmp_path):
@@ -323,3 +341,78 @@ def test_import_boolgrad_does_not_import_torch():
         "assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the yoo_jeong2025 preset against an independent re-implementation of the authors' rule ---------
+def _their_rule(u32: np.ndarray, theta: float) -> np.ndarray:
+    """Yoo & Jeong's training backward as documented (yoees/True_gradient, functions.py): per bit
+    of the float32 pattern, flip it; if the spike ``[u > theta]`` changes add ``1 / D_i``; the top
+    exponent bit (30) is skipped; ``clamp(sum, 0, 500) / 500``.  Written from the rule, bit by bit."""
+    b = u32.view(np.uint32).astype(np.uint64)
+    as_f64 = lambda pats: pats.astype(np.uint32).view(np.float32).astype(np.float64)  # noqa: E731
+    fires = as_f64(b) > theta
+    g = np.zeros(b.shape)
+    for i in range(32):
+        if i == 30:
+            continue
+        bit = np.uint64(1 << i)
+        chi = fires != (as_f64(b ^ bit) > theta)
+        D = as_f64(b | bit) - as_f64(b & ~bit)
+        ok = chi & np.isfinite(D) & (D != 0)
+        g[ok] += 1.0 / D[ok]
+    return np.clip(g, 0.0, 500.0) / 500.0
+
+
+def test_yoo_jeong2025_preset_is_their_training_backward():
+    theta = float(np.float32(0.3))
+    rng = np.random.default_rng(7)
+    t_rank = np.float32(theta).view(np.uint32).astype(np.int64)
+    near = np.arange(t_rank - 3000, t_rank + 3000).astype(np.uint32).view(np.float32)  # around theta
+    neg = -near  # around -theta: their clamp zeroes the negative sign-bit term
+    u = np.concatenate(
+        [rng.uniform(-2, 2, 100_000).astype(np.float32), near, neg, np.float32([theta, -theta])]
+    )
+    spike = bt.boolean_spike("yoo_jeong2025", 0.3)
+    s, grad = backward_g(spike, torch.from_numpy(u))
+    ref = _their_rule(u, theta)
+    np.testing.assert_array_equal(grad.numpy(), ref.astype(np.float32))
+    np.testing.assert_array_equal(s.numpy(), (u > np.float32(theta)).astype(np.float32))  # u.gt(thresh)
+    assert s[-2] == 0 and grad[-2] > 0  # u == theta: no spike (gt), a positive gradient
+    # the paper convention itself is negative on u < -theta; the preset must not pass that on
+    paper = bt.boolean_spike("float32", 0.3, convention="paper", comparator="gt", scale="clamp")
+    _, g_clamp = backward_g(paper, torch.from_numpy(u))
+    below = u < -theta  # gt: the sign flip of -theta lands on theta, which does not fire
+    assert (g_clamp.numpy()[below] < 0).all() and (grad.numpy()[below] == 0).all()
+
+
+def test_tie_rules_at_theta_exactly():
+    u = torch.tensor([0.3, float(np.nextafter(np.float32(0.3), np.float32(1)))], dtype=torch.float32)
+    assert bt.boolean_spike("float32", 0.3)(u).tolist() == [1.0, 1.0]  # boolgrad: u >= theta
+    assert bt.boolean_spike("float32", 0.3, comparator="gt")(u).tolist() == [0.0, 1.0]  # snnTorch, Norse
+    assert bt.boolean_spike("yoo_jeong2025", 0.3)(u).tolist() == [0.0, 1.0]  # the authors' u > theta
+
+
+def test_float16_gradient_beyond_float16_is_refused():
+    """theta = 2**-20 on float16: the true g (~1.6e6) does not fit float16; say so, not [inf...]."""
+    u = torch.tensor([2.0**-20, 2.0**-21, 1.0], dtype=torch.float16)
+    spike = bt.boolean_spike("float16", 2.0**-20)
+    with pytest.raises(ValueError, match=r"peaks at g = .*torch\.float16.*scale='clamp'.*float32"):
+        backward_g(spike, u)
+    _, g32 = backward_g(spike, u.float())  # float32 carries it
+    table = boolgrad.closed_form_table("float16", 2.0**-20)
+    np.testing.assert_array_equal(g32.numpy(), reference(table, u.double().numpy()).astype(np.float32))
+    assert g32.max() > 1e6
+    _, g_clamped = backward_g(bt.boolean_spike("float16", 2.0**-20, scale="clamp"), u)
+    assert torch.isfinite(g_clamped).all() and g_clamped.max() == 1.0
+
+
+def test_caches_are_bounded():
+    spike = bt.boolean_spike("float16", 1.0, learn_theta=True)
+    u = torch.linspace(0, 2, 50, dtype=torch.float16)
+    cap = spike.state.max_cached
+    for k in range(cap + 20):
+        with torch.no_grad():
+            spike.theta.fill_(0.5 + k / 256)
+        spike(u).sum().backward()
+    assert len(spike.state._tables) == cap and len(spike.state._plans) == cap
+    assert spike.state.threshold_key(0.5 + (cap + 19) / 256) in spike.state._tables  # the newest stays

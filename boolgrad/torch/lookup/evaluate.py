@@ -1,0 +1,165 @@
+"""Evaluate a :class:`~.plan.TablePlan` on a tensor: the fast path, the exact slow path, dispatch.
+
+* :func:`plan_gradient` -- scaled float64 ``g`` (torch operations only: the reference path);
+* :func:`plan_gradient_as` -- ``g`` cast to a dtype, the form a backward needs;
+* :func:`grad_input` -- ``cast(g) * grad_out``, the backward itself.
+
+Fast path (package doc): shift, two gathers, ``P + Q / v``, clip, patch; elements whose bucket
+holds NaN go to :func:`slow` (``searchsorted`` over the pieces, ``g(+-0)`` by sign, ``0`` at
+NaN patterns, the table's own sum on irregular pieces).  On a CPU with numba the fast path is
+one loop (:mod:`.cpu_kernel`); on CUDA with Triton one kernel (:mod:`.triton_kernel`); else
+torch operations with float64 scratch kept per thread (fresh CPU allocations page-fault).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import cpu_kernel
+from .plan import TablePlan, clip, exact_gradient
+
+__all__ = ["grad_input", "plan_gradient", "plan_gradient_as", "slow"]
+
+_INT_VIEW = {
+    torch.float16: torch.int16,
+    torch.bfloat16: torch.int16,
+    torch.float32: torch.int32,
+    torch.float64: torch.int64,
+}
+
+
+def _value(plan: TablePlan, u: torch.Tensor) -> torch.Tensor:
+    """``v``: the element's value in the table's format, float64."""
+    if plan.fits:
+        return u.to(torch.float64)
+    from ..quantize import quantize
+
+    return quantize(u, plan.fmt, dtype=torch.float64)
+
+
+def plan_gradient(plan: TablePlan, u: torch.Tensor) -> torch.Tensor:
+    """Scaled float64 ``g`` (a new tensor of ``u``'s shape) at each element's own pattern."""
+    return _gradient(plan, u, None)
+
+
+def plan_gradient_as(plan: TablePlan, u: torch.Tensor, dtype, fused: bool = True) -> torch.Tensor:
+    """``plan_gradient(plan, u).to(dtype)``; ``fused=False`` forces the torch path."""
+    return _evaluate(plan, u, None, dtype, fused)
+
+
+def grad_input(plan: TablePlan, u: torch.Tensor, grad_out: torch.Tensor, fused: bool = True) -> torch.Tensor:
+    """The backward ``plan_gradient_as(plan, u, u.dtype) * grad_out`` (one pass when fused)."""
+    if grad_out.shape != u.shape or grad_out.dtype != u.dtype:
+        return plan_gradient_as(plan, u, u.dtype, fused).mul_(grad_out)
+    return _evaluate(plan, u, grad_out, u.dtype, fused)
+
+
+def _evaluate(plan, u, grad_out, dtype, fused):
+    if u.dtype != plan.dtype:
+        raise TypeError(f"plan compiled for {plan.dtype}, got a {u.dtype} tensor")
+    if fused and plan.shift and dtype == u.dtype:
+        if u.device.type == "cpu" and cpu_kernel.available():
+            return _cpu_fused(plan, u, grad_out)
+        if u.is_cuda and (plan.fits or plan.QB is None):
+            from .triton_kernel import fused_available, fused_gradient
+
+            if fused_available():
+                g = fused_gradient(plan, u, dtype, slow)
+                return g if grad_out is None else g.mul_(grad_out)
+    g = _gradient(plan, u, _workspace(plan, u) if u.device.type == "cpu" else None)
+    g = g.to(dtype, copy=u.device.type == "cpu")  # never hand out the workspace
+    return g if grad_out is None else g.mul_(grad_out)
+
+
+def _workspace(plan, u):
+    """Per-thread float64 scratch ``(key, idx, P, Q)`` of ``u``'s size, kept by the plan."""
+    local = plan.workspace
+    ws = getattr(local, "buffers", None)
+    if ws is None or ws[0] != (u.numel(), u.dtype):
+        n = u.numel()
+        idx_dtype = torch.int64 if u.dtype == torch.float64 else torch.int32
+        ws = (
+            (n, u.dtype),
+            torch.empty(n, dtype=idx_dtype),
+            torch.empty(n, dtype=torch.float64),
+            torch.empty(n, dtype=torch.float64),
+        )
+        local.buffers = ws
+    return ws
+
+
+def _cpu_fused(plan, u, grad_out):
+    local = plan.workspace
+    kp = getattr(local, "kernel_params", None)
+    if kp is None:
+        kp = local.kernel_params = cpu_kernel.params(plan)
+    flat = u.detach().reshape(-1).contiguous()
+    n = flat.numel()
+    out = torch.empty(n, dtype=u.dtype)
+    bad = getattr(local, "bad", None)
+    if bad is None or bad.shape[0] < n:
+        bad = local.bad = np.empty(n, dtype=np.bool_)
+    go = None if grad_out is None else grad_out.reshape(-1).contiguous()
+    a = flat.numpy()
+    nbad = cpu_kernel.run(
+        a.view(np.int32 if a.dtype == np.float32 else np.int64),
+        a,
+        None if go is None else go.numpy(),
+        out.numpy(),
+        bad[:n],
+        kp,
+        torch.get_num_threads(),
+    )
+    if nbad:
+        idx = torch.from_numpy(np.flatnonzero(bad[:n]))
+        g = slow(plan, flat[idx]).to(u.dtype)
+        out[idx] = g if go is None else g.mul_(go[idx])
+    return out.view(u.shape)
+
+
+def _gradient(plan: TablePlan, u: torch.Tensor, ws) -> torch.Tensor:
+    """The fast path in torch operations; ``ws``: optional ``(key, idx, P, Q)`` scratch."""
+    if u.dtype != plan.dtype:
+        raise TypeError(f"plan compiled for {plan.dtype}, got a {u.dtype} tensor")
+    ints = u.reshape(-1).view(_INT_VIEW[u.dtype])
+    _, idx_buf, p_buf, q_buf = ws if ws is not None else (None, None, None, None)
+    if plan.shift:
+        idx = torch.bitwise_right_shift(ints, plan.shift, out=idx_buf)
+    else:
+        idx = ints.to(torch.int32) if idx_buf is None else idx_buf.copy_(ints)
+    idx = idx.bitwise_and_(0xFFFF)  # the top 16 bits as an unsigned bucket number
+    g = torch.index_select(plan.PB, 0, idx, out=p_buf)
+    if plan.QB is not None:
+        Q = torch.index_select(plan.QB, 0, idx, out=q_buf)
+        v = u.reshape(-1) if plan.fits else _value(plan, u).reshape(-1)  # addcdiv promotes float32 exactly
+        g = torch.addcdiv(g, Q, v, out=Q)  # P + Q / v
+    g = clip(g, plan.lo, plan.hi)
+    for x, gx in plan.exceptions:
+        g = g.masked_fill_(u.reshape(-1) == x, gx)
+    if plan.shift and bool(torch.isnan(g.sum())):  # NaN buckets (or inf - inf: harmless)
+        bad = torch.isnan(g).nonzero().squeeze(1)
+        g[bad] = slow(plan, u.reshape(-1)[bad])
+    return g.view(u.shape)
+
+
+def slow(plan: TablePlan, u: torch.Tensor) -> torch.Tensor:
+    """Exact scaled, clipped float64 ``g`` for a (small) 1-D set of elements."""
+    r = torch.searchsorted(plan.bounds, u, right=True)
+    g = plan.P[r]
+    if plan.QB is not None:
+        v = _value(plan, u)
+        g = g + plan.Q[r] / v
+        zero = v == 0  # the format's +-0: their own g (the lookup joins them)
+        if bool(zero.any()):
+            g0 = torch.tensor(plan.g_zero, dtype=torch.float64, device=g.device)
+            g = torch.where(zero, g0[torch.signbit(v).long()], g)
+        g = g.masked_fill_(torch.isnan(v), 0.0)  # NaN patterns (NaN input, fn overflow): g = 0
+        irr = plan.irregular[r] & ~torch.isnan(v)
+        if bool(irr.any()):
+            values = u[irr].to(torch.float64).cpu().numpy()
+            exact = exact_gradient(plan.table, values, plan.divisor, None, None)
+            g = g.masked_scatter(irr, torch.from_numpy(exact).to(g.device))
+    else:
+        g = g.masked_fill(torch.isnan(u), 0.0)  # a NaN input has no pattern in fixed point: g = 0
+    return clip(g, plan.lo, plan.hi)
