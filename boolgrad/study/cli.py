@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -207,13 +206,3 @@ def add_parser(sub) -> None:
     from .crossings_cli import add_crossings_parser
 
     add_crossings_parser(ss)
-
-
-def main(argv=None) -> int:  # ``python -m boolgrad.study.cli``
-    from boolgrad.cli import main as bmain
-
-    return bmain(["study", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The house rules of ``boolgrad/`` (scripts/check_layout.py): no import cycle, small modules,
+and ``import boolgrad`` (and ``boolgrad.study``) pulls in no optional framework."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _checker():
+    spec = importlib.util.spec_from_file_location("check_layout", ROOT / "scripts" / "check_layout.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_no_import_cycle_and_no_module_over_500_lines():
+    assert _checker().problems() == []
+
+
+def test_the_checker_finds_a_planted_cycle():
+    mod = _checker()
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert mod.cycles(graph) == [["a", "b", "c"]]
+    eager, full = mod.graphs()
+    assert "boolgrad.table" in eager["boolgrad.table_io"]  # a real edge is seen
+    assert "boolgrad.table_io" in full["boolgrad.table"] and "boolgrad.table_io" not in eager["boolgrad.table"]
+
+
+def test_core_and_study_import_without_optional_frameworks():
+    code = (
+        "import sys, boolgrad, boolgrad.study, boolgrad.study.crossings, boolgrad.build;"
+        "bad = [m for m in ('torch', 'cupy', 'dask', 'distributed', 'numba', 'matplotlib', 'mnist1d', 'sklearn')"
+        " if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
