@@ -103,7 +103,7 @@ def _print_summary(table, out=None) -> None:
     print(f"theta         requested {s['theta_requested']!r}, used {s['theta_used']!r} (pattern {pat_txt})", file=out)
     print(f"runs          {s['runs']}", file=out)
     if s["extreme"] == "trough":  # a threshold gradient: its most negative value matters
-        print(f"trough        g = {s['peak_g']!r} at theta = {s['peak_at']!r} (most negative)", file=out)
+        print(f"trough        g = {s['peak_g']!r} at u = {s['peak_at']!r} (most negative)", file=out)
     else:
         print(f"peak          g = {s['peak_g']!r} at u = {s['peak_at']!r}", file=out)
     print(f"area          {s['area']!r}", file=out)

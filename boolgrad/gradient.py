@@ -157,18 +157,26 @@ def _checked(spec: GradientSpec) -> GradientSpec:
 def to_patterns(fmt: Format, x, *, kind: str | None = None, xp=None):
     """Patterns of ``x``: unsigned integer arrays are patterns, anything else values.
 
-    Values are converted by round-to-nearest-even (``fmt.encode``; IEEE overflow rules).
-    ``kind="values"`` or ``"patterns"`` overrides the dtype rule.
+    Values (real numbers: bool, int or float dtypes) are converted by round-to-nearest-even
+    (``fmt.encode``; IEEE overflow rules); NaN inputs -- quiet or signalling -- are NaN.
+    ``kind="values"`` or ``"patterns"`` overrides the dtype rule.  Anything else (``None``,
+    strings, complex numbers, objects) is refused with ``TypeError``.
     """
     xp = xp or array_module(x)
+    if x is None:
+        raise TypeError("expected values or patterns (an array of real numbers), got None")
     a = xp.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"expected values or patterns (real numbers), got an array of dtype {a.dtype}")
     if kind is None:
         kind = "patterns" if a.dtype.kind == "u" else "values"
     if kind == "patterns":
         return as_patterns(a, fmt, xp)[0]
     if kind != "values":
         raise ValueError(f"kind must be 'values' or 'patterns', got {kind!r}")
-    return fmt.encode(a.astype(xp.float64), xp=xp)
+    with np.errstate(invalid="ignore"):  # a signalling NaN becomes a quiet NaN: still NaN
+        v = a.astype(xp.float64)
+    return fmt.encode(v, xp=xp)
 
 
 def _flip_fires(spec: GradientSpec, b, i: int, xp):

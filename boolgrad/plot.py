@@ -49,19 +49,20 @@ def sample_ranks(table, n_grid: int = 4096, n_zoom: int = 64):
     return wide, zoom
 
 
-def _decade_ticks(u: np.ndarray, linthresh: float, max_per_side: int = 4):
-    """A few ``+-10**k`` ticks (and 0) spanning ``u`` so symlog labels never overlap."""
+def _decade_ticks(u: np.ndarray, linthresh: float, max_per_side: int = 3):
+    """A few ``+-10**k`` ticks (and 0) spanning ``u``, at least ``step`` decades apart and from
+    the linear region around 0, so symlog labels never overlap."""
     big = np.abs(u[np.isfinite(u) & (np.abs(u) >= linthresh)])
-    lo = math.floor(math.log10(linthresh))
-    hi = math.ceil(math.log10(big.max())) if big.size else lo
-    step = max(1, math.ceil((hi - lo) / max_per_side))
-    ks = list(range(lo, hi + 1, step))
+    lo = math.ceil(math.log10(linthresh))
+    hi = math.floor(math.log10(big.max())) if big.size else lo
+    step = max(1, math.ceil((hi - lo + 1) / max_per_side))
+    ks = [k for k in range(hi, lo - 1, -step) if k - lo >= step / 2 or k == hi]
     ticks, labels = [0.0], ["0"]
-    for k in ks:
+    for k in sorted(ks):
         for sgn in (-1, 1):
             if (u * sgn > 0).any():
                 ticks.append(sgn * 10.0**k)
-                labels.append(f"{'-' if sgn < 0 else ''}1e{k}")
+                labels.append(f"${'-' if sgn < 0 else ''}10^{{{k}}}$")
     order = np.argsort(ticks)
     return [ticks[i] for i in order], [labels[i] for i in order]
 

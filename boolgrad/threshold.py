@@ -95,8 +95,17 @@ def make_threshold(fmt, theta, comparator: str = "ge", exact_threshold: bool = F
     fmt = parse_format(fmt)
     if comparator not in COMPARATORS:
         raise ValueError(f"comparator must be 'ge' or 'gt', got {comparator!r}")
+    if isinstance(theta, (str, bytes, complex)):
+        raise ValueError(f"threshold must be a real number, got {theta!r}")
     try:
         theta = float(theta)
+    except OverflowError:  # an int beyond float64: finite, but thresholds are float64 reals
+        digits = len(str(abs(int(theta))))
+        raise ValueError(
+            f"threshold {'-' if theta < 0 else ''}{str(abs(int(theta)))[:4]}... ({digits} digits) is beyond "
+            "float64's range (+-1.8e308); pass a float64 value "
+            "(it saturates at the format's range unless exact_threshold=True)"
+        ) from None
     except (TypeError, ValueError):
         raise ValueError(f"threshold must be a real number, got {theta!r}") from None
     if not math.isfinite(theta):

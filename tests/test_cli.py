@@ -79,6 +79,12 @@ def test_demo(tmp_path, capsys):
         (["plot", "no-such-file.npz", "-o", "x.png"], "no-such-file.npz: no such file"),
         (["eval", "float16", "-t", "0.3"], "give values"),
         (["frobnicate"], "invalid choice"),
+        (["eval", "float32", "-t", "0.3", "--pattern=-1"], "pattern -1 is outside 0..0xffffffff of float32"),
+        (["eval", "float16", "-t", "0.3", "--pattern", "0x10000"], "pattern 65536 is outside 0..0xffff"),
+        (["show", "x.npz", "--head=-5"], "expected a non-negative integer"),
+        (["table", "float16", "-t", "0.3", "-o", "/nonexistent_dir/f.npz"], "/nonexistent_dir/f.npz: directory"),
+        (["table", "float16", "-t", "0.3", "--csv", "/nonexistent_dir/f.csv"], "/nonexistent_dir/f.csv"),
+        (["table", "float16", "-t", "0.3", "-o", "/dev/full"], "/dev/full: cannot write"),
         ([], "required"),
     ],
 )
@@ -113,3 +119,71 @@ def test_module_invocation_exit_status(tmp_path):
                        capture_output=True, text=True, env=env)
     assert r.returncode == 2 and r.stderr.strip() == "boolgrad: error: threshold must be finite, got nan"
     assert np.isfinite(1.0)
+
+
+def test_output_path_is_checked_before_any_sweep(monkeypatch, capsys):
+    import boolgrad.build.enumerate as enum
+
+    def no_sweep(*a, **k):
+        raise AssertionError("the sweep ran although the output path is unwritable")
+
+    monkeypatch.setattr(enum, "run_sweep", no_sweep)
+    code, _, err = run(capsys, "table", "float32", "-t", "0.3", "-o", "/nonexistent_dir/f.npz")
+    assert code == 2 and "does not exist" in err and err.count("\n") == 1
+
+
+def test_a_failed_save_leaves_the_old_file_intact(tmp_path):
+    """``ulimit -f 1``: the write fails half way; the old table is byte-identical, no temp file."""
+    keep = tmp_path / "keep.npz"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    r = subprocess.run([sys.executable, "-m", "boolgrad.cli", "table", "float16", "-t", "0.3", "-o", str(keep)],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    before = keep.read_bytes()
+    script = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024)); "
+              "sys.argv = ['boolgrad', 'table', 'float16', '-t', '0.7', '-o', sys.argv[1]]; "
+              "runpy.run_module('boolgrad.cli', run_name='__main__')")
+    r = subprocess.run([sys.executable, "-c", script, str(keep)], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert str(keep) in r.stderr and "File too large" in r.stderr
+    assert keep.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
+
+
+def test_negative_and_infinite_values_and_version(capsys):
+    code, out, err = run(capsys, "eval", "float32", "-t", "0.3", "--u", "inf", "-inf", "-1.5", "-1e-3", "-nan")
+    assert code == 0, err
+    assert out.count("\nvalue ") == 5 and "value -inf:" in out and "value -0.001:" in out
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("boolgrad 0.")
+
+
+def test_help_texts_name_the_choices(capsys):
+    for argv in (["table", "--help"], ["demo", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = capsys.readouterr().out
+        assert "numba" in out and "numpy" in out and "cuda" in out, argv
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    assert "paper: 1 / D_i" in capsys.readouterr().out
+
+
+def test_plot_writes_exactly_the_path_given(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="plot needs matplotlib")
+    t = tmp_path / "t.npz"
+    assert run(capsys, "table", "float16", "-t", "0.3", "-o", str(t))[0] == 0
+    code, _, err = run(capsys, "plot", str(t), "-o", str(tmp_path / "x"))
+    assert code == 2 and "must end in .png, .pdf, .svg" in err and not (tmp_path / "x.png").exists()
+    for suffix in (".png", ".pdf", ".svg"):
+        code, out, _ = run(capsys, "plot", str(t), "-o", str(tmp_path / f"x{suffix}"))
+        assert code == 0 and f"x{suffix}" in out and (tmp_path / f"x{suffix}").stat().st_size > 1000
+
+
+def test_threshold_table_summary_reports_its_trough(tmp_path, capsys):
+    code, out, _ = run(capsys, "table", "fixed8.4", "-t", "1.0", "--wrt", "theta")
+    assert code == 0
+    table = __import__("boolgrad").closed_form_table("fixed8.4", 1.0, wrt="theta")
+    g, at = table.trough()
+    assert g < 0 and f"trough        g = {g!r} at u = {at!r}" in out and "-inf" not in out

@@ -148,3 +148,20 @@ def test_gradient_at_values_and_patterns_agree():
     assert a.spike.tolist() == [False, True, True, False]
     # u == theta exactly fires with ge, not with gt
     assert gradient_at("float32", 0.3, np.float32(0.3).reshape(1), comparator="gt").spike[0] == False  # noqa: E712
+
+
+def test_api_edges_are_clean_errors_or_defined_results():
+    # an int is one excluded bit; anything else that is not bit indices is refused
+    assert make_spec("float16", 0.3, excluded_bits=5).excluded == (5,)
+    assert make_spec("float16", 0.3, excluded_bits=np.int64(3)).excluded == (3,)
+    with pytest.raises(ValueError, match="excluded_bits must be bit indices"):
+        make_spec("float16", 0.3, excluded_bits="ab")
+    # values must be real numbers
+    for bad in (None, "0.3", np.array(["1"]), np.array([1 + 2j]), [object()]):
+        with pytest.raises(TypeError, match="expected values or patterns"):
+            gradient_at("float16", 0.3, bad)
+    # a signalling NaN is a NaN, without a numpy warning (warnings are errors in this suite)
+    snan = np.array([0x7F800001], np.uint32).view(np.float32)
+    qnan = np.array([np.nan], np.float32)
+    a, b = gradient_at("float32", 0.3, snan), gradient_at("float32", 0.3, qnan)
+    assert a.patterns[0] == b.patterns[0] and a.g[0] == b.g[0] and not a.spike[0]

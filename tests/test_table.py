@@ -32,3 +32,18 @@ def test_values_are_rounded_to_the_format_first(table):
     assert table.gradient(np.array([np.nan]))[0] == gradient_at("float16", 0.3, np.array([np.nan])).g[0]
 
 
+
+
+def test_repr_is_one_line():
+    t = build_table("float16", 0.3)
+    assert repr(t) == "GradientTable(float16, theta=0.300048828125, ge, secant, wrt=u, 43 runs)"
+    from boolgrad import closed_form_table
+
+    assert "\n" not in repr(closed_form_table("float64", 0.3)) and len(repr(closed_form_table("float64", 0.3))) < 100
+
+
+def test_gradient_refuses_non_numbers():
+    t = build_table("float8_e4m3fn", 1.0)
+    for bad in (None, "1", [1j]):
+        with pytest.raises(TypeError, match="expected values or patterns"):
+            t.gradient(bad)

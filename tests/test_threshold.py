@@ -46,3 +46,18 @@ def test_exact_threshold_out_of_range():
         make_threshold("ufixed8.4", -1.0, exact_threshold=True)
     with pytest.raises(ValueError, match="not representable"):
         make_spec("float16", 0.3, exact_threshold=True, wrt="theta")
+
+
+def test_thresholds_beyond_float64_and_non_reals():
+    with pytest.raises(ValueError, match="beyond float64's range"):
+        make_threshold("float16", 10**400)
+    with pytest.raises(ValueError, match="beyond float64's range"):
+        make_threshold("float16", -(10**400))
+    for bad in ("0.3", 1j, None):
+        with pytest.raises(ValueError, match="real number"):
+            make_threshold("float16", bad)
+    # a finite float64 beyond the format saturates (SPEC 2) ...
+    assert make_threshold("float16", 1e300).used == 65504.0
+    # ... unless the comparison is exact
+    with pytest.raises(ValueError, match="outside the finite range"):
+        make_threshold("float16", 1e300, exact_threshold=True)
