@@ -195,8 +195,8 @@ def pending(configs, out) -> list:
 
 def _line(s: dict) -> str:
     if "label" in s:
-        return (f"done {s['hash']} {s['dataset']:8s} {s['label']} seed={s['seed']} test_acc={s['test_acc']:.4f} "
-                f"({s['train_seconds']:.1f} s)")
+        return (f"done {s['hash']} {s['dataset']:8s} {s['label']} seed={s['seed']} "
+                f"test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
     return (f"done {s['hash']} {s['dataset']:8s} {s['kind']:22s} dt/tau={s['dt_over_tau']:<7g} "
             f"seed={s['seed']} test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
 

@@ -40,8 +40,10 @@ def _cmd(a) -> int:
             if cl is not None:
                 cl.close()
     rep = write_reports(a.out)
-    print(f"{counts['ran']} runs done, {counts['skipped']} reused; {rep['rows']} results in "
-          f"{Path(a.out) / 'seeds.md'}; {len(rep['plots'])} plots; {time.perf_counter() - t0:.1f} s")
+    print(
+        f"{counts['ran']} runs done, {counts['skipped']} reused; {rep['rows']} results in "
+        f"{Path(a.out) / 'seeds.md'}; {len(rep['plots'])} plots; {time.perf_counter() - t0:.1f} s"
+    )
     return 0
 
 

@@ -81,8 +81,9 @@ class SeedConfig:
 def load(cfg):
     from ..data import load_dataset
 
-    return load_dataset(cfg.dataset, seed=cfg.data_seed, data_dir=cfg.data_dir or None,
-                        subset=tuple(cfg.subset) or None)
+    return load_dataset(
+        cfg.dataset, seed=cfg.data_seed, data_dir=cfg.data_dir or None, subset=tuple(cfg.subset) or None
+    )
 
 
 def batches(n: int, batch_size: int, gen):

@@ -9,7 +9,8 @@ KINDS_003 = ("boolean_fixed16.8", "arctan")
 
 
 def grid_002(quick, seeds, data_dir=""):
-    from .seed002 import BLOG_LRS, Seed002Config as C
+    from .seed002 import BLOG_LRS
+    from .seed002 import Seed002Config as C
 
     if quick:
         sets = {"digits": dict(subset=(300, 200), hidden=(32, 16), epochs=1)}
@@ -22,7 +23,7 @@ def grid_002(quick, seeds, data_dir=""):
         for s in range(seeds):
             for lr in BLOG_LRS:
                 for model in ("central", "multi"):
-                    for b in ((1, 64) if quick else (1, 64, 256)):
+                    for b in (1, 64) if quick else (1, 64, 256):
                         out.append(C(dataset=ds, model=model, lr=lr, batch_size=b, seed=s, **kw))
                 for model in ("central_spike", "dendrite_spike"):
                     for k in SPIKE_KINDS_002:
@@ -36,10 +37,14 @@ def grid_002(quick, seeds, data_dir=""):
 
 
 def grid_000(quick, seeds, data_dir=""):
-    from .seed000 import RULES, Seed000Config as C
+    from .seed000 import RULES
+    from .seed000 import Seed000Config as C
 
-    sets = ({"digits": dict(subset=(400, 200), epochs=2)} if quick else
-            {"digits": {}, "yinyang": dict(subset=(2000, 1000)), "mnist1d": {}})
+    sets = (
+        {"digits": dict(subset=(400, 200), epochs=2)}
+        if quick
+        else {"digits": {}, "yinyang": dict(subset=(2000, 1000)), "mnist1d": {}}
+    )
     out = []
     for ds, kw in sets.items():
         for depth in (1, 2):
@@ -53,8 +58,11 @@ def grid_000(quick, seeds, data_dir=""):
 def grid_003(quick, seeds, data_dir=""):
     from .seed003 import Seed003Config as C
 
-    sets = ({"yinyang": dict(subset=(500, 300), epochs=2)} if quick else
-            {"yinyang": dict(subset=(2000, 1000)), "mnist1d": {}})
+    sets = (
+        {"yinyang": dict(subset=(500, 300), epochs=2)}
+        if quick
+        else {"yinyang": dict(subset=(2000, 1000)), "mnist1d": {}}
+    )
     out = []
     for ds, kw in sets.items():
         for neuron in ("halving", "lif"):

@@ -129,6 +129,11 @@ def _accuracy(ws, x, y, theta):
 
 
 def train_rule(cfg, data) -> dict:
+    with np.errstate(over="ignore", invalid="ignore"):  # the rule overflows (reported, not an error)
+        return _train_rule(cfg, data)
+
+
+def _train_rule(cfg, data) -> dict:
     ws = init_weights(cfg, data.n_features, data.n_classes, cfg.seed)
     w0 = [w.copy() for w in ws]
     x, y = data.x_train.astype(np.float64), data.y_train
@@ -164,24 +169,34 @@ def train_rule(cfg, data) -> dict:
     if diverged_at is None and all(np.isfinite(w).all() for w in ws):
         last_finite = ws
     x_te = data.x_test.astype(np.float64)
-    res = {"test_acc": _accuracy(ws, x_te, data.y_test, cfg.theta),
-           "test_acc_last_finite": _accuracy(last_finite, x_te, data.y_test, cfg.theta),
-           "train_acc": epoch_acc[-1], "epoch_train_acc": epoch_acc,
-           "diverged_at_sample": diverged_at, "samples_seen": seen}
+    res = {
+        "test_acc": _accuracy(ws, x_te, data.y_test, cfg.theta),
+        "test_acc_last_finite": _accuracy(last_finite, x_te, data.y_test, cfg.theta),
+        "train_acc": epoch_acc[-1],
+        "epoch_train_acc": epoch_acc,
+        "diverged_at_sample": diverged_at,
+        "samples_seen": seen,
+    }
     ws = last_finite  # the weight statistics below: the last finite weights
-    cos = [np.abs(np.sum(a * b, 1)) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
-           for a, b in zip(w0, ws)]
-    ratio = [np.linalg.norm(b, axis=1) / np.maximum(np.linalg.norm(a, axis=1), 1e-300) for a, b in zip(w0, ws)]
+    cos = [
+        np.abs(np.sum(a * b, 1)) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
+        for a, b in zip(w0, ws)
+    ]
+    ratio = [
+        np.linalg.norm(b, axis=1) / np.maximum(np.linalg.norm(a, axis=1), 1e-300) for a, b in zip(w0, ws)
+    ]
     sign_flips = sum(int((np.sign(a) * np.sign(b) < 0).sum()) for a, b in zip(w0, ws))
-    res.update({
-        "updates": stats["updates"],
-        "frac_negative_factor": stats["negative_factor"] / max(1, stats["updates"]),
-        "frac_wrong_direction": stats["wrong_direction"] / max(1, stats["updates"]),
-        "abs_cos_init_final_min": float(min(c.min() for c in cos)),
-        "norm_ratio_quantiles": quantiles(np.concatenate(ratio)),
-        "frac_weights_sign_flipped": sign_flips / sum(w.size for w in ws),
-        "bias_moved": bool(any(np.any(w[:, -1] != 0) for w in ws)),
-    })
+    res.update(
+        {
+            "updates": stats["updates"],
+            "frac_negative_factor": stats["negative_factor"] / max(1, stats["updates"]),
+            "frac_wrong_direction": stats["wrong_direction"] / max(1, stats["updates"]),
+            "abs_cos_init_final_min": float(min(c.min() for c in cos)),
+            "norm_ratio_quantiles": quantiles(np.concatenate(ratio)),
+            "frac_weights_sign_flipped": sign_flips / sum(w.size for w in ws),
+            "bias_moved": bool(any(np.any(w[:, -1] != 0) for w in ws)),
+        }
+    )
     return res
 
 
@@ -193,8 +208,10 @@ def train_backprop(cfg, data) -> dict:
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     spike = get_kind(cfg.method).spike(cfg.theta)
-    ws = [torch.nn.Parameter(torch.from_numpy(w).float())
-          for w in init_weights(cfg, data.n_features, data.n_classes, cfg.seed)]
+    ws = [
+        torch.nn.Parameter(torch.from_numpy(w).float())
+        for w in init_weights(cfg, data.n_features, data.n_classes, cfg.seed)
+    ]
     opt = torch.optim.Adam(ws, lr=cfg.lr)
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
 
@@ -223,6 +240,10 @@ def train_backprop(cfg, data) -> dict:
             tot += float(loss.detach()) * len(idx)
         losses.append(tot / len(x))
         epoch_acc.append(acc(x, y))
-    return {"test_acc": acc(torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)),
-            "train_acc": epoch_acc[-1], "epoch_train_acc": epoch_acc, "train_loss": losses,
-            "frac_nonzero_weight_grad": float(np.mean(nonzero))}
+    return {
+        "test_acc": acc(torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)),
+        "train_acc": epoch_acc[-1],
+        "epoch_train_acc": epoch_acc,
+        "train_loss": losses,
+        "frac_nonzero_weight_grad": float(np.mean(nonzero)),
+    }

@@ -65,8 +65,9 @@ class Seed002Config(SeedConfig):
             get_kind(self.kind)
         elif self.kind:
             raise ValueError(f"model {self.model!r} has ReLU units: no kind")
-        if self.impl not in ("batched", "naive") or (self.impl == "naive" and
-                                                      (self.batch_size != 1 or self.model not in ("central", "multi"))):
+        if self.impl not in ("batched", "naive") or (
+            self.impl == "naive" and (self.batch_size != 1 or self.model not in ("central", "multi"))
+        ):
             raise ValueError("impl is 'batched' or 'naive' (central/multi at batch size 1)")
         if self.optimizer not in ("adam", "sgd") or len(self.hidden) != 2:
             raise ValueError("optimizer is 'adam' or 'sgd'; hidden has two sizes")
@@ -163,14 +164,14 @@ def _evaluate(net, x, y, batch=1000):
     hits, active, count = 0, 0.0, 0
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            h = x[i:i + batch]
+            h = x[i : i + batch]
             for layer in list(net)[:-1]:
                 h = layer(h)
                 active += float((h != 0).double().sum())
                 count += h.numel()
             logits = list(net)[-1](h)
             pred = torch.nan_to_num(logits, nan=-math.inf).argmax(1)
-            hits += int((pred == y[i:i + batch]).sum())
+            hits += int((pred == y[i : i + batch]).sum())
     return hits / max(1, len(x)), active / max(1, count)
 
 
@@ -189,7 +190,13 @@ def train(cfg: Seed002Config, data) -> dict:
     seconds = time.perf_counter() - t0
     acc, active = _evaluate(net, x_te, y_te)
     finite = all(bool(torch.isfinite(p).all()) for p in net.parameters())
-    return {"test_acc": acc, "train_loss": losses, "final_loss": losses[-1] if losses else None,
-            "diverged": not (finite and all(np.isfinite(losses))), "frac_active": active,
-            "n_train": len(x_tr), "train_seconds": seconds,
-            "samples_per_second": len(x_tr) * len(losses) / max(seconds, 1e-9)}
+    return {
+        "test_acc": acc,
+        "train_loss": losses,
+        "final_loss": losses[-1] if losses else None,
+        "diverged": not (finite and all(np.isfinite(losses))),
+        "frac_active": active,
+        "n_train": len(x_tr),
+        "train_seconds": seconds,
+        "samples_per_second": len(x_tr) * len(losses) / max(seconds, 1e-9),
+    }

@@ -36,8 +36,11 @@ __all__ = ["THETA_KINDS", "Seed003Config", "make_spike"]
 def _theta_kinds():
     from ..kinds import KindSpec
 
-    return {"boolean_fixed16.8": KindSpec("boolean_fixed16.8", "boolean", format="fixed16.8",
-                                          scale="unit_peak", quantize_forward=True)}
+    return {
+        "boolean_fixed16.8": KindSpec(
+            "boolean_fixed16.8", "boolean", format="fixed16.8", scale="unit_peak", quantize_forward=True
+        )
+    }
 
 
 THETA_KINDS = ("boolean_fixed16.8",)
@@ -58,9 +61,16 @@ def make_spike(kind: str, theta: float):
         return bt.surrogate(spec.surrogate, theta, learn_theta=True, **dict(spec.params))
     if spec.preset:
         return bt.boolean_spike(spec.preset, theta, learn_theta=True)
-    return bt.boolean_spike(spec.format, theta, scale=spec.scale, grad_max=spec.grad_max,
-                            comparator=spec.comparator, convention=spec.convention,
-                            quantize_forward=spec.quantize_forward, learn_theta=True)
+    return bt.boolean_spike(
+        spec.format,
+        theta,
+        scale=spec.scale,
+        grad_max=spec.grad_max,
+        comparator=spec.comparator,
+        convention=spec.convention,
+        quantize_forward=spec.quantize_forward,
+        learn_theta=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -114,8 +124,12 @@ def _net(cfg, n_in, n_out, gen):
         readout.weight.uniform_(-r, r, generator=gen)
         readout.bias.uniform_(-r, r, generator=gen)
     leak = torch.full((cfg.hidden,), float(cfg.leak))
-    return {"w": torch.nn.Parameter(w), "readout": readout, "spike": make_spike(cfg.kind, cfg.theta),
-            "leak": torch.nn.Parameter(leak) if cfg.learn_leak else leak}
+    return {
+        "w": torch.nn.Parameter(w),
+        "readout": readout,
+        "spike": make_spike(cfg.kind, cfg.theta),
+        "leak": torch.nn.Parameter(leak) if cfg.learn_leak else leak,
+    }
 
 
 def _forward(cfg, net, x):
@@ -143,8 +157,12 @@ def train(cfg, data) -> dict:
     net = _net(cfg, data.n_features, data.n_classes, gen)
     theta = net["spike"].theta
     slow = [theta] + ([net["leak"]] if cfg.learn_leak else [])
-    opt = torch.optim.Adam([{"params": [net["w"], *net["readout"].parameters()], "lr": cfg.lr},
-                            {"params": slow, "lr": cfg.lr_theta}])
+    opt = torch.optim.Adam(
+        [
+            {"params": [net["w"], *net["readout"].parameters()], "lr": cfg.lr},
+            {"params": slow, "lr": cfg.lr_theta},
+        ]
+    )
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     theta0 = float(theta.detach())
     losses, nonzero, gmag, path = [], [], [], [theta0]
@@ -166,8 +184,17 @@ def train(cfg, data) -> dict:
         logits, rate = _forward(cfg, net, torch.from_numpy(data.x_test))
         acc = float((logits.argmax(1) == torch.from_numpy(data.y_test)).double().mean())
     leak = net["leak"].detach().clamp(0.0, 1.0).double().numpy()
-    return {"test_acc": acc, "train_loss": losses, "theta_init": theta0, "theta_final": path[-1],
-            "theta_path": path, "theta_moved": abs(path[-1] - theta0),
-            "theta_max_moved": float(np.max(np.abs(np.asarray(path) - theta0))),
-            "frac_steps_theta_grad_nonzero": float(np.mean(nonzero)), "mean_abs_theta_grad": float(np.mean(gmag)),
-            "leak_quantiles": quantiles(leak), "leaks": leak.tolist(), "firing_rate": rate}
+    return {
+        "test_acc": acc,
+        "train_loss": losses,
+        "theta_init": theta0,
+        "theta_final": path[-1],
+        "theta_path": path,
+        "theta_moved": abs(path[-1] - theta0),
+        "theta_max_moved": float(np.max(np.abs(np.asarray(path) - theta0))),
+        "frac_steps_theta_grad_nonzero": float(np.mean(nonzero)),
+        "mean_abs_theta_grad": float(np.mean(gmag)),
+        "leak_quantiles": quantiles(leak),
+        "leaks": leak.tolist(),
+        "firing_rate": rate,
+    }
