@@ -171,7 +171,7 @@ def _md_000(rows):
                 else ""
             ) + (
                 f"wrong-direction updates {fmt_pm([r['frac_wrong_direction'] for r in rs], 3)}; "
-                f"min abs cos(W0, W) {min(r['abs_cos_init_final_min'] for r in rs):.6f}; "
+                f"min abs cos(W0, W) {min(r['abs_cos_init_final_min'] for r in rs if r['abs_cos_init_final_min'] is not None):.6f}; "
                 f"negative factors {fmt_pm([r['frac_negative_factor'] for r in rs], 4)}; "
                 f"bias moved: {any(r['bias_moved'] for r in rs)}; "
                 f"acc of last finite weights {fmt_pm([r['test_acc_last_finite'] for r in rs], 3)}"
