@@ -171,7 +171,7 @@ def _md_000(rows):
                 else ""
             ) + (
                 f"wrong-direction updates {fmt_pm([r['frac_wrong_direction'] for r in rs], 3)}; "
-                f"min abs cos(W0, W) {min(r['abs_cos_init_final_min'] for r in rs if r['abs_cos_init_final_min'] is not None):.6f}; "
+                f"min abs cos(W0, W) {min(_finite(r['abs_cos_init_final_min'] for r in rs)):.6f}; "
                 f"negative factors {fmt_pm([r['frac_negative_factor'] for r in rs], 4)}; "
                 f"bias moved: {any(r['bias_moved'] for r in rs)}; "
                 f"acc of last finite weights {fmt_pm([r['test_acc_last_finite'] for r in rs], 3)}"
@@ -295,3 +295,7 @@ def write_reports(out) -> dict:
             md += fn(runs[exp])
     write_text_atomic(Path(out) / "seeds.md", "\n".join(md) + "\n")
     return {"rows": sum(len(v) for v in runs.values()), "plots": plots(runs, out)}
+
+
+def _finite(values):
+    return [v for v in values if v is not None] or [float("nan")]
