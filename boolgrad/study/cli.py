@@ -210,3 +210,7 @@ def add_parser(sub) -> None:
     from .crossings_cli import add_crossings_parser
 
     add_crossings_parser(ss)
+
+    from .seeds.cli import add_seeds_parser
+
+    add_seeds_parser(ss)

@@ -13,6 +13,12 @@
   ``ProcessPoolExecutor``), ``cluster="tcp://HOST:8786"`` (an existing Dask scheduler) or
   ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread workers); ``client=``
   takes an existing ``distributed.Client`` (the tests' in-process cluster).
+
+Other experiments (:mod:`boolgrad.study.seeds`) go through the same :func:`sweep`: any frozen
+config with ``identity() -> dict`` (JSON-able, names the experiment), ``validate() -> self``,
+``execute() -> dict`` (the result, with ``test_acc`` and ``train_seconds``) and ``label() -> str``
+(the progress line), plus ``dataset`` and ``seed`` fields, is run by :func:`run` through
+``execute``.
 """
 
 from __future__ import annotations
@@ -140,6 +146,11 @@ def run(cfg: RunConfig) -> dict:
     from .data import load_dataset
     from .train import train
 
+    if not isinstance(cfg, RunConfig):  # another experiment's config (module doc)
+        res = cfg.validate().execute()
+        res.update(schema=SCHEMA, config=cfg.identity(), hash=config_hash(cfg)[:16], dataset=cfg.dataset,
+                   seed=cfg.seed)
+        return _clean(res)
     cfg.validate()
     data = load_dataset(cfg.dataset, seed=cfg.data_seed, data_dir=cfg.data_dir or None,
                         subset=tuple(cfg.subset) or None)
@@ -160,8 +171,13 @@ def run_to_file(cfg: RunConfig, out) -> dict:
         pass
     res = run(cfg)
     write_json_atomic(result_path(out, cfg), res)
-    return {"hash": res["hash"], "dataset": cfg.dataset, "kind": cfg.kind, "dt_over_tau": cfg.dt_over_tau,
-            "seed": cfg.seed, "test_acc": res["test_acc"], "train_seconds": res["train_seconds"]}
+    summary = {"hash": res["hash"], "dataset": cfg.dataset, "seed": cfg.seed, "test_acc": res["test_acc"],
+               "train_seconds": res["train_seconds"]}
+    if isinstance(cfg, RunConfig):
+        summary.update(kind=cfg.kind, dt_over_tau=cfg.dt_over_tau)
+    else:
+        summary["label"] = cfg.label()
+    return summary
 
 
 def pending(configs, out) -> list:
@@ -178,6 +194,9 @@ def pending(configs, out) -> list:
 
 
 def _line(s: dict) -> str:
+    if "label" in s:
+        return (f"done {s['hash']} {s['dataset']:8s} {s['label']} seed={s['seed']} "
+                f"test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
     return (f"done {s['hash']} {s['dataset']:8s} {s['kind']:22s} dt/tau={s['dt_over_tau']:<7g} "
             f"seed={s['seed']} test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
 

@@ -1,0 +1,13 @@
+"""The seed experiments (issue 11): the systems of ``shared/seeds/000-003`` replicated through
+the study's runner (:func:`boolgrad.study.runner.sweep`, one JSON result per config hash).
+
+* :mod:`.seed000` -- the weight-nudging rule for threshold units vs perceptron and backprop;
+* :mod:`.seed002` -- multi-threshold vs central-threshold networks (the blog's table), batched,
+  and their spiking versions;
+* :mod:`.seed003` -- the halving neuron with a learnable threshold (and leak) vs LIF;
+* seed 001 (straight-through, smooth surrogates) appears as kinds in all of them;
+* :mod:`.grids` (the quick and full grids), :mod:`.report` (CSV, ``seeds.md``, plots),
+  :mod:`.cli` (``boolgrad study seeds``).
+
+numpy-only at import; torch is imported inside the functions that train.
+"""

@@ -1,0 +1,111 @@
+"""What the seed experiments share: the config protocol of :func:`boolgrad.study.runner.sweep`,
+data loading, seeding, accuracy, and mean +- std aggregation (numpy only; torch inside functions).
+
+A seed config is a frozen dataclass whose class attribute ``EXPERIMENT`` names it; its identity
+is its fields (less ``data_dir``, tuples as lists) plus ``experiment`` and, where it has a
+gradient ``kind`` of :mod:`boolgrad.study.kinds`, that kind's definition -- so a changed kind
+never reuses a stale result file.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict
+
+import numpy as np
+
+__all__ = ["SeedConfig", "batches", "check_dataset", "jsonable", "load", "mean_std", "quantiles"]
+
+
+def jsonable(obj):
+    """Tuples -> lists, recursively (what a JSON round trip gives back)."""
+    if isinstance(obj, dict):
+        return {k: jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    return obj
+
+
+def check_dataset(name: str, data_dir: str) -> None:
+    from ..data import DATASETS
+
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    if DATASETS[name] and not data_dir:
+        raise ValueError(f"dataset {name!r} needs --data-dir DIR (IDX files)")
+
+
+class SeedConfig:
+    """Mixin for frozen dataclass configs (module doc); subclasses define ``EXPERIMENT``,
+    ``_check()`` and ``_execute()``."""
+
+    EXPERIMENT = ""
+    KIND_FIELD = "kind"
+
+    def identity(self) -> dict:
+        d = jsonable(asdict(self))
+        d.pop("data_dir", None)
+        d["experiment"] = self.EXPERIMENT
+        kind = getattr(self, self.KIND_FIELD, "")
+        from ..kinds import KINDS
+
+        if kind in KINDS:
+            d["kind_spec"] = KINDS[kind].describe()
+        return d
+
+    def validate(self):
+        check_dataset(self.dataset, self.data_dir)
+        if self.epochs < 1 or self.batch_size < 1 or not (self.lr > 0):
+            raise ValueError("epochs and batch size must be >= 1 and lr > 0")
+        self._check()
+        return self
+
+    def _check(self):
+        pass
+
+    def execute(self) -> dict:
+        import torch
+
+        torch.set_num_threads(1)
+        t0 = time.perf_counter()
+        res = self._execute(load(self))
+        res.setdefault("train_seconds", time.perf_counter() - t0)
+        res["experiment"] = self.EXPERIMENT
+        return res
+
+    def label(self) -> str:
+        return self.EXPERIMENT
+
+
+def load(cfg):
+    from ..data import load_dataset
+
+    return load_dataset(
+        cfg.dataset, seed=cfg.data_seed, data_dir=cfg.data_dir or None, subset=tuple(cfg.subset) or None
+    )
+
+
+def batches(n: int, batch_size: int, gen):
+    """A seeded permutation of ``range(n)`` split into batches (torch tensors of indices)."""
+    import torch
+
+    return torch.randperm(n, generator=gen).split(batch_size)
+
+
+def mean_std(values):
+    """``(mean, sample std (ddof 1; 0 for one value), n)`` of the finite values (None if none)."""
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    if not v:
+        return None, None, 0
+    return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, len(v)
+
+
+def fmt_pm(values, digits: int = 4) -> str:
+    m, s, n = mean_std(values)
+    return "-" if m is None else f"{m:.{digits}f} +- {s:.{digits}f}"
+
+
+def quantiles(values, qs=(0.0, 0.25, 0.5, 0.75, 1.0)):
+    v = np.asarray([float(x) for x in values if x is not None], dtype=np.float64)
+    return [None] * len(qs) if v.size == 0 else [float(np.quantile(v, q)) for q in qs]
