@@ -30,7 +30,7 @@ def load_runs(out) -> list:
     runs = []
     for p in sorted((Path(out) / "runs").glob("*.json")):
         r = load_result(p)
-        if r is not None:
+        if r is not None and "experiment" not in r:  # the seeds' results share the folder
             runs.append(r)
     return runs
 
