@@ -190,3 +190,17 @@ def finish_axes(ax, xlabel: str, ylabel: str, title: str | None = None) -> None:
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
+
+
+def load_sims(results_dir, scheme: str = "exact") -> list:
+    """The overshoot study's simulation records (``study/sim/*.json``) of one scheme, sorted by
+    dataset and decreasing ``dt / tau``."""
+    import json
+
+    sims = []
+    for p in sorted((study_dir(results_dir) / "sim").glob("*.json")):
+        s = json.loads(p.read_text())
+        if s.get("scheme") == scheme:
+            sims.append(s)
+    sims.sort(key=lambda s: (s["dataset"], -s["dt_over_tau"]))
+    return sims
