@@ -45,9 +45,6 @@ def make(results_dir, out_dir) -> list[Path]:
             axes[1][j].set_xlabel(r"$(u-\theta)\,/\,2^{-15}$")
         axes[0][0].set_ylabel(r"$g$ (symlog)")
         axes[1][0].set_ylabel(r"$g$ near $\theta$ (log)")
-        for ax in axes.ravel():
-            if not ax.get_ylabel():
-                ax.set_ylabel(" ")
         axes[1][0].legend(loc="lower left")
         fig.suptitle(f"{FORMAT}: Boolean gradient of [u >= theta] at the authors' thresholds", fontsize=9)
         return st.save(fig, out_dir, NAME)

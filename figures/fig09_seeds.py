@@ -76,7 +76,7 @@ def make(results_dir, out_dir) -> list[Path]:
             p = files[tag]
             if not p:
                 ax.text(0.5, 0.5, f"no seed {tag} results", ha="center", transform=ax.transAxes)
-                st.finish_axes(ax, " ", " ", title)
+                st.finish_axes(ax, "system", "test accuracy", title)
                 continue
             rows = _read(p)
             key = _group_key(rows)
@@ -95,7 +95,8 @@ def make(results_dir, out_dir) -> list[Path]:
                 ax.bar(i, m, yerr=s, capsize=2, color=st._EXTRA[i % 6])
                 ax.plot([i] * len(vs), vs, "k.", ms=2)
             ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=6)
-            st.finish_axes(ax, " ", col.replace("_", " "), title)
+            cols = rows[0].keys() if rows else ()
+            st.finish_axes(ax, " / ".join(k for k in GROUP_KEYS if k in cols) or "system", col.replace("_", " "), title)
         return st.save(fig, out_dir, NAME)
 
 
