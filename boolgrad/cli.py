@@ -261,7 +261,7 @@ def _demo_crossings(out: Path, can_plot: bool) -> None:
     from .paper_numbers import CROSSING_KINDS, DU_COARSE, DU_FINE, THETA, crossing_receipts
 
     rec = crossing_receipts((DU_COARSE, DU_FINE))
-    print(f"== a threshold crossing (theta = {THETA}): mean ds/du at the last sample below theta, "
+    print(f"crossings     theta = {THETA}: mean ds/du at the last sample below theta, "
           "uniform in [theta - dU, theta)")
     print(f"{'kind':22s} {f'dU = {DU_COARSE:g} (coarse)':>20} {f'dU = {DU_FINE:g} (fine)':>20}")
     for k, (c, f) in rec.items():
