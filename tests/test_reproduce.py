@@ -169,6 +169,17 @@ def _expected(results: Path) -> dict:
     e["matchedCells"] = len(gain)
     e["matchedVerdict"] = ("could not be compared with" if not gain else
                            "improves on" if mean(gain) > 0 else "does not improve on")
+    if gain:
+        from boolgrad.paper_numbers import format_value as fv
+
+        e["matchedSentence"] = (
+            f"Averaged over {len(gain)} (dataset, timestep) cells it changes test accuracy by {fv(mean(gain), 2)} "
+            f"relative to the Yoo--Jeong gradient (better in {e['matchedWins']} of them)"
+            + (f" and by {fv(mean(vs), 2)} relative to the best surrogate" if vs else "")
+            + f": on average it {e['matchedVerdict']} the Yoo--Jeong gradient.")
+    else:
+        e["matchedSentence"] = ("The results hold no cell with both the matched and the Yoo--Jeong gradient, "
+                                "so they are not compared.")
     sims = [json.loads(p.read_text()) for p in sorted((results / "study" / "sim").glob("*.json"))]
     sims = [s for s in sims if s["scheme"] == "exact"]
     pairs = [v["theory_below"]["agree"] for s in sims for v in s["kinds"].values()
