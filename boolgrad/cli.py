@@ -26,7 +26,7 @@ class UsageError(Exception):
 
 
 #: what argparse takes for a negative number rather than an option: -1, -1.5, -1e-3, -inf, -nan
-_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf(inity)?|nan)$", re.I)
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf(inity)?|nan)$", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from boolgrad import closed_form_table
 from boolgrad import figures_style as st
 
