@@ -209,6 +209,18 @@ def study_numbers(results) -> dict:
     n["nDatasets"] = Number(len({k[0] for k in c}), f"{src}: distinct datasets (exact, mse)")
     n["nKinds"] = Number(len({k[1] for k in c}), f"{src}: distinct kinds (exact, mse)")
     n["nSeeds"] = Number(max((len(v) for v in c.values()), default=0), f"{src}: most seeds in a cell")
+    names = {"mnist1d": "MNIST-1D~\\cite{greydanus2020}", "yinyang": "Yin-Yang~\\cite{kriener2021}",
+             "digits": "scikit-learn's digits"}
+    ds = sorted({k[0] for k in c})
+    n["datasetList"] = Number(", ".join(names.get(d, d) for d in ds) or "none", f"{src}: datasets (exact, mse)")
+    seeds = max((len(v) for v in c.values()), default=0)
+    if seeds < 2:
+        cav = "With one seed per cell the seed-to-seed spread is unknown, so this verdict is provisional."
+    else:
+        sd = _mean([_std(v) for v in c.values()])
+        cav = (f"For scale, the seed-to-seed standard deviation of test accuracy is {format_value(sd, 2)} "
+               "on average over the cells.")
+    n["seedCaveat"] = Number(cav, f"{src}: seeds per cell and mean std over cells")
     dts = sorted({k[2] for k in c})
     n["dtCoarse"] = Number(dts[-1] if dts else None, f"{src}: largest dt/tau")
     n["dtFine"] = Number(dts[0] if dts else None, f"{src}: smallest dt/tau")
