@@ -1,4 +1,4 @@
-"""Command line: ``boolgrad table | show | eval | plot | demo | prove``.
+"""Command line: ``boolgrad table | show | eval | plot | demo | prove | study | reproduce``.
 
 Every bad input (unknown format, NaN/inf threshold, a theta outside the range with
 ``--exact-threshold``, a sweep over 32 bits, a pattern outside the format, an unwritable
@@ -26,7 +26,7 @@ class UsageError(Exception):
 
 
 #: what argparse takes for a negative number rather than an option: -1, -1.5, -1e-3, -inf, -nan
-_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf(inity)?|nan)$", re.I)
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf(inity)?|nan)$", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -251,7 +251,44 @@ def _cmd_demo(a) -> int:
         if can_plot:
             print(f"plot          {plot_table(table, out / f'{name}_theta0.3.png')}")
         print()
+    _demo_crossings(out, can_plot)
     return 0
+
+
+def _demo_crossings(out: Path, can_plot: bool) -> None:
+    """What a threshold crossing receives from each gradient kind at a coarse and a fine step
+    (the crossing theory, :mod:`boolgrad.study.crossings`: numpy only)."""
+    from .paper_numbers import CROSSING_KINDS, DU_COARSE, DU_FINE, THETA, crossing_receipts
+
+    rec = crossing_receipts((DU_COARSE, DU_FINE))
+    print(f"crossings     theta = {THETA}: mean ds/du at the last sample below theta, "
+          "uniform in [theta - dU, theta)")
+    print(f"{'kind':22s} {f'dU = {DU_COARSE:g} (coarse)':>20} {f'dU = {DU_FINE:g} (fine)':>20}")
+    for k, (c, f) in rec.items():
+        print(f"{k:22s} {c:20.4g} {f:20.4g}")
+    print("(Boolean kinds: float32 tables clamped at 500, as Yoo & Jeong train; boolean_matched: fixed16.F "
+          "with 2^-F ~ dU)")
+    if not can_plot:
+        return
+    from matplotlib.figure import Figure
+
+    from .atomic import atomic_write
+
+    du = np.logspace(-4, 0, 25)
+    curves = crossing_receipts(tuple(du), CROSSING_KINDS)
+    fig = Figure(figsize=(6.5, 3.6), constrained_layout=True)
+    ax = fig.subplots()
+    for k, ys in curves.items():
+        ax.plot(du, np.maximum(ys, 1e-6), "-", label=k)
+    for d in (DU_COARSE, DU_FINE):
+        ax.axvline(d, color="k", ls=":", lw=0.8)
+    ax.set(xscale="log", yscale="log", xlabel="per-step increment dU at the crossing",
+           ylabel="mean ds/du at the sample below theta", title=f"crossing theory, theta = {THETA}")
+    ax.legend(fontsize=7)
+    path = out / "crossings.png"
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110, metadata={"Software": None})
+    print(f"plot          {path}")
 
 
 def _cmd_prove(a) -> int:
@@ -301,7 +338,8 @@ def _build_parser() -> _Parser:
     pl.add_argument("-o", "--output", required=True, help="image file: .png, .pdf or .svg (written exactly there)")
     pl.set_defaults(run=_cmd_plot)
 
-    d = sub.add_parser("demo", help="float16 and ufixed16.12 tables at theta = 0.3, saved and plotted")
+    d = sub.add_parser("demo", help="float16 and ufixed16.12 tables at theta = 0.3, saved and plotted; "
+                       "what a threshold crossing receives per gradient kind")
     d.add_argument("-o", "--output", default="boolgrad-demo", help="output folder (default boolgrad-demo)")
     d.add_argument("--device", default="auto", help=f"sweep backend ({devices})")
     d.set_defaults(run=_cmd_demo)
@@ -313,6 +351,10 @@ def _build_parser() -> _Parser:
     from .study.cli import add_parser as add_study_parser  # ``boolgrad study ...``
 
     add_study_parser(sub)
+
+    from .reproduce import add_parser as add_reproduce_parser  # ``boolgrad reproduce``
+
+    add_reproduce_parser(sub)
     return p
 
 

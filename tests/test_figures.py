@@ -1,0 +1,105 @@
+"""Every figure script draws a non-blank, labelled figure from quick results (module doc of
+``test_reproduce``), runs alone from the command line, and the seeds' figure skips cleanly
+without its CSVs (and draws from them when present)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("torch")
+
+from test_reproduce import build_tiny
+
+from boolgrad import figures_style as st
+from boolgrad.reproduce import ROOT, figure_scripts, load_figure
+
+SCRIPTS = figure_scripts()
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    return build_tiny(tmp_path_factory.getbasetemp())
+
+
+def _pixel_variance(png: Path) -> float:
+    from matplotlib.image import imread
+
+    return float(imread(str(png))[..., :3].var())
+
+
+def _check_labels(fig):
+    """Every axes with data has a y label (its own or its row's) and an x label (its own, its
+    column's or a shared-x sibling's)."""
+    fig.canvas.draw()  # final positions under constrained layout
+    axes = [ax for ax in fig.axes if ax.has_data() and ax.get_label() != "<colorbar>"]
+    assert axes
+    pos = {ax: ax.get_position() for ax in fig.axes}
+    for ax in axes:
+        row = [a for a in fig.axes if abs(pos[a].y0 - pos[ax].y0) < 0.03]
+        col = [a for a in fig.axes if abs(pos[a].x0 - pos[ax].x0) < 0.03]
+        assert any(a.get_ylabel().strip() for a in row), ax
+        sib = [*ax.get_shared_x_axes().get_siblings(ax), *col]
+        assert any(a.get_xlabel().strip() for a in sib), ax
+
+
+def test_nine_figure_scripts():
+    assert [p.name[:5] for p in SCRIPTS] == [f"fig0{i}" for i in range(1, 10)]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_figure_is_non_blank_and_labelled(script, tiny, tmp_path, monkeypatch):
+    drawn = []
+    save = st.save
+    monkeypatch.setattr(st, "save", lambda fig, out, name: drawn.append(fig) or save(fig, out, name))
+    mod = load_figure(script)
+    try:
+        paths = mod.make(tiny, tmp_path)
+    except st.FigureSkipped as exc:
+        pytest.skip(str(exc))
+    assert sorted(p.suffix for p in paths) == [".pdf", ".png"]
+    png = next(p for p in paths if p.suffix == ".png")
+    assert _pixel_variance(png) > 0.005
+    assert next(p for p in paths if p.suffix == ".pdf").read_bytes()[:5] == b"%PDF-"
+    _check_labels(drawn[0])
+
+
+def test_a_script_runs_alone(tiny, tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "figures" / "fig08_accuracy.py"), "--results", str(tiny),
+                        "--out", str(tmp_path)], capture_output=True, text=True, env=_env(), check=False)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "fig08_accuracy.png").is_file() and (tmp_path / "fig08_accuracy.pdf").is_file()
+
+
+def _env():
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def test_seeds_figure_without_results_exits_cleanly(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "figures" / "fig09_seeds.py"), "--results", str(tmp_path),
+                        "--out", str(tmp_path / "o")], capture_output=True, text=True, env=_env(), check=False)
+    assert r.returncode == 0 and r.stdout.startswith("skipped:")
+    assert not (tmp_path / "o").exists()
+
+
+def test_seeds_figure_reads_the_csvs_by_column(tmp_path, monkeypatch):
+    d = tmp_path / "seeds"
+    d.mkdir()
+    (d / "seed002.csv").write_text("model,lr,seed,test_acc\n" + "".join(
+        f"{m},{lr},{s},{0.5 + 0.1 * i + 0.01 * s}\n" for i, m in enumerate(("central", "multi"))
+        for lr in (0.0005, 0.001, 0.005) for s in range(2)))
+    (d / "seed000.csv").write_text("method,seed,test_acc\nnudging,0,0.8\nnudging,1,0.82\nperceptron,0,0.7\n")
+    (d / "seed003.csv").write_text("neuron,seed,test_acc,theta_final\nhalving,0,0.9,0.41\nhalving,1,0.88,0.38\n"
+                                   "lif,0,0.85,0.3\n")
+    drawn = []
+    save = st.save
+    monkeypatch.setattr(st, "save", lambda fig, out, name: drawn.append(fig) or save(fig, out, name))
+    paths = load_figure(ROOT / "figures" / "fig09_seeds.py").make(tmp_path, tmp_path / "o")
+    assert _pixel_variance(next(p for p in paths if p.suffix == ".png")) > 0.005
+    _check_labels(drawn[0])
