@@ -1,12 +1,12 @@
-"""Figure 9: the seeds' systems (``seeds/*.csv`` of ``boolgrad study seeds``).
+"""Figure 9: the seeds' systems (``seeds/seed00N.csv`` of ``boolgrad study seeds``).
 
-(a) seed 002: test accuracy against the learning rate per model (multi- vs central-threshold
-networks and their spiking versions); (b) seed 000: the weight-nudging rule against perceptron
-and backprop; (c) seed 003: the learned thresholds of the halving neuron.  The CSVs are read by
-column name: a file whose name contains ``002`` / ``000`` / ``003``; rows grouped by the first
-of ``model, method, neuron, kind`` present, accuracy from ``test_acc``, learning rate from
-``lr``, thresholds from the columns whose name contains ``theta``.  Without the seeds' results
-the script says so and exits 0 (the test skips).
+(a, b) seed 002: test accuracy (mean +- std over seeds) against the learning rate of the
+multi- and central-threshold networks at batch 1 (the blog's setting), per dataset, the blog's
+MNIST numbers dashed; (c) seed 003: the learned threshold of the halving neuron and of LIF
+(Boolean ``wrt="theta"`` gradient vs arctan; initial 0.5 dotted); (d, e) seed 000: test accuracy
+of the weight-nudging rule, the perceptron rule and backprop with Boolean / straight-through /
+smooth gradients, one- and two-layer step networks, per dataset; (f) seed 003 accuracy.
+Without the seeds' results the script says so and exits 0 (the test skips).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from boolgrad import figures_style as st
 
 NAME = "fig09_seeds"
 INPUTS = ["seeds/*.csv"]
-GROUP_KEYS = ("model", "method", "neuron", "system", "kind")
+#: the blog's table (MNIST, batch 1, 4 epochs): lr -> (central, multi)
+BLOG = {0.0005: (0.8571, 0.8757), 0.001: (0.8958, 0.8879), 0.005: (0.2554, 0.9085), 0.01: (0.1028, 0.773)}
+DATASET_COLORS = {"digits": "#1f77b4", "yinyang": "#ff7f0e", "mnist1d": "#2ca02c", "mnist": "#7f7f7f"}
 
 
 def _read(p: Path) -> list[dict]:
@@ -36,67 +38,79 @@ def _num(x):
     return v if math.isfinite(v) else None
 
 
-def _group_key(rows):
-    cols = rows[0].keys() if rows else ()
-    keys = [k for k in GROUP_KEYS if k in cols]
-    return lambda r: " / ".join(r[k] for k in keys) if keys else "all"
+def _mean_std(vs):
+    vs = [v for v in vs if v is not None]
+    if not vs:
+        return None, None
+    m = sum(vs) / len(vs)
+    s = math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1)) if len(vs) > 1 else 0.0
+    return m, s
 
 
-def find(results_dir, tag: str):
-    d = st.seeds_dir(results_dir)
-    files = sorted(p for p in d.glob("*.csv") if tag in p.name) if d.is_dir() else []
-    return files[0] if files else None
+def _groups(rows, key, value="test_acc"):
+    out: dict = {}
+    for r in rows:
+        out.setdefault(key(r), []).append(_num(r.get(value)))
+    return out
+
+
+def _seed002(ax, rows, dataset):
+    rows = [r for r in rows if r["dataset"] == dataset and r["batch_size"] == "1" and not r["kind"]]
+    for model, colour in (("central", "#1f77b4"), ("multi", "#d62728")):
+        by = _groups([r for r in rows if r["model"] == model], lambda r: float(r["lr"]))
+        lrs = sorted(by)
+        stats = [_mean_std(by[x]) for x in lrs]
+        if lrs:
+            ax.errorbar(lrs, [m for m, _ in stats], yerr=[s for _, s in stats], fmt="o-", ms=3, capsize=2,
+                        color=colour, label=f"{model}-threshold")
+        blog = sorted(BLOG)
+        ax.plot(blog, [BLOG[x][0 if model == "central" else 1] for x in blog], "--", color=colour, lw=0.8,
+                alpha=0.7, label=f"{model}, blog (MNIST)")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=5.5, loc="lower left")
+    st.finish_axes(ax, "learning rate (batch 1)", "test accuracy", f"seed 002: {dataset}")
+
+
+def _bars(ax, rows, order, key, title, ylabel="test accuracy", xlabel="", datasets=None):
+    datasets = datasets or sorted({r["dataset"] for r in rows})
+    width = 0.8 / max(1, len(datasets))
+    for j, ds in enumerate(datasets):
+        by = _groups([r for r in rows if r["dataset"] == ds], key, "test_acc" if ylabel == "test accuracy" else ylabel)
+        for i, name in enumerate(order):
+            m, s = _mean_std(by.get(name, []))
+            if m is not None:
+                ax.bar(i + (j - (len(datasets) - 1) / 2) * width, m, width, yerr=s, capsize=1.5,
+                       color=DATASET_COLORS.get(ds, "#7f7f7f"), label=ds if i == 0 else None)
+    ax.set_xticks(range(len(order)), [o.replace("boolean_", "bool ") for o in order], rotation=35, ha="right",
+                  fontsize=6)
+    ax.legend(fontsize=5.5)
+    st.finish_axes(ax, xlabel, ylabel if ylabel == "test accuracy" else "learned threshold", title)
 
 
 def make(results_dir, out_dir) -> list[Path]:
-    files = {t: find(results_dir, t) for t in ("002", "000", "003")}
-    if not any(files.values()):
-        raise st.FigureSkipped(f"no seeds results ({st.seeds_dir(results_dir)}/*.csv); run boolgrad study seeds")
+    d = st.seeds_dir(results_dir)
+    files = {t: d / f"seed{t}.csv" for t in ("002", "000", "003")}
+    if not any(p.is_file() for p in files.values()):
+        raise st.FigureSkipped(f"no seeds results ({d}/seed00N.csv); run boolgrad study seeds")
+    rows = {t: _read(p) if p.is_file() else [] for t, p in files.items()}
     with st.rc():
-        fig = st.new_figure(st.WIDTH, 2.8)
-        axes = fig.subplots(1, 3)
-        a, b, c = axes
-        if files["002"]:
-            rows = _read(files["002"])
-            key = _group_key(rows)
-            groups = {}
-            for r in rows:
-                lr, acc = _num(r.get("lr")), _num(r.get("test_acc"))
-                if lr is not None and acc is not None:
-                    groups.setdefault(key(r), {}).setdefault(lr, []).append(acc)
-            for i, (g, by) in enumerate(sorted(groups.items())):
-                xs = sorted(by)
-                ms = [sum(by[x]) / len(by[x]) for x in xs]
-                a.plot(xs, ms, "o-", ms=3, color=st._EXTRA[i % 6] if i >= 4 else st.color(
-                    ("rectangle", "boolean_matched", "boolean_yj2025", "arctan")[i]), label=g)
-            a.set_xscale("log")
-            a.legend(fontsize=6)
-        st.finish_axes(a, "learning rate", "test accuracy", "(a) seed 002")
-        for ax, tag, title in ((b, "000", "(b) seed 000"), (c, "003", "(c) seed 003")):
-            p = files[tag]
-            if not p:
-                ax.text(0.5, 0.5, f"no seed {tag} results", ha="center", transform=ax.transAxes)
-                st.finish_axes(ax, "system", "test accuracy", title)
-                continue
-            rows = _read(p)
-            key = _group_key(rows)
-            thetas = [k for k in (rows[0].keys() if rows else ()) if "theta" in k]
-            col = thetas[0] if tag == "003" and thetas else "test_acc"
-            groups = {}
-            for r in rows:
-                v = _num(r.get(col))
-                if v is not None:
-                    groups.setdefault(key(r), []).append(v)
-            names = sorted(groups)
-            for i, g in enumerate(names):
-                vs = groups[g]
-                m = sum(vs) / len(vs)
-                s = math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1)) if len(vs) > 1 else 0.0
-                ax.bar(i, m, yerr=s, capsize=2, color=st._EXTRA[i % 6])
-                ax.plot([i] * len(vs), vs, "k.", ms=2)
-            ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=6)
-            cols = rows[0].keys() if rows else ()
-            st.finish_axes(ax, " / ".join(k for k in GROUP_KEYS if k in cols) or "system", col.replace("_", " "), title)
+        fig = st.new_figure(st.WIDTH, 5.4)
+        axes = fig.subplots(2, 3)
+        for ax, ds in zip(axes[0, :2], ("digits", "mnist1d")):
+            _seed002(ax, rows["002"], ds)
+        r3 = rows["003"]
+        systems = sorted({(r["neuron"], r["kind"]) for r in r3})
+        labels = [f"{n} / {k}" for n, k in systems]
+        key3 = lambda r: f"{r['neuron']} / {r['kind']}"  # noqa: E731
+        _bars(axes[0, 2], r3, labels, key3, "seed 003: learned theta", ylabel="theta_final", xlabel="neuron / kind")
+        axes[0, 2].axhline(0.5, color="k", ls=":", lw=0.8)
+        r0 = rows["000"]
+        methods = ["nudge", "perceptron", "boolean_yj2025", "boolean_secant_clamp", "straight_through", "arctan"]
+        for ax, depth in zip(axes[1, :2], ("1", "2")):
+            _bars(ax, [r for r in r0 if r["depth"] == depth], methods, lambda r: r["method"],
+                  f"seed 000: {'one' if depth == '1' else 'two'}-layer step network", xlabel="training rule")
+        _bars(axes[1, 2], r3, labels, key3, "seed 003: accuracy", xlabel="neuron / kind")
         return st.save(fig, out_dir, NAME)
 
 

@@ -1,6 +1,6 @@
 """``boolgrad study seeds``: the seed experiments through the study's resumable runner.
 
-Writes ``OUT/runs/*.json`` (one per config hash; a rerun reuses finished runs), then
+Writes ``OUT/seeds/runs/*.json`` (one per config hash; a rerun reuses finished runs), then
 ``OUT/seeds/*.csv``, ``OUT/seeds.md`` and plots from those files.  Bad options raise
 ``ValueError`` before any work (:mod:`boolgrad.cli` prints one line and exits 2).
 """
@@ -32,7 +32,7 @@ def _cmd(a) -> int:
     t0 = time.perf_counter()
     configs = grid(only, a.quick, a.data_dir or "")
     try:
-        counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress)
+        counts = sweep(configs, Path(a.out) / "seeds", jobs=a.jobs, client=client, progress=not a.no_progress)
     finally:
         if client is not None:
             cl = getattr(client, "cluster", None)

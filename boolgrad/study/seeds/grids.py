@@ -1,4 +1,4 @@
-"""The quick and full grids of ``boolgrad study seeds`` (sizes in docs/seeds.md)."""
+"""The quick and full grids of ``boolgrad study seeds`` (sizes in docs/seeds_experiments.md)."""
 
 from __future__ import annotations
 

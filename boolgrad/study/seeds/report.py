@@ -74,7 +74,7 @@ COLS = {
 
 def load_runs(out) -> dict:
     runs = defaultdict(list)
-    for p in sorted((Path(out) / "runs").glob("*.json")):
+    for p in sorted((Path(out) / "seeds" / "runs").glob("*.json")):  # apart from the study's runs
         try:
             r = json.loads(p.read_text())
         except (OSError, ValueError):
