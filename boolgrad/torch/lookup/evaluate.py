@@ -110,12 +110,20 @@ def _cpu_fused(plan, u, grad_out):
         bad[:n],
         kp,
         torch.get_num_threads(),
+        _protect_state(local),
     )
     if nbad:
         idx = torch.from_numpy(np.flatnonzero(bad[:n]))
         g = slow(plan, flat[idx]).to(u.dtype)
         out[idx] = g if go is None else g.mul_(go[idx])
     return out.view(u.shape)
+
+
+def _protect_state(local):
+    state = getattr(local, "protect", None)
+    if state is None:
+        state = local.protect = [0, True]
+    return state
 
 
 def _gradient(plan: TablePlan, u: torch.Tensor, ws) -> torch.Tensor:
