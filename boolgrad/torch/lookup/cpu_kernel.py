@@ -156,6 +156,8 @@ def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, spl
         PB, QB, exc_x, exc_g = tabs[0], tabs[1], tabs[2], tabs[3]
         S, PB2, QB2 = tabs[9], tabs[10], tabs[11]
         shift, lo, hi = p[0], p[4], p[5]
+        emin, man, maxf, over, big, es, emask, ebias, qmin = rnd
+        npow = pow2.shape[0] - 1
         x_exc = exc_x[0]  # NaN when there is none: never equal
         g_exc = exc_g[0]
         nbad = 0
@@ -170,9 +172,17 @@ def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, spl
             else:
                 pb = PB[b]
                 qb = QB[b]
-            if has_q:
-                v = x if fits else round_to(x, bits[i], rnd, pow2)
-                g0 = pb + qb / v
+            if has_q and fits:
+                g0 = pb + qb / x
+            elif has_q:  # round_to, branch-free; its rare cases (subnormal input, C out of range): fix
+                a = abs(x)
+                e = (bits[i] >> es) & emask
+                qi = min(max(e - ebias, emin) - man - qmin, npow)
+                c = pow2[qi]
+                r = (a + c) - c
+                r = over if (r > maxf) | (a >= big) else r
+                ok = (e != 0) & (c >= 2.2250738585072014e-308) & (c < math.inf)
+                g0 = pb + qb / math.copysign(r, x) if ok else math.nan
             else:
                 g0 = pb
             g1 = hi if g0 > hi else g0
