@@ -237,10 +237,12 @@ def _rounding(plan):
     emin, man, maxf = 1 - fmt.bias, fmt.man_bits, float(fmt.max_finite)
     emax = math.frexp(maxf)[1] - 1
     qmin = emin - man
-    pow2 = np.ldexp(1.0, np.arange(qmin, emax - man + 1) + 52)  # inf / subnormal: round_slow
+    with np.errstate(over="ignore", under="ignore"):  # inf / subnormal C: round_slow
+        pow2 = np.ldexp(1.0, np.arange(qmin, emax - man + 1) + 52)
     if man > 51:  # (|v| + C) - C needs a spare bit: every element takes round_slow
         pow2[:] = math.inf
-    return (emin, man, maxf, over, 2.0 ** (emax + 1), es, emask, ebias, qmin), pow2
+    big = 2.0 ** (emax + 1) if emax < 1023 else math.inf  # inf itself is still >= big
+    return (emin, man, maxf, over, big, es, emask, ebias, qmin), pow2
 
 
 def params(plan):
