@@ -152,7 +152,7 @@ def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, spl
     nb, round_to, fix = _kernels()
 
     @nb.njit(parallel=True, cache=True, error_model="numpy")
-    def kernel(bits, u, go, out, out_bits, bad, tabs, p, rnd, pow2):
+    def kernel(bits, u, go, go_bits, out, out_bits, bad, tabs, p, rnd, pow2):
         PB, QB, exc_x, exc_g = tabs[0], tabs[1], tabs[2], tabs[3]
         S, PB2, QB2 = tabs[9], tabs[10], tabs[11]
         shift, lo, hi = p[0], p[4], p[5]
@@ -188,20 +188,30 @@ def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, spl
             g1 = hi if g0 > hi else g0
             g2 = lo if g1 < lo else g1
             g = g_exc if x == x_exc else g2
-            if protect:  # no subnormal float32 (flagged for fix): an assist costs ~100 cycles
+            if protect:  # float32 without a subnormal operation (module doc), branch-free
                 a = abs(g)
                 tiny_g = (a < _TINY32) & (a > 0.0)
-                out[i] = 0.0 if tiny_g else g  # cast(g)
+                g32 = np.float64(np.float32(0.0 if tiny_g else g))
+                g32 = math.copysign(np.rint(min(a, _TINY32) * _SUB32) / _SUB32, g) if tiny_g else g32
                 if has_go:
-                    y = np.float64(out[i]) * np.float64(go[i])  # exact: 24 x 24 bits
-                    ay = abs(y)
-                    tiny = tiny_g | ((ay < _TINY32) & (ay > 0.0))
-                    out[i] = 0.0 if tiny else y  # one rounding, as the float32 multiply
-                    flag = tiny | (g != g)
-                    ntiny += 1 if tiny else 0
+                    gb = go_bits[i]
+                    sub_go = ((gb >> 23) & 0xFF) == 0  # a subnormal (or zero) grad_out
+                    gs = np.float64(gb & 0x7FFFFF) / _SUB32
+                    gv = np.float64(np.float32(0.0) if sub_go else go[i])
+                    gv = (-gs if gb < 0 else gs) if sub_go else gv
+                    y = g32 * gv  # exact: 24 x 24 bits
+                    ntiny += 1 if tiny_g | sub_go else 0
                 else:
-                    flag = tiny_g | (g != g)
+                    y = g32
                     ntiny += 1 if tiny_g else 0
+                ay = abs(y)
+                tiny = (ay < _TINY32) & (ay > 0.0)
+                m = np.int32(np.rint(min(ay, _TINY32) * _SUB32))
+                m = (m | np.int32(-(1 << 31))) if y < 0 else m
+                y32 = np.float32(0.0 if tiny else y)  # one rounding, as the float32 multiply
+                out_bits[i] = m if tiny else y32.view(np.int32)
+                ntiny += 1 if tiny else 0
+                flag = g != g
             else:
                 out[i] = g
                 if has_go:
@@ -289,12 +299,13 @@ def run(bits, u, go, out, bad, kparams, threads: int, state=None) -> int:
     kernel = _kernel(f32, p[3], p[1], p[2], protect, tabs[9].shape[0] > 1)
     go = u if go is None else go
     out_bits = out.view(np.int32) if out.dtype == np.float32 else bits
+    go_bits = go.view(np.int32) if go.dtype == np.float32 else bits
     n = u.shape[0]
     want = 1 if n < _PARALLEL_MIN else max(1, min(threads, nb.config.NUMBA_NUM_THREADS))
     with _LOCK:
         if nb.get_num_threads() != want:
             nb.set_num_threads(want)
-        ntiny, nbad = kernel(bits, u, go, out, out_bits, bad, tabs, p, rnd, pow2)
+        ntiny, nbad = kernel(bits, u, go, go_bits, out, out_bits, bad, tabs, p, rnd, pow2)
     if probe:
         state[1] = ntiny > n * _PROTECT_RATE
     return nbad
