@@ -1,4 +1,4 @@
-"""The lookup's fast path as one numba loop on CPU (optional: ``pip install boolgrad[numba]``).
+"""The lookup's fast path as numba loops on CPU (optional: ``pip install boolgrad[numba]``).
 
 Per element, one pass: bucket ``b = (bits >> shift) & 0xFFFF`` of the element's own pattern,
 ``g = PB[b] (+ QB[b] / v)`` in float64 (``v`` the element, rounded to the table's format unless
@@ -6,21 +6,26 @@ Per element, one pass: bucket ``b = (bits >> shift) & 0xFFFF`` of the element's 
 the input's dtype -- the same operations in the same order as the torch path of
 :mod:`.evaluate` (float64 division is correctly rounded in both), so the results are identical.
 
-* A bucket cut by piece bounds (``PB[b]`` NaN, ``plan.mixed``) is resolved in the loop: a short
-  search of ``x`` among its pieces' bounds gives the piece ``k`` that ``searchsorted`` gives the
-  slow path, and ``g = P[k] (+ Q[k] / v)`` -- the slow path's own expression.
-* Rounding ``v`` to a narrower float format (:func:`round_to`) adds and subtracts ``2**(q+52)``
-  (``q``: the exponent of one ulp at ``|v|``, from the element's bits): float64 addition rounds to
-  nearest even on the ulp grid, as ``quantize`` does; rare cases (input subnormals, ``q + 52``
-  beyond float64) take the frexp/ldexp route.
-* float32 results below ``2**-126`` are built from their bits (``rint(|y| 2**149)``): a subnormal
-  result of a float32 multiply or cast costs a microcode assist (~100 cycles) on x86; ``cast(g) *
-  grad_out`` is formed exactly in float64 (24 x 24 bits) and rounded once, as the float32
-  multiply rounds it.
+* Buckets cut by one piece bound (``plan.split``) are resolved in the loop: entry ``2 b + [x >=
+  S[b]]`` of ``PB2``/``QB2``.  Buckets cut by several (``plan.mixed``) are flagged and
+  :func:`fix` finds the piece by a binary search over their bounds -- the piece ``k`` that the
+  slow path's ``searchsorted`` finds -- and evaluates the slow path's own ``P[k] (+ Q[k] / v)``.
+* Rounding ``v`` to a narrower float format adds and subtracts ``C = 2**(q+52)`` (``q``: the
+  exponent of one ulp at ``|v|``, from the element's bits): float64 addition rounds to nearest
+  even on the ulp grid, as ``quantize`` does.  Rare cases (subnormal inputs, ``C`` out of
+  float64's normal range) are flagged; :func:`fix` uses frexp/ldexp (:func:`round_slow`).
+* float32 and subnormals: a float32 operation with a subnormal operand or result costs a
+  microcode assist (~100 cycles) on x86, and exact Boolean gradients are often that small
+  (``g ~ 2**-128 / u`` between the comparison's exponent flips).  The *protected* loop never
+  forms one: ``cast(g)`` and ``grad_out`` as float64 values (subnormals from their bits), the
+  product exactly in float64 (24 x 24 bits), rounded once as the float32 multiply rounds it, and
+  a subnormal result written as its bits ``rint(|y| 2**149)``.  It costs a little per element, so
+  :func:`run` probes every :data:`_PROBE` calls of a plan and keeps it only while subnormals are
+  frequent.  Both loops give identical results.
 
-A NaN ``g`` (irregular pieces, ``+-0``, NaN) is flagged in ``bad`` for the caller's exact slow
-path.  All variants of the loop (see :func:`_kernel`) give identical results.  Inputs under :data:`_PARALLEL_MIN` elements run a serial copy of the loop (no threading
-layer: its launch and its spinning workers cost more than they save).
+A NaN ``g`` that :func:`fix` cannot resolve (irregular pieces, ``+-0``, NaN) stays flagged in
+``bad`` for the caller's exact slow path.  Below :data:`_PARALLEL_MIN` elements the loop runs on
+one thread.
 """
 
 from __future__ import annotations
@@ -146,9 +151,7 @@ def _kernels():
 def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, split: bool):
     """The main loop, specialised (the flags are compile-time constants: a branch-free body the
     loop vectoriser takes; runtime flags or variables reassigned in branches defeat it).
-    ``protect`` (float32 only): flag what would be a subnormal float32 for :func:`fix` instead of
-    computing it (module doc); it costs a little per element, so :func:`run` uses it only while
-    the recent calls of a plan meet many."""
+    ``protect`` (float32 only): no subnormal float32 operation (module doc)."""
     nb, round_to, fix = _kernels()
 
     @nb.njit(parallel=True, cache=True, error_model="numpy")
