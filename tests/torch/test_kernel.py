@@ -130,3 +130,26 @@ def test_subnormal_results_exact(protect):
     for n in (u.numel(), 50000):  # the parallel and the serial loop
         _same(_kernel(plan, u[:n], go[:n], protect), (ref * go)[:n])
         _same(_kernel(plan, u[:n], None, protect), ref[:n])
+
+
+@pytest.mark.parametrize("threshold", [1.0, 0.3, 1e-3, 2.5])
+@pytest.mark.parametrize("comparator", ["gt", "ge"])
+def test_shifted_offset_in_the_kernel_equals_adding_first(threshold, comparator):
+    """The adapters' g at fl(x + theta): added per element in the kernel == torch's x + theta first."""
+    from boolgrad.torch.adapters import ShiftedBooleanSpike
+    from boolgrad.torch.boolean import boolean_backward
+
+    sp = ShiftedBooleanSpike("float32", threshold, comparator)
+    g = torch.Generator().manual_seed(5)
+    u = torch.cat([torch.randn(300000, generator=g) * threshold + threshold, torch.randn(1000, generator=g)])
+    u = torch.cat([u, torch.tensor([threshold, 0.0, -0.0, float("nan"), float("inf"), 1e-40])])
+    x = u - threshold
+    x[-3:] = torch.tensor([-threshold, -0.0, 1e-45])
+    go = torch.rand(x.shape, generator=g)
+    for n in (x.numel(), 20000):
+        ours = sp._state.backward(x[:n], 0.0, go[:n], False)[0]
+        ref = boolean_backward(x[:n] + threshold, threshold, go[:n], sp.spike.state, False)[0]
+        _same(ours, ref)
+    plan = sp.spike.state.plans(x, threshold)[0]
+    unfused = plan_gradient_as(plan, x + threshold, torch.float32, fused=False) * go
+    _same(ours, unfused[:20000])

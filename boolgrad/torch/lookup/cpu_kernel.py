@@ -86,7 +86,8 @@ def _kernels():
     def fix(bits, u, go, out, out_bits, bad, tabs, p, rnd, pow2):
         """The flagged elements again, carefully (module doc); returns how many stay flagged."""
         PB, QB, exc_x, exc_g, KL, KH, BND, PP, PQ = tabs[:9]
-        shift, has_q, fits, has_go, lo, hi, f32, has_exc = p
+        shift, has_q, fits, has_go, lo, hi, f32, has_exc, offset = p
+        shifted = offset != 0.0
         x_exc, g_exc = exc_x[0], exc_g[0]
         nbad = 0
         n = u.shape[0]
@@ -97,8 +98,14 @@ def _kernels():
             for i in range(8 * j, min(8 * j + 8, n)):
                 if not bad[i]:
                     continue
-                x = np.float64(u[i])
-                b = (bits[i] >> shift) & 0xFFFF
+                if shifted:  # u = fl(x + offset) in float32, as torch's x + offset
+                    u32 = np.float32(u[i] + np.float32(offset))
+                    x = np.float64(u32)
+                    bi = np.int64(u32.view(np.int32))
+                else:
+                    x = np.float64(u[i])
+                    bi = np.int64(bits[i])
+                b = (bi >> shift) & 0xFFFF
                 g = PB[b]
                 q = QB[b]
                 if g != g:  # cut by bounds: the piece the slow path's searchsorted finds
@@ -114,7 +121,7 @@ def _kernels():
                         g = PP[k]
                         q = PQ[k]
                 if has_q:
-                    v = x if fits else round_to(x, bits[i], rnd, pow2)
+                    v = x if fits else round_to(x, bi, rnd, pow2)
                     g = g + q / v
                 if g > hi:
                     g = hi
@@ -148,7 +155,7 @@ def _kernels():
 
 
 @functools.lru_cache(maxsize=None)
-def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, split: bool):
+def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, split: bool, shifted: bool):
     """The main loop, specialised (the flags are compile-time constants: a branch-free body the
     loop vectoriser takes; runtime flags or variables reassigned in branches defeat it).
     ``protect`` (float32 only): no subnormal float32 operation (module doc)."""
@@ -159,6 +166,7 @@ def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, spl
         PB, QB, exc_x, exc_g = tabs[0], tabs[1], tabs[2], tabs[3]
         S, PB2, QB2 = tabs[9], tabs[10], tabs[11]
         shift, lo, hi = p[0], p[4], p[5]
+        t32 = np.float32(p[8])
         emin, man, maxf, over, big, es, emask, ebias, qmin = rnd
         npow = pow2.shape[0] - 1
         x_exc = exc_x[0]  # NaN when there is none: never equal
@@ -166,8 +174,14 @@ def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, spl
         nbad = 0
         ntiny = 0
         for i in nb.prange(u.shape[0]):
-            x = np.float64(u[i])
-            b = (bits[i] >> shift) & 0xFFFF
+            if shifted:  # u = fl(x + offset) in float32, as torch's x + offset
+                u32 = np.float32(u[i] + t32)
+                x = np.float64(u32)
+                bi = u32.view(np.int32)
+            else:
+                x = np.float64(u[i])
+                bi = bits[i]
+            b = (bi >> shift) & 0xFFFF
             if split:  # one bound in the bucket: the side of it picks the entry
                 j = 2 * b + (1 if x >= S[b] else 0)
                 pb = PB2[j]
@@ -179,7 +193,7 @@ def _kernel(f32: bool, has_go: bool, has_q: bool, fits: bool, protect: bool, spl
                 g0 = pb + qb / x
             elif has_q:  # round_to, branch-free; its rare cases (subnormal input, C out of range): fix
                 a = abs(x)
-                e = (bits[i] >> es) & emask
+                e = (bi >> es) & emask
                 qi = min(max(e - ebias, emin) - man - qmin, npow)
                 c = pow2[qi]
                 r = (a + c) - c
@@ -278,7 +292,7 @@ def params(plan):
     lo = -math.inf if plan.lo is None else float(plan.lo)
     hi = math.inf if plan.hi is None else float(plan.hi)
     f32 = str(plan.dtype) == "torch.float32"
-    p = (int(plan.shift), plan.QB is not None, bool(plan.fits), False, lo, hi, f32, has_exc)
+    p = (int(plan.shift), plan.QB is not None, bool(plan.fits), False, lo, hi, f32, has_exc, 0.0)
     return tabs, p, _rounding(plan)
 
 
@@ -286,20 +300,25 @@ _PROBE = 16  # a plan's protect decision is revisited every _PROBE calls
 _PROTECT_RATE = 1.0 / 256  # fraction of subnormal results above which protect pays
 
 
-def run(bits, u, go, out, bad, kparams, threads: int, state=None) -> int:
+def run(bits, u, go, out, bad, kparams, threads: int, state=None, offset: float = 0.0) -> int:
     """Fill ``out`` (and ``bad``) for 1-D numpy arrays; returns the number of flagged elements.
+
+    ``offset`` (float32 ``u`` only): evaluate at ``fl(u + offset)`` (float32 addition, as torch's
+    ``u + offset``); ``bits`` are then unused.
 
     ``state``: a per-plan ``[calls, protect]`` list that :func:`run` keeps (``None``: probe).
     """
     nb = _kernels()[0]
     tabs, p, (rnd, pow2) = kparams
-    p = p[:3] + (go is not None,) + p[4:]
+    p = p[:3] + (go is not None,) + p[4:8] + (float(offset),)
     f32 = bool(p[6])
+    if offset and not f32:
+        raise ValueError("offset is for float32 inputs")
     state = [0, True] if state is None else state
     probe = f32 and state[0] % _PROBE == 0
     protect = f32 and (probe or state[1])
     state[0] += 1
-    kernel = _kernel(f32, p[3], p[1], p[2], protect, tabs[9].shape[0] > 1)
+    kernel = _kernel(f32, p[3], p[1], p[2], protect, tabs[9].shape[0] > 1, bool(offset))
     go = u if go is None else go
     out_bits = out.view(np.int32) if out.dtype == np.float32 else bits
     go_bits = go.view(np.int32) if go.dtype == np.float32 else bits
