@@ -21,6 +21,9 @@ function on one tensor, forward+backward; rows:
 Table 2, one training step (zero_grad, forward, cross-entropy, backward, Adam step) of the
 README's digits network (64 -> 128 LIF -> linear readout of spike counts, T=8, batch 64) and of
 784-512-512-10 (two LIF layers, T=25, batch 64) on random inputs: Boolean float32 vs arctan.
+Exact float32 Boolean gradients are often below 2**-126 (``g ~ 2**-128 / u`` away from theta's
+exponent flips), so the backward matmuls and Adam meet subnormals, which cost x86 a microcode
+assist each; ``--flush-denormal`` shows table 2 without that cost (a diagnostic: not exact).
 
 Usage::
 
@@ -107,9 +110,17 @@ def measure(rows, repeats, order, run):
     return times
 
 
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[0]
+    except OSError:
+        return "n/a"
+
+
 def report(title, times, baseline):
     base_med, base_min = statistics.median(times[baseline]), min(times[baseline])
-    print(f"\n{title}\n")
+    print(f"\n{title}; load average {load_average()}\n")
     print(f"| {'':58s} | median ms | min ms | min / arctan min | median / arctan median |")
     print(f"|{'-' * 60}|-----------|--------|------------------|------------------------|")
     for k, v in times.items():
@@ -164,6 +175,11 @@ def main(argv=None):
     ap.add_argument("--table", type=Path, default=HERE / "tables" / "float32_theta1_secant_ge.npz")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--order", default="interleaved", choices=["interleaved", "blocked"])
+    ap.add_argument(
+        "--flush-denormal",
+        action="store_true",
+        help="diagnostic: run table 2 under torch.set_flush_denormal(True) (both rows; not exact)",
+    )
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -231,10 +247,14 @@ def main(argv=None):
         ):
             train[f"{label}: boolean float32"] = train_step(sizes, bt.boolean_spike(table), T)
             train[f"{label}: arctan"] = train_step(sizes, bt.surrogate("arctan", theta), T)
+        if args.flush_denormal:  # exact Boolean gradients are often tiny: subnormal arithmetic in mm/Adam
+            torch.set_flush_denormal(True)
         ttimes = measure(train, args.train_repeats, args.order, run)
+        torch.set_flush_denormal(False)
         for label in ("digits 64-128-10, T=8", "784-512-512-10, T=25"):
             sub = {k: v for k, v in ttimes.items() if k.startswith(label)}
-            report(f"training step (Adam), batch 64, {label}, {where}", sub, f"{label}: arctan")
+            ftz = ", flush_denormal (diagnostic)" if args.flush_denormal else ""
+            report(f"training step (Adam), batch 64, {label}, {where}{ftz}", sub, f"{label}: arctan")
     return 0
 
 

@@ -245,12 +245,19 @@ class BooleanState:
         return boolean_backward(u, theta, None, self, False)[0]
 
 
-def boolean_backward(u, theta, grad_out, state: BooleanState, want_theta):
-    """``(dL/ds * g, g_theta or None)`` (``g`` alone when ``grad_out`` is ``None``), ``u``'s dtype."""
+def boolean_backward(u, theta, grad_out, state: BooleanState, want_theta, offset: float = 0.0):
+    """``(dL/ds * g, g_theta or None)`` (``g`` alone when ``grad_out`` is ``None``), ``u``'s dtype.
+
+    ``offset``: ``g`` at ``u + offset`` (the shifted adapters; not with ``want_theta``)."""
     pu, pt, error = state.plans(u, theta)
     if error is not None:
         raise error
-    grad_u = plan_gradient_as(pu, u, u.dtype) if grad_out is None else grad_input(pu, u, grad_out)
+    if offset and (grad_out is None or want_theta):
+        u, offset = u + offset, 0.0
+    if grad_out is None:
+        grad_u = plan_gradient_as(pu, u, u.dtype)
+    else:
+        grad_u = grad_input(pu, u, grad_out, offset=offset)
     g_theta = None
     if want_theta:
         if pt is None:

@@ -29,8 +29,11 @@ class ShiftedState:
         return spike_forward(x, 0.0, comparator)
 
     def backward(self, x, theta, grad_out, want_theta):
-        u = x + self.threshold  # in x's dtype: the value the host subtracted theta from
-        return boolean_backward(u, self.theta, grad_out, self.boolean, False)[0], None
+        # g at u = fl(x + threshold), in x's dtype: the value the host subtracted theta from (the
+        # CPU kernel adds it per element, without a pass of its own)
+        if self.threshold == 0.0:  # x + 0.0 turns -0 into +0: keep that
+            return boolean_backward(x + 0.0, self.theta, grad_out, self.boolean, False)[0], None
+        return boolean_backward(x, self.theta, grad_out, self.boolean, False, offset=self.threshold)[0], None
 
 
 class ShiftedBooleanSpikeFunction(SpikeFunction):

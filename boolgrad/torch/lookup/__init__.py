@@ -21,7 +21,9 @@ mantissa bits) index ``2**16`` buckets.  A bucket inside one regular piece holds
 (for 16-bit dtypes a bucket is one pattern and holds ``g`` itself); buckets cut by a piece
 boundary, holding ``+-0``/NaN, or meeting an irregular piece hold NaN, and a NaN result sends
 just those elements to the exact slow path (``searchsorted`` over the pieces' bounds).  One
-single pattern at a bucket's end (the nearest to theta) is patched by value.
+single pattern at a bucket's end (the nearest to theta) is patched by value.  The CPU kernel
+also resolves cut buckets itself: those cut by one bound through a second entry per bucket, the
+others by a binary search over their pieces (:mod:`.cpu_kernel`).
 
 Modules: :mod:`.pieces` (numpy: pieces and bounds, exact), :mod:`.plan` (the compiled
 :class:`TablePlan`: buckets as tensors, scaling, range check), :mod:`.evaluate` (torch

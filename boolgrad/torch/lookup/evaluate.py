@@ -48,10 +48,25 @@ def plan_gradient_as(plan: TablePlan, u: torch.Tensor, dtype, fused: bool = True
     return _evaluate(plan, u, None, dtype, fused)
 
 
-def grad_input(plan: TablePlan, u: torch.Tensor, grad_out: torch.Tensor, fused: bool = True) -> torch.Tensor:
-    """The backward ``plan_gradient_as(plan, u, u.dtype) * grad_out`` (one pass when fused)."""
+def grad_input(
+    plan: TablePlan, u: torch.Tensor, grad_out: torch.Tensor, fused: bool = True, offset: float = 0.0
+) -> torch.Tensor:
+    """The backward ``plan_gradient_as(plan, u, u.dtype) * grad_out`` (one pass when fused).
+
+    ``offset``: the gradient at ``u + offset`` (in ``u``'s dtype; the shifted adapters' ``fl(x +
+    theta)``), added inside the CPU kernel for float32 (no extra pass)."""
+    fuse_offset = (
+        offset and fused and plan.shift and u.dtype == torch.float32 and u.device.type == "cpu"
+        and cpu_kernel.available() and grad_out.shape == u.shape and grad_out.dtype == u.dtype
+    )
+    if offset and not fuse_offset:
+        u = u + offset
     if grad_out.shape != u.shape or grad_out.dtype != u.dtype:
         return plan_gradient_as(plan, u, u.dtype, fused).mul_(grad_out)
+    if fuse_offset:
+        if u.dtype != plan.dtype:
+            raise TypeError(f"plan compiled for {plan.dtype}, got a {u.dtype} tensor")
+        return _cpu_fused(plan, u, grad_out, float(offset))
     return _evaluate(plan, u, grad_out, u.dtype, fused)
 
 
@@ -89,7 +104,7 @@ def _workspace(plan, u):
     return ws
 
 
-def _cpu_fused(plan, u, grad_out):
+def _cpu_fused(plan, u, grad_out, offset=0.0):
     local = plan.workspace
     kp = getattr(local, "kernel_params", None)
     if kp is None:
@@ -110,12 +125,21 @@ def _cpu_fused(plan, u, grad_out):
         bad[:n],
         kp,
         torch.get_num_threads(),
+        _protect_state(local),
+        offset,
     )
     if nbad:
         idx = torch.from_numpy(np.flatnonzero(bad[:n]))
-        g = slow(plan, flat[idx]).to(u.dtype)
+        g = slow(plan, flat[idx] + offset if offset else flat[idx]).to(u.dtype)
         out[idx] = g if go is None else g.mul_(go[idx])
     return out.view(u.shape)
+
+
+def _protect_state(local):
+    state = getattr(local, "protect", None)
+    if state is None:
+        state = local.protect = [0, True]
+    return state
 
 
 def _gradient(plan: TablePlan, u: torch.Tensor, ws) -> torch.Tensor:

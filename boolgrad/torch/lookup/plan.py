@@ -76,6 +76,9 @@ class TablePlan:
     irregular: torch.Tensor
     g_zero: tuple[float, float]  # g at the format's +0 and -0 (scaled)
     exceptions: tuple  # ((value, g), ...) patterns whose bucket holds a neighbour's P, Q
+    mixed: tuple | None  # (KL, KH) int32 per bucket: the pieces KL..KH of a NaN bucket cut by
+    # bounds (all regular, no +-0/inf/NaN), searched by the CPU kernel; -1: none (slow path)
+    split: tuple | None  # (S, PB2, QB2): buckets cut by one bound, resolved in the CPU kernel's loop
     fits: bool  # every dtype value is a value of the format: no rounding in the backward
     divisor: float
     lo: float | None  # clip g to [lo, hi] after dividing (None: no bound)
@@ -115,14 +118,17 @@ def exact_gradient(table: GradientTable, values: np.ndarray, divisor: float, lo,
 
 
 def _buckets(table, pieces, dfmt, divisor, lo, hi, fits, theta):
-    """``(shift, PB, QB, exceptions)`` per top-16-bit bucket of the dtype's patterns (package
-    doc).  ``exceptions``: up to :data:`_MAX_EXCEPTIONS` ``(value, g)`` -- single patterns at
-    the end of an otherwise pure bucket (theta = 1.0 itself is one), the nearest to theta."""
+    """``(shift, PB, QB, exceptions, mixed, split)`` per top-16-bit bucket of the dtype's patterns
+    (package doc).  ``exceptions``: up to :data:`_MAX_EXCEPTIONS` ``(value, g)`` -- single
+    patterns at the end of an otherwise pure bucket (theta = 1.0 itself is one), the nearest to
+    theta.  ``mixed``: ``(KL, KH)``, the range of regular pieces of each bucket cut by piece
+    bounds (``-1``: none), for the kernel's second level (see :class:`TablePlan`); ``split``:
+    :func:`_split`."""
     n = 1 << min(dfmt.bits, _BUCKET_BITS)
     tops = np.arange(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         if dfmt.bits <= _BUCKET_BITS:  # a bucket is one pattern: g itself, exactly
-            return 0, exact_gradient(table, dfmt.decode(tops), divisor, lo, hi), None, ()
+            return 0, exact_gradient(table, dfmt.decode(tops), divisor, lo, hi), None, (), None, None
         shift = dfmt.bits - _BUCKET_BITS  # <= man_bits: a bucket has one sign and exponent field
         first = tops << np.uint64(shift)
         last = first | np.uint64((1 << shift) - 1)
@@ -152,7 +158,29 @@ def _buckets(table, pieces, dfmt, divisor, lo, hi, fits, theta):
     good = ~special & (k == k_hi) & ~pieces.irregular[k]
     PB = np.where(good, pieces.P[k] / divisor, np.nan)
     QB = None if pieces.constant else np.where(good, pieces.Q[k] / divisor, np.nan)
-    return shift, PB, QB, tuple(exceptions)
+    n_irr = np.concatenate([[0], np.cumsum(pieces.irregular)])
+    cut = ~special & (k_hi > k) & (n_irr[k_hi + 1] == n_irr[k])  # several pieces, all regular
+    mixed = (np.where(cut, k, -1).astype(np.int32), np.where(cut, k_hi, -1).astype(np.int32))
+    return shift, PB, QB, tuple(exceptions), mixed, _split(pieces, cut & (k_hi == k + 1), k, PB, QB, divisor)
+
+
+def _split(pieces, one, k, PB, QB, divisor):
+    """``(S, PB2, QB2)`` for buckets cut by exactly one bound ``S[b]`` (``inf`` elsewhere):
+    entry ``2 b + [x >= S[b]]`` of ``PB2``/``QB2`` holds the coefficients of ``x``'s piece (the
+    other buckets' own twice).  ``None`` when no bucket is cut once."""
+    if not one.any():
+        return None
+    S = np.where(one, pieces.bounds[np.minimum(k, len(pieces.bounds) - 1)], np.inf)
+    up = np.minimum(k + 1, len(pieces.P) - 1)
+    tabs = []
+    for B, C in ((PB, pieces.P), (QB, pieces.Q)):
+        if B is None:
+            tabs.append(None)
+            continue
+        low = np.where(one, C[k] / divisor, B)
+        high = np.where(one, C[up] / divisor, B)
+        tabs.append(np.stack([low, high], axis=1).reshape(-1))
+    return S, tabs[0], tabs[1]
 
 
 def range_error(table: GradientTable, dtype, divisor: float, hi) -> ValueError | None:
@@ -182,7 +210,7 @@ def compile_plan(
     dfmt = dtype_format(dtype)
     pieces = piece_table(table, dfmt)
     fits = _fits(table.fmt, dfmt)
-    shift, PB, QB, exceptions = _buckets(
+    shift, PB, QB, exceptions, mixed, split = _buckets(
         table, pieces, dfmt, divisor, lo, hi, fits, table.spec.threshold.used
     )
     t_plain, t_quant = forward_thresholds(table, dfmt)
@@ -199,6 +227,8 @@ def compile_plan(
         irregular=torch.tensor(pieces.irregular, device=device),
         g_zero=(pieces.g_zero[0] / divisor, pieces.g_zero[1] / divisor),
         exceptions=exceptions,
+        mixed=mixed,
+        split=split,
         fits=fits,
         divisor=float(divisor),
         lo=lo,
