@@ -83,7 +83,7 @@ def make(results_dir, out_dir) -> list[Path]:
                 ax.set_xticks(dts, [dt_label(d) for d in dts])
                 ax.minorticks_off()
                 st.finish_axes(ax, r"$dt/\tau$", "test accuracy" if j == 0 else " ",
-                               f"{ds}, {'MSE on spike counts' if ro == 'mse_count' else 'cross-entropy readout'}")
+                               f"{ds}, {'MSE, spike counts' if ro == 'mse_count' else 'cross-entropy'}")
         axes[0][0].plot([], [], "ks", mfc="none", label="authors' setting")
         fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=6.5)
         return st.save(fig, out_dir, NAME)
