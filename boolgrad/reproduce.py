@@ -37,7 +37,16 @@ from pathlib import Path
 
 __all__ = ["GRIDS", "add_parser", "latex_tool", "reproduce"]
 
-ROOT = Path(__file__).resolve().parents[1]
+def _find_root() -> Path:
+    """The clone holding ``figures/`` and ``paper/``: next to the package (a clone, an editable
+    install), else the working directory (a clone with boolgrad installed into a venv)."""
+    for cand in (Path(__file__).resolve().parents[1], Path.cwd().resolve()):
+        if (cand / "figures").is_dir() and (cand / "paper" / "boolgrad.tex").is_file():
+            return cand
+    return Path(__file__).resolve().parents[1]
+
+
+ROOT = _find_root()
 FIGURES = ROOT / "figures"
 PAPER = ROOT / "paper"
 MANIFEST_SCHEMA = 1
@@ -308,7 +317,8 @@ def reproduce(a) -> int:
     else:
         results = out
     if not FIGURES.is_dir() or not (PAPER / "boolgrad.tex").is_file():
-        raise ReproduceError(f"figures/ and paper/ not found next to {Path(__file__).parent}: run from a clone")
+        raise ReproduceError(f"figures/ and paper/ not found next to {Path(__file__).parent} nor in the working "
+                             "directory: run from a clone of the repository")
     tool = None
     if not a.no_pdf:
         tool = latex_tool()

@@ -176,3 +176,14 @@ def test_parse_format_errors(bad, msg):
 def test_patterns_must_fit():
     with pytest.raises(ValueError, match="does not fit"):
         parse_format("float16").decode(np.array([1 << 16], np.uint64))
+
+
+def test_a_format_is_its_bits_not_its_name():
+    """The preset name is display only: equal formats compare and hash equal (cache keys)."""
+    from boolgrad import FloatFormat
+
+    assert FloatFormat(8, 23) == parse_format("float32") == parse_format("e8m23")
+    assert hash(FloatFormat(8, 23)) == hash(parse_format("float32"))
+    assert parse_format("float32").name == "float32" and FloatFormat(8, 23).name == "e8m23"
+    assert len({FloatFormat(5, 10), parse_format("float16"), parse_format("e5m10")}) == 1
+    assert FloatFormat(4, 3, variant="fn") == parse_format("float8_e4m3fn") != FloatFormat(4, 3)
