@@ -2,7 +2,8 @@
 
 Tests mirror the package (``tests/build/`` for ``boolgrad/build/``, ``tests/torch/``,
 ``tests/study/``); they import their shared helpers (``reference``, ``_grid``) by name, so the
-test folders are put on ``sys.path`` here (pytest runs with ``--import-mode=importlib``).
+test folders (``tests/helpers`` and the mirror folders, never ``tests`` itself) are put on
+``sys.path`` here (pytest runs with ``--import-mode=importlib``).
 """
 
 import sys
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).parent
-for _d in (_HERE, *sorted(p for p in _HERE.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))):
+# the folders themselves, never tests/ (its subfolder torch/ would shadow the real torch where
+# torch is not installed): tests/helpers and each mirror folder's own helper modules
+for _d in (_HERE / "helpers", *sorted(p for p in _HERE.iterdir()
+                                       if p.is_dir() and p.name not in ("helpers", "data", "__pycache__")
+                                       and not p.name.startswith("."))):
     if str(_d) not in sys.path:
         sys.path.insert(0, str(_d))
-
-from boolgrad.xp import cupy_or_none
 
 
 @pytest.fixture(scope="session")
