@@ -20,6 +20,8 @@ for _d in (_HERE / "helpers", *sorted(p for p in _HERE.iterdir()
     if str(_d) not in sys.path:
         sys.path.insert(0, str(_d))
 
+from boolgrad.xp import cupy_or_none  # noqa: E402 - after the path set-up
+
 
 @pytest.fixture(scope="session")
 def cupy():

@@ -117,16 +117,17 @@ def _notice(message: str) -> None:
 
 
 def _first_available(candidates, patterns: int | None) -> Backend:
+    missing = []  # skipped because not installed (not because the sweep is too small for them)
     for i, name in enumerate(candidates):
         b = BACKENDS[name]
         if patterns is not None and patterns < b.auto_from and i < len(candidates) - 1:
             continue  # too small to pay for this backend's start-up
         if b.available():
-            for skipped in candidates[:i]:
-                s = BACKENDS[skipped]
-                if s.missing_notice and not s.available():
-                    _notice(s.missing_notice)
+            for skipped in missing:
+                if skipped.missing_notice:
+                    _notice(skipped.missing_notice)
             return b
+        missing.append(b)
     raise RuntimeError(f"none of the sweep backends {', '.join(candidates)} is available")
 
 

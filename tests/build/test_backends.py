@@ -44,3 +44,14 @@ def test_auto_skips_numba_start_up_on_small_sweeps(numba_sweep):
 def test_unknown_device_is_an_error():
     with pytest.raises(ValueError, match="unknown device"):
         pick_backend("tpu")
+
+
+def test_no_fallback_notice_when_the_sweep_is_too_small_for_numba(monkeypatch, capsys):
+    missing = dataclasses.replace(sweep_mod.BACKENDS["numba"], available=lambda: False)
+    monkeypatch.setitem(sweep_mod.BACKENDS, "numba", missing)
+    sweep_mod._notice.cache_clear()
+    try:
+        assert pick_backend("auto", 1 << 16).name in ("numpy", "cuda", "cupy")
+        assert capsys.readouterr().err == ""
+    finally:
+        sweep_mod._notice.cache_clear()
