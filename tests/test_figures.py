@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("torch")
 
-from test_reproduce import build_tiny
+from _reproduce import build_tiny  # tests/helpers
 
 from boolgrad import figures_style as st
 from boolgrad.reproduce import ROOT, figure_scripts, load_figure

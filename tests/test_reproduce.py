@@ -22,15 +22,9 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("torch")
 
-from boolgrad.cli import main
+from _reproduce import build_tiny  # noqa: E402 - tests/helpers
 
-
-def build_tiny(base: Path) -> Path:
-    """The tiny reproduction (no PDF), built once per session under ``base``."""
-    out = Path(base) / "reproduce-tiny"
-    if not (out / "manifest.json").exists():
-        assert main(["reproduce", "--quick", "--grid", "tiny", "--no-pdf", "--out", str(out)]) == 0
-    return out
+from boolgrad.cli import main  # noqa: E402
 
 
 @pytest.fixture(scope="session")
