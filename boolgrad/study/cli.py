@@ -120,7 +120,7 @@ def _check(a):
 
 def _cmd_overshoot(a) -> int:
     from .report import write_reports
-    from .runner import connect_cluster, sweep
+    from .runner import close_client, connect_cluster, sweep
 
     if a.quick:
         a.datasets = a.datasets or list(QUICK["datasets"])
@@ -140,11 +140,7 @@ def _cmd_overshoot(a) -> int:
     try:
         counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress)
     finally:
-        if client is not None:
-            cl = getattr(client, "cluster", None)
-            client.close()
-            if cl is not None:
-                cl.close()
+        close_client(client)
     schemes = ("exact",) if a.quick else SCHEMES
     for ds, dt, sch in simulation_grid(a.datasets, a.dt, schemes):
         simulation_record(a.out, ds, dt, sch, data_dir=a.data_dir or "", kinds=tuple(a.kinds))

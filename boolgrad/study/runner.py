@@ -30,7 +30,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["TIMING_FIELDS", "RunConfig", "config_hash", "load_result", "result_path", "run", "sweep",
+__all__ = ["TIMING_FIELDS", "RunConfig", "close_client", "config_hash", "load_result", "result_path", "run", "sweep",
            "write_json_atomic"]
 
 SCHEMA = 1
@@ -223,6 +223,16 @@ def connect_cluster(cluster: str, timeout: float = 5.0):
         raise RuntimeError(f"cannot reach the Dask scheduler at {cluster}: {exc}") from None
 
 
+def close_client(client) -> None:
+    """Close a client from :func:`connect_cluster` and the ``LocalCluster`` it started, if any."""
+    if client is None:
+        return
+    cl = getattr(client, "cluster", None)
+    client.close()
+    if cl is not None:
+        cl.close()
+
+
 def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=None, progress: bool = True,
           log=None) -> dict:
     """Run every config whose result is missing (module doc); returns counts."""
@@ -251,10 +261,7 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
                     finished(fut.result())
             finally:
                 if own:
-                    cl = getattr(client, "cluster", None)
-                    client.close()
-                    if cl is not None:
-                        cl.close()
+                    close_client(client)
         elif jobs > 1 and len(todo) > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed

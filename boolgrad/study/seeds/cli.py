@@ -16,7 +16,7 @@ __all__ = ["add_seeds_parser"]
 
 
 def _cmd(a) -> int:
-    from ..runner import connect_cluster, sweep
+    from ..runner import close_client, connect_cluster, sweep
     from .grids import grid
     from .report import write_reports
 
@@ -34,11 +34,7 @@ def _cmd(a) -> int:
     try:
         counts = sweep(configs, Path(a.out) / "seeds", jobs=a.jobs, client=client, progress=not a.no_progress)
     finally:
-        if client is not None:
-            cl = getattr(client, "cluster", None)
-            client.close()
-            if cl is not None:
-                cl.close()
+        close_client(client)
     rep = write_reports(a.out)
     print(
         f"{counts['ran']} runs done, {counts['skipped']} reused; {rep['rows']} results in "
