@@ -140,11 +140,12 @@ def plots(out, rows, sims) -> list:
     out, written = Path(out), []
 
     def save(fig, name):
+        from ..atomic import atomic_write
+
         p = out / name
-        tmp = out / f".{name}.tmp.png"
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        with atomic_write(p, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=110, bbox_inches="tight")
         plt.close(fig)
-        tmp.replace(p)
         written.append(p)
 
     datasets = sorted({d["dataset"] for d in rows})

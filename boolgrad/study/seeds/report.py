@@ -277,9 +277,12 @@ def plots(runs, out) -> list:
 def _save(fig, path):
     import matplotlib.pyplot as plt
 
+    from ...atomic import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
     plt.close(fig)
     return str(path)
 
