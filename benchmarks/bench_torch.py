@@ -31,6 +31,8 @@ Usage::
     python benchmarks/bench_torch.py --device cuda        # GPU (CUDA events)
     python benchmarks/bench_torch.py --table T.npz        # reuse a saved float32 table
     python benchmarks/bench_torch.py --shape 1024 1024 --train-repeats 0   # table 1 only
+    python benchmarks/bench_torch.py --repeats 0 --flush-denormal         # table 2 only, diagnostic
+    python benchmarks/bench_torch.py --out docs/benchmarks/torch_cpu_128x1024.json   # the README's record
 
 A float32 table (theta 1.0) is read from ``--table`` or built once (closed form if installed,
 else enumeration: minutes) and saved there.
@@ -118,15 +120,35 @@ def load_average() -> str:
         return "n/a"
 
 
-def report(title, times, baseline):
+def report(title, times, baseline) -> dict:
+    """Print one table; return it as a record for ``--out``."""
     base_med, base_min = statistics.median(times[baseline]), min(times[baseline])
-    print(f"\n{title}; load average {load_average()}\n")
+    load = load_average()
+    print(f"\n{title}; load average {load}\n")
     print(f"| {'':58s} | median ms | min ms | min / arctan min | median / arctan median |")
     print(f"|{'-' * 60}|-----------|--------|------------------|------------------------|")
+    rows = []
     for k, v in times.items():
         med, lo = statistics.median(v), min(v)
         ratios = f"{lo / base_min:16.2f} | {med / base_med:22.2f}"
         print(f"| {k:58s} | {med * 1e3:9.3f} | {lo * 1e3:6.3f} | {ratios} |")
+        rows.append(dict(name=k, median_ms=med * 1e3, min_ms=lo * 1e3, min_ratio=lo / base_min,
+                         median_ratio=med / base_med, repeats=len(v)))
+    return dict(title=title, baseline=baseline, load_average=load, rows=rows)
+
+
+def machine() -> str:
+    """The CPU model and core count (Linux), for the record."""
+    import os
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{name}, {os.cpu_count()} cores"
 
 
 class Net(torch.nn.Module):
@@ -175,12 +197,15 @@ def main(argv=None):
     ap.add_argument("--table", type=Path, default=HERE / "tables" / "float32_theta1_secant_ge.npz")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--order", default="interleaved", choices=["interleaved", "blocked"])
+    ap.add_argument("--out", type=Path, help="also write the tables and the setup to this JSON file")
     ap.add_argument(
         "--flush-denormal",
         action="store_true",
         help="diagnostic: run table 2 under torch.set_flush_denormal(True) (both rows; not exact)",
     )
     args = ap.parse_args(argv)
+    if args.out:  # before minutes of measuring: a folder that cannot be made fails now
+        args.out.parent.mkdir(parents=True, exist_ok=True)
 
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
@@ -224,37 +249,56 @@ def main(argv=None):
     rows["boolgrad rectangle (STBP)"] = make_step(bt.surrogate("rectangle", theta), u0, grad)
 
     run = timer(args.device)
-    times = measure(rows, args.repeats, args.order, run)
-    if u0.numel() <= 1 << 20:  # seconds per call beyond that
-        values = u0.detach().double().cpu().numpy()
-        times["per-bit reference (numpy table.gradient, backward only)"] = [
-            run(lambda: table.gradient(values)) for _ in range(max(3, args.repeats // 100))
-        ]
     where = f"{args.device}" + (
         f", {args.threads} threads" if args.device == "cpu" else f", {torch.cuda.get_device_name()}"
     )
-    report(
-        f"forward+backward, {tuple(args.shape)} float32, theta {theta}, {where}, torch {torch.__version__}; "
-        f"{args.repeats} {args.order} repeats; baseline: {baseline}",
-        times,
-        baseline,
-    )
+    tables = []
+    if args.repeats:  # 0: table 2 only
+        times = measure(rows, args.repeats, args.order, run)
+        if u0.numel() <= 1 << 20:  # seconds per call beyond that
+            values = u0.detach().double().cpu().numpy()
+            times["per-bit reference (numpy table.gradient, backward only)"] = [
+                run(lambda: table.gradient(values)) for _ in range(max(3, args.repeats // 100))
+            ]
+        tables.append(report(
+            f"forward+backward, {tuple(args.shape)} float32, theta {theta}, {where}, torch {torch.__version__}; "
+            f"{args.repeats} {args.order} repeats; baseline: {baseline}",
+            times,
+            baseline,
+        ))
     if args.train_repeats and args.device == "cpu":
-        train = {}
+        ftz = ", flush_denormal (diagnostic)" if args.flush_denormal else ""
         for label, sizes, T in (
             ("digits 64-128-10, T=8", (64, 128, 10), 8),
             ("784-512-512-10, T=25", (784, 512, 512, 10), 25),
         ):
-            train[f"{label}: boolean float32"] = train_step(sizes, bt.boolean_spike(table), T)
-            train[f"{label}: arctan"] = train_step(sizes, bt.surrogate("arctan", theta), T)
-        if args.flush_denormal:  # exact Boolean gradients are often tiny: subnormal arithmetic in mm/Adam
-            torch.set_flush_denormal(True)
-        ttimes = measure(train, args.train_repeats, args.order, run)
-        torch.set_flush_denormal(False)
-        for label in ("digits 64-128-10, T=8", "784-512-512-10, T=25"):
-            sub = {k: v for k, v in ttimes.items() if k.startswith(label)}
-            ftz = ", flush_denormal (diagnostic)" if args.flush_denormal else ""
-            report(f"training step (Adam), batch 64, {label}, {where}{ftz}", sub, f"{label}: arctan")
+            # one network at a time, as a training loop runs (another network's steps in between
+            # would evict this one's weights and tables from the caches); Boolean and arctan interleaved
+            train = {
+                f"{label}: boolean float32": train_step(sizes, bt.boolean_spike(table), T),
+                f"{label}: arctan": train_step(sizes, bt.surrogate("arctan", theta), T),
+            }
+            if args.flush_denormal:  # exact Boolean gradients are often tiny: subnormal arithmetic in mm/Adam
+                torch.set_flush_denormal(True)
+            ttimes = measure(train, args.train_repeats, args.order, run)
+            torch.set_flush_denormal(False)
+            tables.append(
+                report(f"training step (Adam), batch 64, {label}, {where}{ftz}", ttimes, f"{label}: arctan")
+            )
+    if args.out:
+        import json
+
+        from boolgrad.atomic import atomic_write
+
+        record = dict(
+            script="benchmarks/bench_torch.py", argv=sys.argv[1:] if argv is None else list(argv),
+            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
+            device=args.device, threads=args.threads, torch=torch.__version__, shape=list(args.shape),
+            tables=tables,
+        )
+        with atomic_write(args.out, "w") as fh:
+            json.dump(record, fh, indent=1)
+        print(f"\nwrote {args.out}")
     return 0
 
 

@@ -177,7 +177,30 @@ def seeds_block(results: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-BLOCKS = {"study": study_block, "seeds": seeds_block}
+def torch_speed_block(results: Path) -> str:
+    """The torch layer's speed: the tables ``benchmarks/bench_torch.py --out`` recorded."""
+    import json
+
+    records = [(path, json.loads(path.read_text())) for path in sorted((results / "benchmarks").glob("torch_*.json"))]
+    if not records:
+        return "No speed record is committed (`python benchmarks/bench_torch.py --out docs/benchmarks/NAME.json`).\n"
+    records.sort(key=lambda pr: ("--flush-denormal" in pr[1]["argv"], math.prod(pr[1]["shape"])))
+    lines = []
+    for path, rec in records:
+        lines += [f"Measured {rec['date']} on {rec['machine']} ({rec['device']}, {rec['threads']} threads, "
+                  f"torch {rec['torch']}): `python {rec['script']} {' '.join(rec['argv'])}` "
+                  f"([{path.name}](docs/benchmarks/{path.name})).", ""]
+        for table in rec["tables"]:
+            lines += [f"{table['title']}; load average {table['load_average']}:", "",
+                      "| | median ms | min ms | min / baseline min | median / baseline median |",
+                      "|---|---|---|---|---|"]
+            lines += [f"| {r['name']} | {r['median_ms']:.3f} | {r['min_ms']:.3f} | {r['min_ratio']:.2f} | "
+                      f"{r['median_ratio']:.2f} |" for r in table["rows"]]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+BLOCKS = {"study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block}
 
 
 def render(readme: str, results: Path) -> str:

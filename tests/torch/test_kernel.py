@@ -1,7 +1,8 @@
 """The CPU kernel's fast paths are exact: bit for bit equal to the torch path (itself exact).
 
 Covers what the numba loop adds over a plain lookup: rounding to a narrower float format by
-``(|v| + C) - C``, buckets cut by one bound (``plan.split``) or several (``plan.mixed``), and
+``(|v| + C) - C``, bfloat16 looked up by the rounded pattern (``plan.direct``), buckets cut by
+one bound (``plan.split``) or several (``plan.mixed``), and
 float32 results that are subnormal (built from bits in :func:`fix`, with and without
 ``protect``).
 """
@@ -15,6 +16,7 @@ torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip 
 
 import boolgrad
 from boolgrad.torch.lookup import compile_plan, cpu_kernel, plan_gradient_as
+from boolgrad.torch.lookup.evaluate import kernel_params
 
 pytestmark = pytest.mark.skipif(not cpu_kernel.available(), reason="numba not installed: one CPU path only")
 
@@ -24,7 +26,7 @@ def _kernel(plan, u, go=None, protect=True):
     a = u.numpy()
     out = np.empty_like(a)
     bad = np.empty(a.shape, dtype=np.bool_)
-    kp = cpu_kernel.params(plan)
+    kp = kernel_params(plan)
     bits = a.view(np.int32 if a.dtype == np.float32 else np.int64)
     g = None if go is None else go.numpy()
     cpu_kernel.run(bits, a, g, out, bad, kp, 2, state=[1, protect])
@@ -53,7 +55,7 @@ def test_bfloat16_rounding_every_boundary_and_whole_binades():
     [1, 2), 2**20 subnormals of each sign, and 10**6 random patterns."""
     table = boolgrad.closed_form_table("bfloat16", 1.0)
     plan = compile_plan(table, torch.float32)
-    assert not plan.fits
+    assert not plan.fits and plan.direct  # looked up by the rounded pattern
     k = np.arange(1 << 16, dtype=np.int64) << 16
     edges = (k[:, None] + np.array([-2, -1, 0, 1, 2, 0x7FFE, 0x7FFF, 0x8000, 0x8001, 0x8002])).ravel()
     edges = edges[(edges >= 0) & (edges < 1 << 32)]
@@ -69,6 +71,37 @@ def test_bfloat16_rounding_every_boundary_and_whole_binades():
         ref = plan_gradient_as(plan, u, torch.float32, fused=False)
         _same(_kernel(plan, u, protect=True), ref)
         _same(_kernel(plan, u, protect=False), ref)
+
+
+@pytest.mark.parametrize(
+    "spec", [dict(comparator="gt"), dict(convention="paper", comparator="gt"), dict(theta=2.0**-130)], ids=str
+)
+def test_bfloat16_direct_other_tables_scalings_and_grad_out(spec):
+    """The rounded-pattern lookup for other bfloat16 tables (a subnormal theta too), clamped
+    and not, with a grad_out, on every bfloat16 rounding boundary +-1 pattern and NaN payloads."""
+    kw = dict(spec)
+    table = boolgrad.closed_form_table("bfloat16", kw.pop("theta", 1.0), **kw)
+    k = np.arange(1 << 16, dtype=np.int64) << 16
+    edges = (k[:, None] + np.array([0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF])).ravel()
+    u = torch.from_numpy(edges.astype(np.uint32).view(np.int32)).view(torch.float32)
+    go = torch.rand(u.shape, generator=torch.Generator().manual_seed(6)) * 1e-3
+    for divisor, clamp in ((1.0, False), (500.0, (0.0, 1.0))):
+        plan = compile_plan(table, torch.float32, divisor=divisor, clamp=clamp)
+        assert plan.direct
+        ref = plan_gradient_as(plan, u, torch.float32, fused=False)
+        for protect in (True, False):
+            _same(_kernel(plan, u, protect=protect), ref)
+            _same(_kernel(plan, u, go, protect), ref * go)
+
+
+def test_direct_only_for_top_bits_formats():
+    """Only a 16-bit format with float32's exponent field on float32 inputs is looked up directly."""
+    bf16 = boolgrad.closed_form_table("bfloat16", 1.0)
+    assert compile_plan(bf16, torch.float32).direct
+    assert not compile_plan(bf16, torch.float64).direct
+    assert not compile_plan(bf16, torch.bfloat16).direct
+    for fmt in ("float16", "fixed16.12", "float32"):
+        assert not compile_plan(boolgrad.closed_form_table(fmt, 1.0), torch.float32).direct
 
 
 @pytest.mark.parametrize("fmt", ["float16", "e5m2", "float8_e4m3fn", "e11m20", "e4m10"])
@@ -112,7 +145,9 @@ def test_cut_buckets_every_pattern_around_theta(spec, clamp):
     go = torch.rand(u.shape, generator=torch.Generator().manual_seed(3))
     _same(_kernel(plan, u, go), ref * go)
     if spec["comparator"] == "gt" and spec["theta"] == 1.0:
-        assert plan.split is not None and (plan.mixed[0] >= 0).sum() > (~np.isinf(plan.split[0])).sum()
+        K, PB2, QB2 = plan.split
+        lo_hi = np.isfinite(PB2[0::2]) & ((PB2[0::2] != PB2[1::2]) | (QB2[0::2] != QB2[1::2]))
+        assert K == 1 and 0 < lo_hi.sum() < (plan.mixed[0] >= 0).sum()  # cut after the first pattern
 
 
 @pytest.mark.parametrize("protect", [True, False])
@@ -127,7 +162,7 @@ def test_subnormal_results_exact(protect):
     ref = plan_gradient_as(plan, u, torch.float32, fused=False)
     tiny = (ref * go).abs()
     assert ((tiny < 2.0**-126) & (tiny > 0)).sum() > 1000  # the case is exercised
-    for n in (u.numel(), 50000):  # the parallel and the serial loop
+    for n in (u.numel(), cpu_kernel._PARALLEL_MIN - 1):  # the parallel and the serial loop
         _same(_kernel(plan, u[:n], go[:n], protect), (ref * go)[:n])
         _same(_kernel(plan, u[:n], None, protect), ref[:n])
 
@@ -153,3 +188,78 @@ def test_shifted_offset_in_the_kernel_equals_adding_first(threshold, comparator)
     plan = sp.spike.state.plans(x, threshold)[0]
     unfused = plan_gradient_as(plan, x + threshold, torch.float32, fused=False) * go
     _same(ours, unfused[:20000])
+
+
+def test_protect_policy_on_at_once_off_after_quiet_calls():
+    """One call with many subnormal results switches protection on (the unprotected loop counts
+    them too); it goes off only after ``_QUIET_CALLS`` quiet calls in a row."""
+    plan = compile_plan(boolgrad.closed_form_table("float32", 1.0), torch.float32)
+    kp = kernel_params(plan)
+    u = torch.full((4096,), 0.2)  # g ~ 2**-126: times 1e-3 below it (subnormal)
+    a = u.numpy()
+    out, bad = np.empty_like(a), np.empty(a.shape, dtype=np.bool_)
+    tiny_go, ones = np.full(a.shape, 1e-3, np.float32), np.ones(a.shape, np.float32)
+    state = [cpu_kernel._QUIET_CALLS, False]  # quiet: unprotected
+    cpu_kernel.run(a.view(np.int32), a, ones, out, bad, kp, 1, state)
+    assert state == [cpu_kernel._QUIET_CALLS + 1, False]
+    cpu_kernel.run(a.view(np.int32), a, tiny_go, out, bad, kp, 1, state)
+    assert state == [0, True]
+    for i in range(cpu_kernel._QUIET_CALLS):
+        assert state[1]
+        cpu_kernel.run(a.view(np.int32), a, ones, out, bad, kp, 1, state)
+    assert state == [cpu_kernel._QUIET_CALLS, False]
+
+
+@pytest.mark.parametrize(
+    "fmt, theta, kw",
+    [("float32", 1.0, dict(comparator="gt")), ("float32", 0.3, {}), ("fixed16.12", 1.0, {}),
+     ("fixed16.12", 0.3, dict(comparator="gt")), ("float16", 1.0, {})],
+    ids=str,
+)
+def test_every_pattern_of_every_cut_bucket(fmt, theta, kw):
+    """Every float32 pattern of every bucket cut by piece bounds: those resolved by the pattern
+    offset ``K`` in the loop, those cut once at another offset and those cut several times (the
+    binary search), both signs."""
+    plan = compile_plan(boolgrad.closed_form_table(fmt, theta, **kw), torch.float32)
+    cut = np.flatnonzero(plan.mixed[0] >= 0)
+    assert plan.split is not None and cut.size > 0
+    K, PB2, _ = plan.split
+    in_loop = np.flatnonzero(np.isfinite(PB2[0::2]) & np.isnan(plan.PB.numpy()))
+    assert in_loop.size > 0  # the loop's own case is exercised
+    buckets = np.union1d(cut, in_loop).astype(np.int64)
+    pats = ((buckets[:, None] << 16) + np.arange(1 << 16)).ravel()
+    u = torch.from_numpy(pats.astype(np.uint32).view(np.int32)).view(torch.float32)
+    ref = plan_gradient_as(plan, u, torch.float32, fused=False)
+    _same(_kernel(plan, u, protect=False), ref)
+
+
+@pytest.mark.parametrize(
+    "theta, kw",
+    [(1.0, dict(comparator="gt")), (1.0, dict(comparator="gt", convention="paper")), (0.3, dict(comparator="gt")),
+     (1.0, {}), (-0.75, dict(comparator="gt")), (2.0**-130, dict(comparator="gt"))],
+    ids=str,
+)
+def test_theta_neighbours_and_the_buckets_they_cut(theta, kw):
+    """Theta's 32 one-bit neighbours and theta itself, +-3 patterns each, and every pattern of the
+    buckets filled because only neighbours cut them (:mod:`boolgrad.torch.lookup.neighbours`):
+    the kernel equals the torch path, clamped or not, with and without grad_out and protect."""
+    from boolgrad.torch.lookup.evaluate import _gradient
+    from boolgrad.torch.lookup.neighbours import neighbour_tables
+
+    table = boolgrad.closed_form_table("float32", theta, **kw)
+    tb = int(np.float32(table.meta.theta_used).view(np.uint32))
+    pats = np.array([tb ^ (1 << i) for i in range(32)] + [tb], dtype=np.int64)
+    near = (pats[:, None] + np.arange(-3, 4)).ravel() % (1 << 32)
+    for divisor, clamp in ((1.0, False), (500.0, (0.0, 1.0))):
+        plan = compile_plan(table, torch.float32, divisor=divisor, clamp=clamp)
+        nt = neighbour_tables(plan, lambda pl, x: _gradient(pl, x, None))
+        filled = np.flatnonzero(np.isnan(plan.PB.numpy()) & ~np.isnan(nt[2])) if nt is not None else []
+        if kw.get("comparator") == "gt" and theta == 1.0:
+            assert len(filled) > 10  # the case is exercised
+        every = ((np.asarray(filled, dtype=np.int64)[:, None] << 16) + np.arange(1 << 16)).ravel()
+        u = torch.from_numpy(np.concatenate([near, every]).astype(np.uint32).view(np.int32)).view(torch.float32)
+        ref = plan_gradient_as(plan, u, torch.float32, fused=False)
+        go = torch.rand(u.shape, generator=torch.Generator().manual_seed(7)) * 1e-3
+        for protect in (True, False):
+            _same(_kernel(plan, u, protect=protect), ref)
+            _same(_kernel(plan, u, go, protect), ref * go)

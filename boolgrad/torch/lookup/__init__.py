@@ -27,7 +27,9 @@ others by a binary search over their pieces (:mod:`.cpu_kernel`).
 
 Modules: :mod:`.pieces` (numpy: pieces and bounds, exact), :mod:`.plan` (the compiled
 :class:`TablePlan`: buckets as tensors, scaling, range check), :mod:`.evaluate` (torch
-evaluation and dispatch), :mod:`.cpu_kernel` (the fast path as one numba loop on CPU),
+evaluation and dispatch), :mod:`.cpu_kernel` (the fast path as one numba loop on CPU: its
+arguments and policy) with :mod:`.cpu_loops` (the loops, cached on disk) and
+:mod:`.neighbours` (theta's one-bit neighbours, where the tie rule acts),
 :mod:`.triton_kernel` (the same as one Triton kernel on CUDA).  All paths give identical
 results (tested element for element).
 """

@@ -19,7 +19,7 @@ import torch
 from . import cpu_kernel
 from .plan import TablePlan, clip, exact_gradient
 
-__all__ = ["grad_input", "plan_gradient", "plan_gradient_as", "slow"]
+__all__ = ["direct_table", "grad_input", "kernel_params", "plan_gradient", "plan_gradient_as", "slow"]
 
 _INT_VIEW = {
     torch.float16: torch.int16,
@@ -105,23 +105,25 @@ def _workspace(plan, u):
 
 
 def _cpu_fused(plan, u, grad_out, offset=0.0):
+    # reshapes in numpy (a copy only where torch's contiguous() would copy): a torch op per call
+    # costs microseconds, which is what a small tensor's whole kernel costs
     local = plan.workspace
     kp = getattr(local, "kernel_params", None)
     if kp is None:
-        kp = local.kernel_params = cpu_kernel.params(plan)
-    flat = u.detach().reshape(-1).contiguous()
-    n = flat.numel()
-    out = torch.empty(n, dtype=u.dtype)
+        kp = local.kernel_params = kernel_params(plan)
+    a = np.ascontiguousarray(u.detach().numpy().reshape(-1))
+    n = a.shape[0]
+    out = torch.empty(u.shape, dtype=u.dtype)
+    o = out.numpy().reshape(-1)
     bad = getattr(local, "bad", None)
     if bad is None or bad.shape[0] < n:
         bad = local.bad = np.empty(n, dtype=np.bool_)
-    go = None if grad_out is None else grad_out.reshape(-1).contiguous()
-    a = flat.numpy()
+    go = None if grad_out is None else np.ascontiguousarray(grad_out.detach().numpy().reshape(-1))
     nbad = cpu_kernel.run(
         a.view(np.int32 if a.dtype == np.float32 else np.int64),
         a,
-        None if go is None else go.numpy(),
-        out.numpy(),
+        go,
+        o,
         bad[:n],
         kp,
         torch.get_num_threads(),
@@ -129,10 +131,31 @@ def _cpu_fused(plan, u, grad_out, offset=0.0):
         offset,
     )
     if nbad:
-        idx = torch.from_numpy(np.flatnonzero(bad[:n]))
-        g = slow(plan, flat[idx] + offset if offset else flat[idx]).to(u.dtype)
-        out[idx] = g if go is None else g.mul_(go[idx])
-    return out.view(u.shape)
+        idx = np.flatnonzero(bad[:n])
+        x = torch.from_numpy(a[idx])
+        g = slow(plan, x + offset if offset else x).to(u.dtype)
+        o[idx] = (g if go is None else g.mul_(torch.from_numpy(go[idx]))).numpy()
+    return out
+
+
+def kernel_params(plan: TablePlan):
+    """The CPU kernel's arguments for ``plan`` (:func:`.cpu_kernel.params`)."""
+    from .neighbours import neighbour_tables
+
+    direct = direct_table(plan) if plan.direct else None
+    return cpu_kernel.params(plan, direct, neighbour_tables(plan, lambda pl, u: _gradient(pl, u, None)))
+
+
+def direct_table(plan: TablePlan) -> np.ndarray:
+    """``g`` (scaled, clipped, float64) at each of a ``plan.direct`` format's ``2**16`` patterns,
+    by the torch path: the CPU kernel's table for such plans.  ``g`` depends on a float32 input
+    only through its rounding to the format (the piece bounds are rounding boundaries and ``v``
+    is the rounded value), so the entry of the rounded pattern is the input's exact result."""
+    values = torch.from_numpy((np.arange(1 << 16, dtype=np.uint32) << 16).view(np.float32))
+    g = _gradient(plan, values, None).numpy()
+    if np.isnan(g).any():
+        raise AssertionError("a direct table has a NaN entry")  # the torch path resolves every pattern
+    return g
 
 
 def _protect_state(local):

@@ -45,6 +45,18 @@ def dtype_format(dtype) -> FloatFormat:
         raise TypeError(f"spike functions take floating tensors ({supported}), got {dtype}") from None
 
 
+def _direct(fmt, dtype) -> bool:
+    """Does rounding a ``dtype`` value to ``fmt`` keep the top 16 bits of its pattern (rounded to
+    nearest even by integer addition)?  True for bfloat16 on float32."""
+    return (
+        dtype == torch.float32
+        and isinstance(fmt, FloatFormat)
+        and fmt.variant == "ieee"
+        and fmt.exp_bits == 8
+        and fmt.bits == _BUCKET_BITS
+    )
+
+
 def _fits(fmt, dfmt: FloatFormat) -> bool:
     """Is every value of the dtype's format exactly a value of ``fmt`` (inf to inf)?"""
     return (
@@ -78,8 +90,12 @@ class TablePlan:
     exceptions: tuple  # ((value, g), ...) patterns whose bucket holds a neighbour's P, Q
     mixed: tuple | None  # (KL, KH) int32 per bucket: the pieces KL..KH of a NaN bucket cut by
     # bounds (all regular, no +-0/inf/NaN), searched by the CPU kernel; -1: none (slow path)
-    split: tuple | None  # (S, PB2, QB2): buckets cut by one bound, resolved in the CPU kernel's loop
+    split: tuple | None  # (K, PB2, QB2): buckets cut by one bound at pattern offset K, resolved in the
+    # CPU kernel's loop (see _split)
     fits: bool  # every dtype value is a value of the format: no rounding in the backward
+    direct: bool  # float32 input, a 16-bit format with float32's exponent field (bfloat16): the
+    # rounded pattern is the input's top 16 bits rounded to nearest even -- the CPU kernel looks
+    # g up by it (one entry a pattern, no division; see lookup.evaluate.direct_table)
     divisor: float
     lo: float | None  # clip g to [lo, hi] after dividing (None: no bound)
     hi: float | None
@@ -161,26 +177,43 @@ def _buckets(table, pieces, dfmt, divisor, lo, hi, fits, theta):
     n_irr = np.concatenate([[0], np.cumsum(pieces.irregular)])
     cut = ~special & (k_hi > k) & (n_irr[k_hi + 1] == n_irr[k])  # several pieces, all regular
     mixed = (np.where(cut, k, -1).astype(np.int32), np.where(cut, k_hi, -1).astype(np.int32))
-    return shift, PB, QB, tuple(exceptions), mixed, _split(pieces, cut & (k_hi == k + 1), k, PB, QB, divisor)
+    split = _split(pieces, cut & (k_hi == k + 1), k, PB, QB, divisor, first, dfmt)
+    return shift, PB, QB, tuple(exceptions), mixed, split
 
 
-def _split(pieces, one, k, PB, QB, divisor):
-    """``(S, PB2, QB2)`` for buckets cut by exactly one bound ``S[b]`` (``inf`` elsewhere):
-    entry ``2 b + [x >= S[b]]`` of ``PB2``/``QB2`` holds the coefficients of ``x``'s piece (the
-    other buckets' own twice).  ``None`` when no bucket is cut once."""
+def _split(pieces, one, k, PB, QB, divisor, first, dfmt):
+    """``(K, PB2, QB2)`` for buckets cut by exactly one bound, all at the same pattern offset
+    ``K`` inside their bucket: entry ``2 b + [low bits >= K]`` of ``PB2``/``QB2`` holds the
+    coefficients of the element's piece (the other buckets' own twice), so the kernel picks the
+    entry from the element's bits alone, without loading the bound.  Buckets cut at another
+    offset keep NaN (the kernel's binary search over ``plan.mixed`` resolves them); ``K`` is the
+    most common offset (for float32 tables every such cut shares one: ``1`` under ``gt``,
+    theta's own low bits elsewhere).  ``None`` when no bucket is cut once."""
     if not one.any():
         return None
-    S = np.where(one, pieces.bounds[np.minimum(k, len(pieces.bounds) - 1)], np.inf)
+    idx = np.flatnonzero(one)
+    S = pieces.bounds[k[idx]].astype(_NP[dfmt.name])  # where the upper piece begins: a dtype value
+    pat = S.view(np.uint32 if dfmt.bits == 32 else np.uint64).astype(np.uint64)
+    neg = (first[idx] >> np.uint64(dfmt.bits - 1)) == 1
+    # patterns below the offset: the lower piece (positive), the upper one (negative: reversed)
+    off = (pat - first[idx]).astype(np.int64) + neg
+    values, counts = np.unique(off, return_counts=True)
+    K = int(values[np.argmax(counts)])
+    keep = np.zeros_like(one)
+    keep[idx[off == K]] = True
+    flip = np.zeros_like(one)
+    flip[idx[neg]] = True
     up = np.minimum(k + 1, len(pieces.P) - 1)
     tabs = []
     for B, C in ((PB, pieces.P), (QB, pieces.Q)):
         if B is None:
             tabs.append(None)
             continue
-        low = np.where(one, C[k] / divisor, B)
-        high = np.where(one, C[up] / divisor, B)
+        low_piece, high_piece = np.where(flip, C[up], C[k]) / divisor, np.where(flip, C[k], C[up]) / divisor
+        low = np.where(keep, low_piece, B)
+        high = np.where(keep, high_piece, B)
         tabs.append(np.stack([low, high], axis=1).reshape(-1))
-    return S, tabs[0], tabs[1]
+    return K, tabs[0], tabs[1]
 
 
 def range_error(table: GradientTable, dtype, divisor: float, hi) -> ValueError | None:
@@ -230,6 +263,7 @@ def compile_plan(
         mixed=mixed,
         split=split,
         fits=fits,
+        direct=_direct(table.fmt, dtype),
         divisor=float(divisor),
         lo=lo,
         hi=hi,
