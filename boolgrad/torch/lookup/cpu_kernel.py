@@ -8,9 +8,9 @@ the input's dtype -- the same operations in the same order as the torch path of
 
 * Buckets cut by one piece bound at the plan's pattern offset ``K`` (``plan.split``) are resolved
   in the loop: entry ``2 b + [low bits >= K]`` of ``PB2``/``QB2``.  Buckets cut by several
-  (``plan.mixed``) are flagged and
-  :func:`~.cpu_loops.fix` finds the piece by a binary search over their bounds -- the piece ``k`` that the
-  slow path's ``searchsorted`` finds -- and evaluates the slow path's own ``P[k] (+ Q[k] / v)``.
+  (``plan.mixed``) are flagged and :func:`~.cpu_loops.fix` finds the piece by a binary search
+  over their bounds -- the piece ``k`` that the slow path's ``searchsorted`` finds -- and
+  evaluates the slow path's own ``P[k] (+ Q[k] / v)``.
 * float32 on a float32 table: theta's one-bit neighbours are flagged by their bits and take
   their own results from a table of 33; the buckets only they cut are filled
   (:mod:`.neighbours`) -- under ``gt`` that leaves no cut bucket near theta.  bfloat16 tables on
@@ -28,8 +28,9 @@ the input's dtype -- the same operations in the same order as the torch path of
   so :func:`run` switches it on and off by how many subnormal results the plan's recent calls
   had.  Both loops give identical results.
 
-The loops live in :mod:`.cpu_loops` (numba, cached on disk).  A NaN ``g`` that ``fix`` cannot resolve (irregular pieces, ``+-0``, NaN) stays flagged in
-``bad`` for the caller's exact slow path.  Below :data:`_PARALLEL_MIN` elements the loop runs on
+The loops live in :mod:`.cpu_loops` (numba, cached on disk).  A NaN ``g`` that ``fix`` cannot
+resolve (irregular pieces, ``+-0``, NaN) stays flagged in ``bad`` for the caller's exact slow
+path.  Below :data:`_PARALLEL_MIN` elements the loop runs on
 one thread.
 """
 
@@ -67,7 +68,8 @@ def available() -> bool:
 
 
 def _rounding(plan):
-    """``(rnd, pow2)``: the constants of :func:`~.cpu_loops.round_to` for ``plan`` (inert when ``fits``)."""
+    """``(rnd, pow2)``: the constants of :func:`~.cpu_loops.round_to` for ``plan`` (inert when
+    ``fits``)."""
     f64 = plan.dtype is not None and str(plan.dtype) == "torch.float64"
     es, emask, ebias = (52, 0x7FF, 1023) if f64 else (23, 0xFF, 127)
     fmt = plan.fmt

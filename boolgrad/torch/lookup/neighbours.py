@@ -68,8 +68,6 @@ def neighbour_tables(plan, gradient):
     if plan.dtype != torch.float32 or plan.direct or plan.fmt != dtype_format(torch.float32) or plan.mixed is None:
         return None
     pats = _patterns(plan)
-    values = pats.view(np.float32)
-    gx = gradient(plan, torch.from_numpy(values.copy())).numpy()
     bounds = plan.bounds.numpy()  # float32: piece k is [bounds[k-1], bounds[k])
     P, Q = plan.P.numpy(), plan.Q.numpy() if plan.QB is not None else None
     PB = plan.PB.numpy().copy()
@@ -86,6 +84,7 @@ def neighbour_tables(plan, gradient):
             filled.append(b)
     if not filled:
         return None
+    gx = gradient(plan, torch.from_numpy(pats.view(np.float32).copy())).numpy()
     split = plan.split
     if split is not None:
         K, PB2, QB2 = split
