@@ -21,6 +21,10 @@ function on one tensor, forward+backward; rows:
 Table 2, one training step (zero_grad, forward, cross-entropy, backward, Adam step) of the
 README's digits network (64 -> 128 LIF -> linear readout of spike counts, T=8, batch 64) and of
 784-512-512-10 (two LIF layers, T=25, batch 64) on random inputs: Boolean float32 vs arctan.
+A third table profiles steps of each (interleaved rounds) and splits each step's CPU time into
+the spike function's own (its forward and backward and all they call) and the rest; "rest /
+arctan step" (medians over steps) is what the Boolean step would cost, relative to arctan's,
+with a spike function that cost nothing.
 Exact float32 Boolean gradients are often below 2**-126 (``g ~ 2**-128 / u`` away from theta's
 exponent flips), so the backward matmuls and Adam meet subnormals, which cost x86 a microcode
 assist each; ``--flush-denormal`` shows table 2 without that cost (a diagnostic: not exact).
@@ -186,6 +190,58 @@ def train_step(sizes, spike, T, batch=64, seed=0):
     return step
 
 
+def spike_shares(steps: dict, spikes: dict, n: int, rounds: int = 4) -> dict:
+    """Profile ``n`` training steps of each row, in ``rounds`` interleaved rounds; split each step's
+    CPU time (the self times of its profiler events) into the spike function's own -- its
+    forward, its backward node and all they call -- and the rest; return the medians over steps
+    (ms).  Profiler overhead is included, alike for both rules."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    per = {k: [] for k in steps}
+    for r in range(rounds):
+        for k, step in steps.items():
+            name = spikes[k].function.__name__
+            ours = {name, name + "Backward", "autograd::engine::evaluate_function: " + name + "Backward"}
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                for i in range(-(-n // rounds)):
+                    with record_function(f"step {i}"):
+                        step()
+            split = {}
+            for e in prof.events():
+                p, own = e, False
+                while p is not None and not p.name.startswith("step "):
+                    own = own or p.name in ours
+                    p = p.cpu_parent
+                if p is not None:  # the step marker's own self time (Python between ops) is the rest
+                    t = split.setdefault(p.name, [0.0, 0.0])
+                    t[0] += e.self_cpu_time_total
+                    t[1] += e.self_cpu_time_total if own else 0.0
+            per[k] += [(total, own) for total, own in split.values()]
+    out = {}
+    for k, v in per.items():
+        total = [t / 1e3 for t, _ in v]
+        own = [o / 1e3 for _, o in v]
+        out[k] = dict(step_ms=statistics.median(total), spike_ms=statistics.median(own),
+                      rest_ms=statistics.median(t - o for t, o in zip(total, own)), steps=len(v))
+    return out
+
+
+def report_share(label, shares, baseline) -> dict:
+    """Print the spike functions' share of a profiled step; return it as a record for ``--out``."""
+    base = shares[baseline]["step_ms"]
+    print(f"\n{label}: where a profiled step's CPU time goes (medians over steps)\n")
+    print(f"| {'':40s} | step ms | spike fwd+bwd ms | rest ms | rest / arctan step |")
+    print(f"|{'-' * 42}|---------|-----------------|---------|--------------------|")
+    rows = []
+    for k, v in shares.items():
+        print(f"| {k:40s} | {v['step_ms']:7.3f} | {v['spike_ms']:15.3f} | {v['rest_ms']:7.3f} | "
+              f"{v['rest_ms'] / base:18.2f} |")
+        rows.append(dict(name=k, **v, rest_ratio=v["rest_ms"] / base))
+    return dict(kind="share", title=f"{label}: the spike function's share of a profiled step (medians over "
+                f"{shares[baseline]['steps']} steps)", baseline=baseline,
+                rows=rows)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -197,6 +253,9 @@ def main(argv=None):
     ap.add_argument("--table", type=Path, default=HERE / "tables" / "float32_theta1_secant_ge.npz")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--order", default="interleaved", choices=["interleaved", "blocked"])
+    ap.add_argument("--profile-steps", type=int, default=20,
+                    help="profiled training steps per row, in 4 interleaved rounds, for the spike "
+                    "function's share (0: skip)")
     ap.add_argument("--out", type=Path, help="also write the tables and the setup to this JSON file")
     ap.add_argument(
         "--flush-denormal",
@@ -274,17 +333,18 @@ def main(argv=None):
         ):
             # one network at a time, as a training loop runs (another network's steps in between
             # would evict this one's weights and tables from the caches); Boolean and arctan interleaved
-            train = {
-                f"{label}: boolean float32": train_step(sizes, bt.boolean_spike(table), T),
-                f"{label}: arctan": train_step(sizes, bt.surrogate("arctan", theta), T),
-            }
+            spikes = {f"{label}: boolean float32": bt.boolean_spike(table), f"{label}: arctan": bt.surrogate("arctan", theta)}
+            train = {k: train_step(sizes, sp, T) for k, sp in spikes.items()}
             if args.flush_denormal:  # exact Boolean gradients are often tiny: subnormal arithmetic in mm/Adam
                 torch.set_flush_denormal(True)
             ttimes = measure(train, args.train_repeats, args.order, run)
+            shares = spike_shares(train, spikes, args.profile_steps) if args.profile_steps else {}
             torch.set_flush_denormal(False)
             tables.append(
                 report(f"training step (Adam), batch 64, {label}, {where}{ftz}", ttimes, f"{label}: arctan")
             )
+            if shares:
+                tables.append(report_share(f"{label}, {where}{ftz}", shares, f"{label}: arctan"))
     if args.out:
         import json
 

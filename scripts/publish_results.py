@@ -191,6 +191,13 @@ def torch_speed_block(results: Path) -> str:
                   f"torch {rec['torch']}): `python {rec['script']} {' '.join(rec['argv'])}` "
                   f"([{path.name}](docs/benchmarks/{path.name})).", ""]
         for table in rec["tables"]:
+            if table.get("kind") == "share":  # the spike function's share of a profiled step
+                lines += [f"{table['title']} (the profiler's overhead included, alike for both):", "",
+                          "| | step ms | spike fwd+bwd ms | rest ms | rest / baseline step |", "|---|---|---|---|---|"]
+                lines += [f"| {r['name']} | {r['step_ms']:.3f} | {r['spike_ms']:.3f} | {r['rest_ms']:.3f} | "
+                          f"{r['rest_ratio']:.2f} |" for r in table["rows"]]
+                lines.append("")
+                continue
             lines += [f"{table['title']}; load average {table['load_average']}:", "",
                       "| | median ms | min ms | min / baseline min | median / baseline median |",
                       "|---|---|---|---|---|"]
@@ -200,7 +207,27 @@ def torch_speed_block(results: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-BLOCKS = {"study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block}
+#: the README's closed-form examples: (format, theta) -- a power of two, generic thresholds, four formats
+CLOSED_FORM_EXAMPLES = (("fixed16.8", 1.0), ("fixed16.8", 1.25), ("fixed16.8", 1.5), ("float16", 0.3),
+                        ("float32", 1.0), ("float32", 0.3), ("float64", 1.0), ("float64", 0.3))
+
+
+def closed_form_block(results: Path) -> str:
+    """The closed-form tables of :data:`CLOSED_FORM_EXAMPLES`: exact, computed here (milliseconds),
+    so the README's numbers are the code's (``results`` is not needed)."""
+    sys.path.insert(0, str(ROOT))
+    import boolgrad
+
+    lines = ["| format | theta (used) | runs | peak g | at | area |", "|---|---|---|---|---|---|"]
+    for fmt, theta in CLOSED_FORM_EXAMPLES:
+        table = boolgrad.closed_form_table(fmt, theta)
+        peak, at = table.peak()
+        lines.append(f"| {fmt} | {table.meta.theta_used!r} | {table.n_runs} | {peak:g} | {at!r} | {table.area():g} |")
+    return "\n".join(lines) + "\n"
+
+
+BLOCKS = {"study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block,
+          "closed_form": closed_form_block}
 
 
 def render(readme: str, results: Path) -> str:

@@ -144,6 +144,7 @@ class BooleanState:
     _tables: LRU = field(init=False, repr=False)
     _keys: LRU = field(init=False, repr=False)
     _plans: LRU = field(init=False, repr=False)
+    _last: tuple | None = field(default=None, init=False, repr=False)  # (theta, dtype, device, plans)
 
     def __post_init__(self):
         if self.scale not in SCALINGS:
@@ -159,6 +160,7 @@ class BooleanState:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_plans"] = LRU(self.max_cached)  # tensors and thread-local scratch: rebuilt on use
+        state["_last"] = None
         return state
 
     def __repr__(self) -> str:
@@ -214,6 +216,9 @@ class BooleanState:
     def plans(self, u: torch.Tensor, theta):
         """Compiled, scaled plans ``(g, g_theta or None, error or None)`` for this threshold, dtype
         and device; ``error``: the peak overflows the dtype (raised by the backward)."""
+        last, device = self._last, u.get_device()
+        if last is not None and last[0] is theta and last[1] is u.dtype and last[2] == device:
+            return last[3]  # the same float threshold object as the last call: every forward and backward
         pkey = (self.threshold_key(theta), u.dtype, u.device)
         hit = self._plans.get(pkey)
         if hit is None:
@@ -227,6 +232,8 @@ class BooleanState:
             pu = compile_plan(table_u, u.dtype, u.device, divisor=d, clamp=(scaling.lo, scaling.hi))
             pt = compile_plan(table_t, u.dtype, u.device, divisor=d) if table_t is not None else None
             hit = self._plans.put(pkey, (pu, pt, range_error(table_u, u.dtype, d, scaling.hi)))
+        if isinstance(theta, float):  # a tensor's value can change in place: looked up each time
+            self._last = (theta, u.dtype, device, hit)
         return hit
 
     # -- the rule (boolgrad.torch.rules) ---------------------------------------------------------

@@ -416,3 +416,21 @@ def test_caches_are_bounded():
         spike(u).sum().backward()
     assert len(spike.state._tables) == cap and len(spike.state._plans) == cap
     assert spike.state.threshold_key(0.5 + (cap + 19) / 256) in spike.state._tables  # the newest stays
+
+
+def test_last_plans_follow_threshold_dtype_and_values():
+    """The last call's plans are reused only for the same float threshold object, dtype and
+    device; a threshold of another value, or the same value as another object, finds its own."""
+    state = bt.boolean_spike("float16", 1.0, builder=bt.default_builder).state
+    u16, u32 = torch.linspace(0, 2, 7, dtype=torch.float16), torch.linspace(0, 2, 7)
+    one = 1.0
+    p16, p32 = state.plans(u16, one), state.plans(u32, one)
+    assert p16[0].dtype == torch.float16 and p32[0].dtype == torch.float32
+    assert state.plans(u16, one) is p16 and state.plans(u16, float("1.0")) is p16
+    half = state.plans(u16, 0.5)
+    assert half is not p16 and half[0].table.meta.theta_requested == 0.5
+    assert state.plans(u16, one) is p16
+    theta = torch.tensor(1.0)
+    assert state.plans(u16, theta) is p16  # by value, every call
+    theta.fill_(0.5)
+    assert state.plans(u16, theta) is half

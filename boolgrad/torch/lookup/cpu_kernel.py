@@ -118,7 +118,7 @@ def params(plan, direct=None, neighbours=None):
     has_q = plan.QB is not None and direct is None
     p = (int(plan.shift), has_q, bool(plan.fits), False, lo, hi, f32, has_exc, 0.0, direct is not None, K, tb,
          neighbours is not None)
-    return tabs, p, _rounding(plan)
+    return tabs, p, _rounding(plan), {}  # {}: run()'s specialised kernels and arguments, by call kind
 
 
 _QUIET_CALLS = 16  # protect stays on until this many calls in a row had few subnormal results
@@ -138,14 +138,19 @@ def run(bits, u, go, out, bad, kparams, threads: int, state=None, offset: float 
     one such call and off only after :data:`_QUIET_CALLS` quiet ones.
     """
     nb, kernel_for = _numba()
-    tabs, p, (rnd, pow2) = kparams
-    p = p[:3] + (go is not None,) + p[4:8] + (float(offset),) + p[9:]
+    tabs, p, (rnd, pow2), calls = kparams
     f32 = bool(p[6])
     if offset and not f32:
         raise ValueError("offset is for float32 inputs")
     state = [0, True] if state is None else state
     protect = f32 and bool(state[1])
-    kernel = kernel_for(f32, p[3], p[1], p[2], protect, p[10] > 0, bool(offset), p[9], p[12])
+    key = (go is not None, float(offset), protect)
+    hit = calls.get(key)
+    if hit is None:  # once per kind of call: a call costs microseconds, what a small tensor's loop costs
+        p = p[:3] + (key[0],) + p[4:8] + (key[1],) + p[9:]
+        clip = p[4] > -math.inf or p[5] < math.inf
+        hit = calls[key] = (kernel_for(f32, p[3], p[1], p[2], protect, p[10] > 0, bool(offset), p[9], p[12], clip), p)
+    kernel, p = hit
     go = u if go is None else go
     out_bits = out.view(np.int32) if out.dtype == np.float32 else bits
     go_bits = go.view(np.int32) if go.dtype == np.float32 else bits

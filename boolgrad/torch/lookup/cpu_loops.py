@@ -139,6 +139,7 @@ def kernel_for(
     shifted: bool,
     direct: bool,
     nbr: bool,
+    clip: bool,
 ):
     """The main loop, specialised (the flags are compile-time constants: a branch-free body the
     loop vectoriser takes; runtime flags or variables reassigned in branches defeat it).
@@ -150,7 +151,8 @@ def kernel_for(
     only): theta's one-bit neighbours and theta itself (``d = bits ^ theta's bits`` has at most
     one bit set) are flagged, and :func:`fix` takes their ``g`` from ``tabs[11]``, entry
     ``log2(d)`` (32 for theta): the check costs a few integer operations an element, the rare
-    neighbours a second look (:mod:`.neighbours`)."""
+    neighbours a second look (:mod:`.neighbours`).  ``clip``: the plan's ``[lo, hi]`` is not
+    ``[-inf, inf]``."""
 
     @njit(parallel=True, cache=True, error_model="numpy")
     def kernel(bits, u, go, go_bits, out, out_bits, bad, tabs, p, rnd, pow2):
@@ -199,9 +201,10 @@ def kernel_for(
                 g0 = pb + qb / math.copysign(r, x) if ok else math.nan
             else:
                 g0 = pb
-            g1 = hi if g0 > hi else g0
-            g2 = lo if g1 < lo else g1
-            g = g_exc if x == x_exc else g2
+            if clip:
+                g1 = hi if g0 > hi else g0
+                g0 = lo if g1 < lo else g1
+            g = g_exc if x == x_exc else g0
             if nbr:  # theta's neighbours (d = bits ^ theta's bits has at most one bit set): fix
                 d = (bi ^ tb) & 0xFFFFFFFF
                 g = math.nan if (d & (d - 1)) == 0 else g

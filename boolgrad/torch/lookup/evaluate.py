@@ -111,14 +111,14 @@ def _cpu_fused(plan, u, grad_out, offset=0.0):
     kp = getattr(local, "kernel_params", None)
     if kp is None:
         kp = local.kernel_params = kernel_params(plan)
-    a = np.ascontiguousarray(u.detach().numpy().reshape(-1))
+    a = np.ascontiguousarray(u.numpy(force=True).reshape(-1))
     n = a.shape[0]
-    out = torch.empty(u.shape, dtype=u.dtype)
+    out = torch.empty_like(u, memory_format=torch.contiguous_format)
     o = out.numpy().reshape(-1)
     bad = getattr(local, "bad", None)
     if bad is None or bad.shape[0] < n:
         bad = local.bad = np.empty(n, dtype=np.bool_)
-    go = None if grad_out is None else np.ascontiguousarray(grad_out.detach().numpy().reshape(-1))
+    go = None if grad_out is None else np.ascontiguousarray(grad_out.numpy(force=True).reshape(-1))
     nbad = cpu_kernel.run(
         a.view(np.int32 if a.dtype == np.float32 else np.int64),
         a,
