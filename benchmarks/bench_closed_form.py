@@ -1,6 +1,7 @@
 """Benchmark: closed-form gradient tables against the exhaustive CPU sweep, same run.
 
     python benchmarks/bench_closed_form.py [--repeats 21] [--slice-bits 24]
+    python benchmarks/bench_closed_form.py --out docs/benchmarks/closed_form_cpu.json   # the README's record
 
 For each format: the median time of ``closed_form_table`` over ``repeats`` calls for each of
 a few thresholds (median over all), and the exhaustive numpy sweep (``build_table`` /
@@ -20,9 +21,12 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+from _record import check_out, write_record
 
 from boolgrad import build_table
 from boolgrad.build.array_engine import array_sweep
@@ -69,7 +73,9 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=21, help="calls per closed-form timing")
     ap.add_argument("--sweep-repeats", type=int, default=3, help="repeats of each sweep timing")
     ap.add_argument("--slice-bits", type=int, default=24, help="log2 of the sweep slice for >16-bit formats")
+    ap.add_argument("--out", type=Path, help="also write the table and the setup to this JSON file")
     args = ap.parse_args(argv)
+    check_out(args.out)
     print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, numpy {np.__version__}")
     print(f"closed form: median over {args.repeats} calls x thresholds {THETAS}; "
@@ -77,11 +83,18 @@ def main(argv=None) -> None:
     head = f"{'format':<11} {'bits':>4} {'runs':>5} {'closed form':>12} {'CPU sweep':>14} {'ratio':>12}  sweep measured as"
     print(head)
     print("-" * len(head))
+    rows = []
     for fmt in FORMATS:
         t_cf, runs = _closed(fmt, args.repeats)
         t_sw, how = _sweep(fmt, args.slice_bits, args.sweep_repeats)
         bits = make_spec(fmt, 1.0).fmt.bits
         print(f"{fmt:<11} {bits:>4} {runs:>5} {t_cf * 1e3:>9.3f} ms {t_sw:>12.4g} s {t_sw / t_cf:>11.3g}x  {how}")
+        rows.append(dict(format=fmt, bits=bits, runs=runs, closed_form_ms=t_cf * 1e3, sweep_s=t_sw,
+                         ratio=t_sw / t_cf, sweep_how=how))
+    if args.out:
+        write_record(args.out, "benchmarks/bench_closed_form.py", sys.argv[1:] if argv is None else argv,
+                     kind="closed_form", thetas=THETAS, repeats=args.repeats, sweep_repeats=args.sweep_repeats,
+                     rows=rows)
 
 
 if __name__ == "__main__":

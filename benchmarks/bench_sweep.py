@@ -17,6 +17,7 @@ patterns for other cases).
     PYTHONPATH=. python benchmarks/bench_sweep.py                 # everything available
     PYTHONPATH=. python benchmarks/bench_sweep.py --no-full       # skip 2**32 sweeps
     PYTHONPATH=. python benchmarks/bench_sweep.py --backends numba,numpy
+    PYTHONPATH=. python benchmarks/bench_sweep.py --out docs/benchmarks/sweep_cpu.json   # the README's record
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import platform
 import statistics
 import sys
 import time
+from pathlib import Path
+
+from _record import check_out, write_record
 
 from boolgrad import build_table, make_spec
 from boolgrad.build.backends import BACKENDS
@@ -74,7 +78,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-full", action="store_true", help="skip the full float32 sweeps")
     ap.add_argument("--full-backends", default="cuda,numba", help="backends that run the full float32 sweep")
     ap.add_argument("--gpu-floor-ms", type=float, default=30.0, help="estimated float32 floor on the GPU")
+    ap.add_argument("--out", type=Path, help="also write the table and the setup to this JSON file")
     args = ap.parse_args(argv)
+    check_out(args.out)
 
     wanted = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = [b for b in wanted if b not in BACKENDS]
@@ -124,6 +130,12 @@ def main(argv=None) -> int:
         cells = [f"{label:22s}", f"{b:7s}", f"{n:13,d}", f"{sec:9.4g}", f"{rate:10.3g}", f"{ratio:8.1f}",
                  f"{fl:>7s}", f"{reps:4d}"]
         print("| " + " | ".join(cells) + " |")
+    if args.out:
+        write_record(args.out, "benchmarks/bench_sweep.py", sys.argv[1:] if argv is None else argv, kind="sweep",
+                     devices={b: _device_name(b) for b in backends},
+                     rows=[dict(case=label, backend=b, patterns=n, median_s=sec, patterns_per_s=rate,
+                                x_numpy=rate / numpy_rate, x_floor=floor, repeats=reps)
+                           for label, b, n, sec, rate, floor, reps in rows])
     return 0
 
 

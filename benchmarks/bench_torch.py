@@ -54,6 +54,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _record import check_out, write_record
+
 import boolgrad
 import boolgrad.torch as bt
 
@@ -139,20 +141,6 @@ def report(title, times, baseline) -> dict:
         rows.append(dict(name=k, median_ms=med * 1e3, min_ms=lo * 1e3, min_ratio=lo / base_min,
                          median_ratio=med / base_med, repeats=len(v)))
     return dict(title=title, baseline=baseline, load_average=load, rows=rows)
-
-
-def machine() -> str:
-    """The CPU model and core count (Linux), for the record."""
-    import os
-    import platform
-
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{name}, {os.cpu_count()} cores"
 
 
 class Net(torch.nn.Module):
@@ -263,8 +251,7 @@ def main(argv=None):
         help="diagnostic: run table 2 under torch.set_flush_denormal(True) (both rows; not exact)",
     )
     args = ap.parse_args(argv)
-    if args.out:  # before minutes of measuring: a folder that cannot be made fails now
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+    check_out(args.out)
 
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
@@ -346,19 +333,9 @@ def main(argv=None):
             if shares:
                 tables.append(report_share(f"{label}, {where}{ftz}", shares, f"{label}: arctan"))
     if args.out:
-        import json
-
-        from boolgrad.atomic import atomic_write
-
-        record = dict(
-            script="benchmarks/bench_torch.py", argv=sys.argv[1:] if argv is None else list(argv),
-            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=machine(),
-            device=args.device, threads=args.threads, torch=torch.__version__, shape=list(args.shape),
-            tables=tables,
-        )
-        with atomic_write(args.out, "w") as fh:
-            json.dump(record, fh, indent=1)
-        print(f"\nwrote {args.out}")
+        write_record(args.out, "benchmarks/bench_torch.py", sys.argv[1:] if argv is None else argv,
+                     device=args.device, threads=args.threads, torch=torch.__version__, shape=list(args.shape),
+                     tables=tables)
     return 0
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import re
 import shutil
@@ -207,6 +208,72 @@ def torch_speed_block(results: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _record_line(path: Path, rec: dict) -> str:
+    return (f"Measured {rec['date']} on {rec['machine']}: `python {rec['script']} {' '.join(rec['argv'])}` "
+            f"([{path.name}](docs/benchmarks/{path.name})).")
+
+
+def backends_speed_block(results: Path) -> str:
+    """The sweep backends' and the closed form's speed: the records of ``benchmarks/bench_sweep.py``
+    and ``benchmarks/bench_closed_form.py`` (``--out``)."""
+    import json
+
+    lines = []
+    for path in sorted((results / "benchmarks").glob("sweep_*.json")):
+        rec = json.loads(path.read_text())
+        lines += [_record_line(path, rec), "", "| case | backend | patterns | median s | patterns/s | x numpy | repeats |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['case']} | `{r['backend']}` | {r['patterns']:,} | {r['median_s']:.4g} | "
+                  f"{r['patterns_per_s']:.3g} | {r['x_numpy']:.1f} | {r['repeats']} |" for r in rec["rows"]]
+        lines.append("")
+    for path in sorted((results / "benchmarks").glob("closed_form_*.json")):
+        rec = json.loads(path.read_text())
+        lines += [_record_line(path, rec), "",
+                  f"`closed_form_table`: median over {rec['repeats']} calls for each theta in {rec['thetas']}; the "
+                  f"numpy sweep: median of {rec['sweep_repeats']}, in the same run.", "",
+                  "| format | bits | runs | closed form ms | numpy sweep s | sweep / closed form | sweep |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['format']} | {r['bits']} | {r['runs']} | {r['closed_form_ms']:.3f} | {r['sweep_s']:.4g} | "
+                  f"{r['ratio']:.3g} | {r['sweep_how']} |" for r in rec["rows"]]
+        lines.append("")
+    if not lines:
+        return "No speed record is committed (`python benchmarks/bench_sweep.py --out docs/benchmarks/NAME.json`).\n"
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def examples_block(results: Path) -> str:
+    """What the README's digits example and ``examples/train_digits.py`` printed: their records
+    (``scripts/readme_examples.py``, ``examples/train_digits.py --out``)."""
+    import json
+
+    spec = importlib.util.spec_from_file_location("readme_examples", ROOT / "scripts" / "readme_examples.py")
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    lines = []
+    path = results / "examples" / "readme_digits.json"
+    rec = json.loads(path.read_text()) if path.is_file() else None
+    code = ex.example_code((ROOT / "README.md").read_text())
+    if rec is None or rec["code_sha256"] != ex.code_hash(code):
+        lines.append("The example's record is missing or was made from other code: run "
+                     "`python scripts/readme_examples.py`.")
+    else:
+        m = re.fullmatch(r"Boolean (\S+) arctan (\S+)\n", rec["stdout"])
+        b, a = float(m.group(1)), float(m.group(2))
+        side = "behind" if b < a else ("level with" if b == a else "ahead of")
+        lines.append(f"It printed `{rec['stdout'].strip()}` (CPU, torch {rec['torch']}, {rec['threads']} threads, "
+                     f"{rec['date']}; [record](docs/examples/{path.name}), `python scripts/readme_examples.py`): "
+                     f"the Boolean gradient trains, {abs(b - a):.3f} {side} the arctan surrogate.")
+    path = results / "examples" / "train_digits.json"
+    if path.is_file():
+        rec = json.loads(path.read_text())
+        acc = rec["test_accuracy"]
+        lines.append(f"`examples/train_digits.py` is the same experiment on a shuffled 80/20 split; it printed "
+                     f"{acc['boolean']:.3f} for the Boolean gradient and {acc['arctan']:.3f} for arctan "
+                     f"({rec['epochs']} epochs, torch {rec['torch']}, {rec['threads']} threads; "
+                     f"`python {rec['script']} {' '.join(rec['argv'])}`).")
+    return "\n".join(lines) + "\n"
+
+
 #: the README's closed-form examples: (format, theta) -- a power of two, generic thresholds, four formats
 CLOSED_FORM_EXAMPLES = (("fixed16.8", 1.0), ("fixed16.8", 1.25), ("fixed16.8", 1.5), ("float16", 0.3),
                         ("float32", 1.0), ("float32", 0.3), ("float64", 1.0), ("float64", 0.3))
@@ -227,7 +294,7 @@ def closed_form_block(results: Path) -> str:
 
 
 BLOCKS = {"study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block,
-          "closed_form": closed_form_block}
+          "closed_form": closed_form_block, "backends_speed": backends_speed_block, "examples": examples_block}
 
 
 def render(readme: str, results: Path) -> str:

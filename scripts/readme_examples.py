@@ -1,0 +1,69 @@
+"""Run the README's marked example and record what it printed (``docs/examples/readme_digits.json``).
+
+    python scripts/readme_examples.py          # then: python scripts/publish_results.py
+
+The code block that follows ``<!-- example:digits -->`` in README.md runs as it stands, in a
+scratch folder (it writes its table there), and its standard output is recorded with the
+code's SHA-256, torch's version and thread count.  ``scripts/publish_results.py`` writes the
+README's sentence about it from the record, and says so instead when the README's code is no
+longer the code the record ran: no number in the README is typed by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "docs" / "examples" / "readme_digits.json"
+
+
+def example_code(readme: str, name: str = "digits") -> str:
+    """The ```python block right after ``<!-- example:NAME -->``."""
+    m = re.search(rf"<!-- example:{name} -->\n```python\n(.*?)```", readme, re.S)
+    if m is None:
+        raise SystemExit(f"README.md has no <!-- example:{name} --> python block")
+    return m.group(1)
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    code = example_code((ROOT / "README.md").read_text())
+    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    out = io.StringIO()
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, "README.md (example:digits)", "exec"), {"__name__": "__readme__"})
+        finally:
+            os.chdir(here)
+    import torch
+
+    from boolgrad.atomic import atomic_write
+
+    record = dict(script="scripts/readme_examples.py", code_sha256=code_hash(code), stdout=out.getvalue(),
+                  torch=torch.__version__, threads=torch.get_num_threads(),
+                  date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    with atomic_write(RECORD, "w") as fh:
+        json.dump(record, fh, indent=1)
+    print(out.getvalue(), end="")
+    print(f"wrote {RECORD.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
