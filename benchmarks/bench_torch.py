@@ -186,7 +186,7 @@ def spike_shares(steps: dict, spikes: dict, n: int, rounds: int = 4) -> dict:
     from torch.profiler import ProfilerActivity, profile, record_function
 
     per = {k: [] for k in steps}
-    for r in range(rounds):
+    for _ in range(rounds):
         for k, step in steps.items():
             name = spikes[k].function.__name__
             ours = {name, name + "Backward", "autograd::engine::evaluate_function: " + name + "Backward"}
@@ -320,7 +320,10 @@ def main(argv=None):
         ):
             # one network at a time, as a training loop runs (another network's steps in between
             # would evict this one's weights and tables from the caches); Boolean and arctan interleaved
-            spikes = {f"{label}: boolean float32": bt.boolean_spike(table), f"{label}: arctan": bt.surrogate("arctan", theta)}
+            spikes = {
+                f"{label}: boolean float32": bt.boolean_spike(table),
+                f"{label}: arctan": bt.surrogate("arctan", theta),
+            }
             train = {k: train_step(sizes, sp, T) for k, sp in spikes.items()}
             if args.flush_denormal:  # exact Boolean gradients are often tiny: subnormal arithmetic in mm/Adam
                 torch.set_flush_denormal(True)

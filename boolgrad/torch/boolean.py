@@ -216,10 +216,10 @@ class BooleanState:
     def plans(self, u: torch.Tensor, theta):
         """Compiled, scaled plans ``(g, g_theta or None, error or None)`` for this threshold, dtype
         and device; ``error``: the peak overflows the dtype (raised by the backward)."""
-        last, device = self._last, u.get_device()
+        last, device = self._last, u.device
         if last is not None and last[0] is theta and last[1] is u.dtype and last[2] == device:
             return last[3]  # the same float threshold object as the last call: every forward and backward
-        pkey = (self.threshold_key(theta), u.dtype, u.device)
+        pkey = (self.threshold_key(theta), u.dtype, device)
         hit = self._plans.get(pkey)
         if hit is None:
             table_u, table_t = self.tables_at(theta)
