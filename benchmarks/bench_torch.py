@@ -6,8 +6,8 @@ function on one tensor, forward+backward; rows:
 
 * ``boolean float32`` -- ``boolgrad.torch.boolean_spike`` with a float32 table on a float32
   tensor: the exact Boolean gradient at every element's own bit pattern;
-* ``boolean yoo_jeong2025`` -- the same with the authors' setup (paper convention, clamp 500),
-  when a paper-convention table is at hand (``--paper-table``);
+* ``boolean yoo_jeong2025`` -- the same with the authors' setup (the ``yoo_jeong2025`` preset:
+  paper convention without the top exponent bit, ``gt``, clamp01 at 500);
 * ``boolean bfloat16->float32`` / ``fixed16.12`` -- tables in other formats (the tensor's values
   rounded to the format for the gradient);
 * ``snnTorch arctan`` -- ``snntorch.surrogate.atan()`` on ``u - theta`` (what ``snn.Leaky``
@@ -20,14 +20,17 @@ function on one tensor, forward+backward; rows:
 
 Table 2, one training step (zero_grad, forward, cross-entropy, backward, Adam step) of the
 README's digits network (64 -> 128 LIF -> linear readout of spike counts, T=8, batch 64) and of
-784-512-512-10 (two LIF layers, T=25, batch 64) on random inputs: Boolean float32 vs arctan.
+784-512-512-10 (two LIF layers, T=25, batch 64) on random inputs: Boolean float32 and the
+``yoo_jeong2025`` preset vs arctan.
 A third table profiles steps of each (interleaved rounds) and splits each step's CPU time into
 the spike function's own (its forward and backward and all they call) and the rest; "rest /
 arctan step" (medians over steps) is what the Boolean step would cost, relative to arctan's,
 with a spike function that cost nothing.
-Exact float32 Boolean gradients are often below 2**-126 (``g ~ 2**-128 / u`` away from theta's
-exponent flips), so the backward matmuls and Adam meet subnormals, which cost x86 a microcode
-assist each; ``--flush-denormal`` shows table 2 without that cost (a diagnostic: not exact).
+Exact float32 Boolean gradients are often below 2**-126 (``g ~ 2**-128 / u`` where only the top
+exponent bit's flip reaches theta), so the backward matmuls and Adam meet subnormals, which cost
+x86 a microcode assist each; ``--flush-denormal`` shows table 2 without that cost (a diagnostic:
+not exact).  The preset leaves the top exponent bit out (as the authors' code does), so it has no
+such terms: there its ``g`` is 0.
 
 Usage::
 
@@ -322,6 +325,7 @@ def main(argv=None):
             # would evict this one's weights and tables from the caches); Boolean and arctan interleaved
             spikes = {
                 f"{label}: boolean float32": bt.boolean_spike(table),
+                f"{label}: boolean yoo_jeong2025": bt.boolean_spike("yoo_jeong2025", theta),
                 f"{label}: arctan": bt.surrogate("arctan", theta),
             }
             train = {k: train_step(sizes, sp, T) for k, sp in spikes.items()}
