@@ -185,7 +185,7 @@ def spike_shares(steps: dict, spikes: dict, n: int, rounds: int = 4) -> dict:
     """Profile ``n`` training steps of each row, in ``rounds`` interleaved rounds; split each step's
     CPU time (the self times of its profiler events) into the spike function's own -- its
     forward, its backward node and all they call -- and the rest; return the medians over steps
-    (ms).  Profiler overhead is included, alike for both rules."""
+    (ms).  Profiler overhead is included: more for a rule that runs more ops."""
     from torch.profiler import ProfilerActivity, profile, record_function
 
     per = {k: [] for k in steps}

@@ -193,7 +193,7 @@ def torch_speed_block(results: Path) -> str:
                   f"([{path.name}](docs/benchmarks/{path.name})).", ""]
         for table in rec["tables"]:
             if table.get("kind") == "share":  # the spike function's share of a profiled step
-                lines += [f"{table['title']} (the profiler's overhead included, alike for both):", "",
+                lines += [f"{table['title']} (profiler overhead included; it is larger for the rule that runs more ops):", "",
                           "| | step ms | spike fwd+bwd ms | rest ms | rest / baseline step |", "|---|---|---|---|---|"]
                 lines += [f"| {r['name']} | {r['step_ms']:.3f} | {r['spike_ms']:.3f} | {r['rest_ms']:.3f} | "
                           f"{r['rest_ratio']:.2f} |" for r in table["rows"]]
