@@ -6,7 +6,6 @@ The README's speed tables are generated from the records committed in ``docs/ben
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -32,10 +31,8 @@ def check_out(path: Path | None) -> None:
 
 def write_record(path: Path, script: str, argv: list, **fields) -> None:
     """``fields`` (JSON values) with the script, its arguments, the date and the machine."""
-    from boolgrad.atomic import atomic_write
+    from boolgrad.study.runner import write_json_atomic
 
-    record = dict(script=script, argv=list(argv), date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                  machine=machine(), **fields)
-    with atomic_write(path, "w") as fh:
-        json.dump(record, fh, indent=1)
+    write_json_atomic(path, dict(script=script, argv=list(argv), date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                 machine=machine(), **fields))
     print(f"\nwrote {path}")

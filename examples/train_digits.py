@@ -13,7 +13,6 @@ all 2**32 patterns) and saved there.  No downloads: ``load_digits`` ships with s
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -74,13 +73,12 @@ def main(argv=None):
         accuracy[key] = train(spike, X, y, Xt, yt, args.epochs)
         print(f"{name:26s} test accuracy {accuracy[key]:.3f}", flush=True)
     if args.out is not None:
-        from boolgrad.atomic import atomic_write
+        from boolgrad.study.runner import write_json_atomic
 
-        record = dict(script="examples/train_digits.py", argv=list(argv) if argv is not None else sys.argv[1:],
-                      date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), torch=torch.__version__,
-                      threads=torch.get_num_threads(), epochs=args.epochs, test_accuracy=accuracy)
-        with atomic_write(args.out, "w") as fh:
-            json.dump(record, fh, indent=1)
+        write_json_atomic(args.out, dict(
+            script="examples/train_digits.py", argv=list(argv) if argv is not None else sys.argv[1:],
+            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), torch=torch.__version__,
+            threads=torch.get_num_threads(), epochs=args.epochs, test_accuracy=accuracy))
     return accuracy
 
 

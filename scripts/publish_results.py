@@ -178,6 +178,12 @@ def seeds_block(results: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _record_line(path: Path, rec: dict, setup: str = "") -> str:
+    """When, where and by which command a benchmark record was made, with a link to it."""
+    return (f"Measured {rec['date']} on {rec['machine']}{setup}: `python {rec['script']} {' '.join(rec['argv'])}` "
+            f"([{path.name}](docs/benchmarks/{path.name})).")
+
+
 def torch_speed_block(results: Path) -> str:
     """The torch layer's speed: the tables ``benchmarks/bench_torch.py --out`` recorded."""
     import json
@@ -188,9 +194,7 @@ def torch_speed_block(results: Path) -> str:
     records.sort(key=lambda pr: ("--flush-denormal" in pr[1]["argv"], math.prod(pr[1]["shape"])))
     lines = []
     for path, rec in records:
-        lines += [f"Measured {rec['date']} on {rec['machine']} ({rec['device']}, {rec['threads']} threads, "
-                  f"torch {rec['torch']}): `python {rec['script']} {' '.join(rec['argv'])}` "
-                  f"([{path.name}](docs/benchmarks/{path.name})).", ""]
+        lines += [_record_line(path, rec, f" ({rec['device']}, {rec['threads']} threads, torch {rec['torch']})"), ""]
         for table in rec["tables"]:
             if table.get("kind") == "share":  # the spike function's share of a profiled step
                 lines += [f"{table['title']} (profiler overhead included; it is larger for the rule that runs more ops):", "",
@@ -206,11 +210,6 @@ def torch_speed_block(results: Path) -> str:
                       f"{r['median_ratio']:.2f} |" for r in table["rows"]]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _record_line(path: Path, rec: dict) -> str:
-    return (f"Measured {rec['date']} on {rec['machine']}: `python {rec['script']} {' '.join(rec['argv'])}` "
-            f"([{path.name}](docs/benchmarks/{path.name})).")
 
 
 def backends_speed_block(results: Path) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import os
 import re
 import sys
@@ -41,7 +40,6 @@ def code_hash(code: str) -> str:
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     code = example_code((ROOT / "README.md").read_text())
-    RECORD.parent.mkdir(parents=True, exist_ok=True)
     out = io.StringIO()
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,13 +51,11 @@ def main() -> int:
             os.chdir(here)
     import torch
 
-    from boolgrad.atomic import atomic_write
+    from boolgrad.study.runner import write_json_atomic
 
-    record = dict(script="scripts/readme_examples.py", code_sha256=code_hash(code), stdout=out.getvalue(),
-                  torch=torch.__version__, threads=torch.get_num_threads(),
-                  date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    with atomic_write(RECORD, "w") as fh:
-        json.dump(record, fh, indent=1)
+    write_json_atomic(RECORD, dict(script="scripts/readme_examples.py", code_sha256=code_hash(code),
+                                   stdout=out.getvalue(), torch=torch.__version__, threads=torch.get_num_threads(),
+                                   date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
     print(out.getvalue(), end="")
     print(f"wrote {RECORD.relative_to(ROOT)}")
     return 0

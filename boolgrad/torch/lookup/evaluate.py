@@ -143,7 +143,7 @@ def kernel_params(plan: TablePlan):
     from .neighbours import neighbour_tables
 
     direct = direct_table(plan) if plan.direct else None
-    return cpu_kernel.params(plan, direct, neighbour_tables(plan, lambda pl, u: _gradient(pl, u, None)))
+    return cpu_kernel.params(plan, direct, neighbour_tables(plan, plan_gradient))
 
 
 def direct_table(plan: TablePlan) -> np.ndarray:
