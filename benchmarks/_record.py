@@ -1,6 +1,6 @@
 """A benchmark's record: its tables with the setup (machine, command, date), written atomically.
 
-The README's speed tables are generated from the records committed in ``docs/benchmarks/``
+The README's speed tables are generated from the records committed in ``results/benchmarks/``
 (``scripts/publish_results.py``); every script here that takes ``--out FILE.json`` writes one.
 """
 

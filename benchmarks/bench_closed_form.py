@@ -1,11 +1,11 @@
 """Benchmark: closed-form gradient tables against the exhaustive CPU sweep, same run.
 
     python benchmarks/bench_closed_form.py [--repeats 21] [--slice-bits 24]
-    python benchmarks/bench_closed_form.py --out docs/benchmarks/closed_form_cpu.json   # the README's record
+    python benchmarks/bench_closed_form.py --out results/benchmarks/closed_form_cpu.json   # the README's record
 
 For each format: the median time of ``closed_form_table`` over ``repeats`` calls for each of
 a few thresholds (median over all), and the exhaustive numpy sweep (``build_table`` /
-``boolgrad.build.array_engine.array_sweep``, the CPU engine) measured in the same process:
+``boolgrad.builders.array_engine.array_sweep``, the CPU engine) measured in the same process:
 
 * formats up to 16 bits: the full sweep (every pattern), timed directly;
 * float32: a 2**slice_bits-rank slice of the sweep, timed and scaled linearly to all
@@ -29,8 +29,8 @@ import numpy as np
 from _record import check_out, write_record
 
 from boolgrad import build_table
-from boolgrad.build.array_engine import array_sweep
-from boolgrad.build.closed_form import closed_form_table
+from boolgrad.builders.array_engine import array_sweep
+from boolgrad.builders.closed_form import closed_form_table
 from boolgrad.gradient import make_spec
 
 FORMATS = ["float64", "fixed64.32", "float32", "bfloat16", "float16", "fixed16.8", "e4m11"]

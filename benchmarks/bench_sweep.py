@@ -17,7 +17,7 @@ patterns for other cases).
     PYTHONPATH=. python benchmarks/bench_sweep.py                 # everything available
     PYTHONPATH=. python benchmarks/bench_sweep.py --no-full       # skip 2**32 sweeps
     PYTHONPATH=. python benchmarks/bench_sweep.py --backends numba,numpy
-    PYTHONPATH=. python benchmarks/bench_sweep.py --out docs/benchmarks/sweep_cpu.json   # the README's record
+    PYTHONPATH=. python benchmarks/bench_sweep.py --out results/benchmarks/sweep_cpu.json   # the README's record
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 from _record import check_out, write_record
 
 from boolgrad import build_table, make_spec
-from boolgrad.build.backends import BACKENDS
+from boolgrad.builders.backends import BACKENDS
 
 SLICE = 1 << 24
 FLOAT32_PATTERNS = (1 << 32) - (1 << 24) + 2

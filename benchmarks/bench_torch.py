@@ -39,7 +39,7 @@ Usage::
     python benchmarks/bench_torch.py --table T.npz        # reuse a saved float32 table
     python benchmarks/bench_torch.py --shape 1024 1024 --train-repeats 0   # table 1 only
     python benchmarks/bench_torch.py --repeats 0 --flush-denormal         # table 2 only, diagnostic
-    python benchmarks/bench_torch.py --out docs/benchmarks/torch_cpu_128x1024.json   # the README's record
+    python benchmarks/bench_torch.py --out results/benchmarks/torch_cpu_128x1024.json   # the README's record
 
 A float32 table (theta 1.0) is read from ``--table`` or built once (closed form if installed,
 else enumeration: minutes) and saved there.

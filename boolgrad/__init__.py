@@ -1,13 +1,13 @@
 """boolgrad: exact Boolean-derivative gradients of spike functions ``s = [u >= theta]``.
 
 The layout (one concept per module; ``README.md`` has the map): formats, threshold and
-gradient define ``g`` per pattern (SPEC 1-5); :mod:`.table` holds the runs (SPEC 6) and
+gradient define ``g`` per pattern (spec §1-5); :mod:`.table` holds the runs (spec §6) and
 :mod:`.table_io` their files; :mod:`.build` makes tables (enumeration, closed form);
-:mod:`.binades` and :mod:`.measures` give the float run form, area and peak (SPEC 7).
+:mod:`.binades` and :mod:`.measures` give the float run form, area and peak (spec §7).
 """
 
 from .binades import FloatSegmentForm, float_segment_form
-from .build import build_table, build_table_from_spec, closed_form_table, closed_form_table_from_spec
+from .builders import build_table, build_table_from_spec, closed_form_table, closed_form_table_from_spec
 from .formats import PRESETS, FixedFormat, FloatFormat, parse_format
 from .gradient import GradientSpec, PointGradient, gradient_at, gradient_from_spec, make_spec
 from .table import GradientTable, TableMeta

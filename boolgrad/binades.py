@@ -16,7 +16,7 @@ and, grouping the poles at ``x = c0`` into ``1/|u|`` (:class:`FloatSegmentForm`)
     g(u) = K_m / ulp(u) + K_u / |u| + sum_{k in rest} w_k / (m + x_k)
 
 (``rest``: exponent flips between a normal and a subnormal binade other than ``e = 0 <-> 1``).
-Flips onto infinity/NaN contribute nothing (SPEC 5).  Proved in
+Flips onto infinity/NaN contribute nothing (spec §5).  Proved in
 :mod:`boolgrad.proofs.float_terms`.  This module is the one home of that form: the measures
 (:mod:`boolgrad.measures`) and the torch lookup (:mod:`boolgrad.torch.lookup`) build on it.
 """
@@ -39,7 +39,7 @@ class Segment(NamedTuple):
     m_hi: int
 
     def rank(self, fmt, m: int) -> int:
-        """Rank (value order, SPEC 6) of mantissa field ``m`` in this segment."""
+        """Rank (value order, spec §6) of mantissa field ``m`` in this segment."""
         return magnitude_rank(fmt, self.sign, (self.e << fmt.man_bits) | m)
 
     def first_rank(self, fmt) -> int:

@@ -118,9 +118,9 @@ def _mask_text(mask: int, fmt) -> str:
 
 
 def _cmd_table(a) -> int:
-    from .build import build_table_from_spec, closed_form_table_from_spec
-    from .build.backends import pick_backend
-    from .build.enumerate import MAX_SWEEP_BITS, check_sweepable
+    from .builders import build_table_from_spec, closed_form_table_from_spec
+    from .builders.backends import pick_backend
+    from .builders.enumerate import MAX_SWEEP_BITS, check_sweepable
     from .gradient import make_spec
 
     spec = make_spec(a.format, a.threshold, **_spec_kwargs(a))
@@ -227,8 +227,8 @@ def _cmd_plot(a) -> int:
 
 
 def _cmd_demo(a) -> int:
-    from .build import build_table
-    from .build.backends import pick_backend
+    from .builders import build_table
+    from .builders.backends import pick_backend
     from .plot import plot_table
 
     pick_backend(a.device)
@@ -258,7 +258,7 @@ def _cmd_demo(a) -> int:
 def _demo_crossings(out: Path, can_plot: bool) -> None:
     """What a threshold crossing receives from each gradient kind at a coarse and a fine step
     (the crossing theory, :mod:`boolgrad.study.crossings`: numpy only)."""
-    from .paper_numbers import CROSSING_KINDS, DU_COARSE, DU_FINE, THETA, crossing_receipts
+    from .paper.numbers import CROSSING_KINDS, DU_COARSE, DU_FINE, THETA, crossing_receipts
 
     rec = crossing_receipts((DU_COARSE, DU_FINE))
     print(f"crossings     theta = {THETA}: mean ds/du at the last sample below theta, "
@@ -301,7 +301,7 @@ def _cmd_prove(a) -> int:
 
 def _build_parser() -> _Parser:
     from . import __version__
-    from .build.backends import ALIASES, BACKENDS
+    from .builders.backends import ALIASES, BACKENDS
 
     devices = ", ".join(["auto", *ALIASES, *BACKENDS])
     p = _Parser(prog="boolgrad", description="Exact Boolean-derivative gradients of spike functions.")
@@ -352,7 +352,7 @@ def _build_parser() -> _Parser:
 
     add_study_parser(sub)
 
-    from .reproduce import add_parser as add_reproduce_parser  # ``boolgrad reproduce``
+    from .paper.reproduce import add_parser as add_reproduce_parser  # ``boolgrad reproduce``
 
     add_reproduce_parser(sub)
     return p

@@ -1,4 +1,4 @@
-"""The Boolean derivative and the gradient it implies, per pattern (SPEC 3-5).
+"""The Boolean derivative and the gradient it implies, per pattern (spec §3-5).
 
 For bit ``i`` of the variable (``u``'s pattern ``b``, or the threshold's pattern ``t``):
 
@@ -118,7 +118,7 @@ def make_spec(
     exact_threshold: bool = False,
     excluded_bits=None,
 ) -> GradientSpec:
-    """Validate the options of SPEC 2-5 and resolve the threshold once.
+    """Validate the options of spec §2-5 and resolve the threshold once.
 
     ``excluded_bits=None`` means the convention's default: empty for ``secant``; for
     ``paper`` the most significant exponent bit of a float format (empty for fixed point).
@@ -273,7 +273,7 @@ def _round(x: Fraction) -> float:
 
 
 def exact_g(spec: GradientSpec, pattern: int, mask: int) -> Fraction:
-    """``g`` at one pattern with the given mask, in exact rational arithmetic (SPEC 5)."""
+    """``g`` at one pattern with the given mask, in exact rational arithmetic (spec §5)."""
     fmt = spec.fmt
     var = pattern if spec.wrt == "u" else spec.threshold.pattern
     b = np.asarray([pattern], dtype=np.uint64)

@@ -1,8 +1,8 @@
 """Exact integrals of a table's ``g`` over value intervals: ``int_lo^hi h(g(u)) du``.
 
 **The step function.**  A table gives ``g`` on patterns; on the reals it is read as the step
-function of SPEC 7's area (the left Riemann sum): with the non-NaN patterns in value order
-(SPEC 6; ``-0`` after ``+0``), pattern ``b`` of rank ``r`` holds on its *cell*
+function of spec §7's area (the left Riemann sum): with the non-NaN patterns in value order
+(spec §6; ``-0`` after ``+0``), pattern ``b`` of rank ``r`` holds on its *cell*
 ``[v(b), v(next(b)))``, so
 
     g(u) = g(b(u)),   b(u) = the last pattern in value order with v(b) <= u   (round DOWN),
@@ -11,7 +11,7 @@ and ``g(u) = 0`` outside the cells.  Fixed point: every pattern has a cell of wi
 ``2**-F`` (the largest one too), domain ``[v_min, v_max + 2**-F)``.  Floating point: cells
 between consecutive *finite* values only, domain ``[v_min, v_max)`` (the largest finite value
 has no finite successor; infinities and NaN have no cell); ``+0``'s cell is empty, ``-0``'s is
-``[0, v_min_subnormal)``.  Hence ``integral(table, -inf, inf) == table.area()`` (SPEC 7), and
+``[0, v_min_subnormal)``.  Hence ``integral(table, -inf, inf) == table.area()`` (spec §7), and
 
     integral(lo, hi) = sum_b h(g(b)) |[v(b), v(next b)) ∩ [lo, hi]|,
 

@@ -1,4 +1,4 @@
-"""Area and peak of a gradient table without visiting every pattern (SPEC 7).
+"""Area and peak of a gradient table without visiting every pattern (spec §7).
 
 Within a run the mask is fixed, so ``g`` only changes through the bit weights ``D_i``:
 

@@ -1,6 +1,6 @@
-"""Gradient tables: the runs of SPEC 6 plus metadata, exact for every pattern.
+"""Gradient tables: the runs of spec §6 plus metadata, exact for every pattern.
 
-A table is built once (:mod:`boolgrad.build`: by enumeration or in closed form) and applied
+A table is built once (:mod:`boolgrad.builders`: by enumeration or in closed form) and applied
 many times (:meth:`GradientTable.gradient`): a pattern's run is found by binary search over
 the run starts (in rank order), its mask read from the run, and ``g`` computed from the mask
 and the pattern itself (:func:`boolgrad.gradient.sum_terms`) -- so a few hundred runs are exact
@@ -27,7 +27,7 @@ ARRAYS = ("first", "last", "first_value", "last_value", "mask")
 
 @dataclass(frozen=True)
 class TableMeta:
-    """Metadata of a table (SPEC 6); everything needed to rebuild its :class:`GradientSpec`."""
+    """Metadata of a table (spec §6); everything needed to rebuild its :class:`GradientSpec`."""
 
     format: str
     comparator: str
@@ -157,7 +157,7 @@ class GradientTable:
         g, _, _, _ = sum_terms(self.spec, b, self._mask_of_patterns(b, xp), xp=xp)
         return g
 
-    # -- derived quantities (SPEC 7) --------------------------------------------------
+    # -- derived quantities (spec §7) --------------------------------------------------
     @cached_property
     def _area_peak(self):
         from .measures import area_and_peak
@@ -165,7 +165,7 @@ class GradientTable:
         return area_and_peak(self)
 
     def area(self) -> float:
-        """Area under ``g`` (SPEC 7).
+        """Area under ``g`` (spec §7).
 
         Fixed point: ``sum_b g(b) 2**-F`` over all patterns.  Floating point: the left
         Riemann sum ``sum g(b) (v(next(b)) - v(b))`` over consecutive pairs of finite
@@ -185,7 +185,7 @@ class GradientTable:
         return self._area_peak[2]
 
     def integral(self, lo, hi, *, power: int = 1, clamp=None) -> float:
-        """``int_lo^hi min(g, clamp)**power du``, ``g`` the step function of SPEC 7's area
+        """``int_lo^hi min(g, clamp)**power du``, ``g`` the step function of spec §7's area
         (each pattern's ``g`` on ``[v(b), v(next b))``); see :mod:`boolgrad.integrals`."""
         from .integrals import integral
 

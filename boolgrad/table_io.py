@@ -17,7 +17,7 @@ its pattern against the requested theta and the format, and the runs themselves 
 closed form of the metadata (milliseconds for any format) -- a table whose masks are not the
 Boolean derivative of its own metadata is refused.  Sizes are bounded from the zip headers
 before anything is decompressed: a table has at most ``16 n + 16`` runs for an ``n``-bit
-format (the closed form's toggle count, :mod:`boolgrad.build.closed_form`).
+format (the closed form's toggle count, :mod:`boolgrad.builders.closed_form`).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def _check_meta(meta: dict) -> TableMeta:
 
 def _check_meaning(meta: TableMeta, arrays: dict) -> GradientTable:
     """The spec rebuilt from the metadata must give exactly these theta fields and runs."""
-    from .build.closed_form import closed_form_table_from_spec
+    from .builders.closed_form import closed_form_table_from_spec
 
     try:
         spec = meta.spec()

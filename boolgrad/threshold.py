@@ -1,4 +1,4 @@
-"""The spike function ``s(b) = [v(b) >= theta]`` (or ``>``) as an integer comparison (SPEC 2).
+"""The spike function ``s(b) = [v(b) >= theta]`` (or ``>``) as an integer comparison (spec §2).
 
 Because the value order of a format is its rank order (:mod:`boolgrad.formats`), every
 comparator against a real threshold is ``s(b) = [rank(b) >= R] and not NaN(b)`` for one
@@ -85,7 +85,7 @@ class Threshold:
 
 
 def make_threshold(fmt, theta, comparator: str = "ge", exact_threshold: bool = False) -> Threshold:
-    """Resolve ``theta`` in ``fmt`` (SPEC 2).
+    """Resolve ``theta`` in ``fmt`` (spec §2).
 
     By default theta is rounded to the nearest representable value (ties to even,
     saturating at the range), as hardware stores it.  With ``exact_threshold=True`` the

@@ -2,9 +2,9 @@
 arctan, and print both test accuracies (docs/training.md).
 
     PYTHONPATH=. python examples/train_digits.py [--table float32.npz] [--epochs 40]
-    PYTHONPATH=. python examples/train_digits.py --out docs/examples/train_digits.json   # the README's record
+    PYTHONPATH=. python examples/train_digits.py --out results/examples/train_digits.json   # the README's record
 
-The Boolean gradient is the exact one of SPEC 5 for float32 patterns at theta = 1.0.  Its table
+The Boolean gradient is the exact one of spec §5 for float32 patterns at theta = 1.0.  Its table
 is read from ``--table`` or built once in closed form (milliseconds; equal to the enumeration of
 all 2**32 patterns) and saved there.  No downloads: ``load_digits`` ships with scikit-learn.
 ``--out`` also writes both accuracies with the setup (torch, threads, epochs) to a JSON file.

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from boolgrad import closed_form_table
-from boolgrad import figures_style as st
+from boolgrad.paper import style as st
 
 NAME = "fig02_float32"
 INPUTS: list[str] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from boolgrad import closed_form_table, parse_format
-from boolgrad import figures_style as st
+from boolgrad.paper import style as st
 
 NAME = "fig03_word_length"
 INPUTS: list[str] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boolgrad import figures_style as st
+from boolgrad.paper import style as st
 from boolgrad import gradient_at, make_spec, parse_format
 
 NAME = "fig04_per_bit"

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from boolgrad import closed_form_table
-from boolgrad import figures_style as st
+from boolgrad.paper import style as st
 
 NAME = "fig05_threshold"
 INPUTS: list[str] = []

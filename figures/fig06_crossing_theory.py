@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boolgrad import figures_style as st
+from boolgrad.paper import style as st
 
 NAME = "fig06_crossing_theory"
 INPUTS = ["study/sim/*.json"]

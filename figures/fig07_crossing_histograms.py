@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boolgrad import figures_style as st
+from boolgrad.paper import style as st
 
 NAME = "fig07_crossing_histograms"
 INPUTS = ["study/sim/*.json"]

@@ -13,7 +13,7 @@ import math
 import sys
 from pathlib import Path
 
-from boolgrad import figures_style as st
+from boolgrad.paper import style as st
 
 NAME = "fig08_accuracy"
 INPUTS = ["study/overshoot.csv"]

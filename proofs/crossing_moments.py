@@ -9,7 +9,7 @@ kinks (:mod:`boolgrad.study.surrogate_forms`), so ``E^p(dU) = P_p(dU)/dU`` on bo
 
 (ii) *Fixed point, the 1/dU law.*  For ``fixed<n>.<F>``/``ufixed<n>.<F>`` with threshold rank
 ``R`` (comparator ``ge``), either convention, the mass of ``g`` below theta is exactly half
-the area (SPEC 7):
+the area (spec §7):
 
     A_below = int_{-inf}^{theta} g = A / 2 = (1/2) sum_i N_i(R) 2**-i   (secant),
 

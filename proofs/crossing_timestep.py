@@ -1,6 +1,6 @@
 r"""Crossing timestep: when the Boolean gradient at a crossing falls below a fraction of STBP's.
 
-Let ``h = min(g, G) / G`` (clamp at ``G``, SPEC 7 step function, any format and convention
+Let ``h = min(g, G) / G`` (clamp at ``G``, spec §7 step function, any format and convention
 with ``g >= 0`` -- the secant convention) and the unit-area rectangle of STBP
 (``width 0.5, height 1``), whose crossing mean is ``E_rect(dU) = min(dU, 1/2) / dU``.
 

@@ -1,7 +1,7 @@
 r"""Fixed-point area: not 1, and it grows with the word length.  The gradient is delta-LIKE.
 
 **Theorem.**  For an ``n``-bit fixed-point format with ``F`` fraction bits and threshold rank
-``R``, the area of SPEC 7, ``A = sum_b g(b) 2**-F``, is
+``R``, the area of spec §7, ``A = sum_b g(b) 2**-F``, is
 
     A_secant = sum_{i=0}^{n-1} N_i(R) 2**-i = sum_i 2**(1-i) dist(R, 2**(i+1) Z),
 

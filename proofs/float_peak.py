@@ -3,7 +3,7 @@ r"""Float peak: its height is set by theta's lowest set bit, and it is often NOT
 **Theorem.**  Float ``e<E>m<M>``, secant convention, comparator ``ge``, threshold ``theta > 0``
 (finite, representable).  Let ``T >= 1`` be theta's magnitude pattern, ``j = ctz(T)``,
 ``ulp = ulp(theta)`` and, for ``j < M``, ``lambda = 2**j ulp`` (the value of theta's lowest
-set mantissa bit).  Terms of flips onto NaN/infinity are 0 (SPEC 5) and are ignored below.
+set mantissa bit).  Terms of flips onto NaN/infinity are 0 (spec §5) and are ignored below.
 
 1. *Support.*  No mantissa bit ``i < j`` contributes to any ``g(u)``; mantissa terms only
    occur for ``u`` in theta's binade.  If ``j >= M`` (theta's mantissa field is 0: a power of

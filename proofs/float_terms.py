@@ -18,7 +18,7 @@ convention on negative ``u`` and ``+1`` otherwise, and ``X`` the excluded bits,
 * the poles: an exponent bit ``k >= 1`` whose flip joins ``e_lo = 0`` (subnormal) and
   ``e_hi = 2**k`` gives ``w = sigma / (2**q_hi - 2**q_min)`` and
   ``x = 2**M / (1 - 2**(1 - 2**k))`` -- the only non-``1/|u|`` shape.  Flips onto infinity or NaN
-  contribute 0 (SPEC 5).
+  contribute 0 (spec §5).
 
 So on a normal segment whose exponent is not a power of two (or whose power-of-two bit is not
 in the mask), ``g(u) = K_m / ulp(u) + K_u / |u|`` exactly: a constant per binade plus a
@@ -121,7 +121,7 @@ def _nan_neighbour(fmt, b: int) -> bool:
 
 def numeric(include_slow: bool = False) -> str:
     from boolgrad.binades import float_segment_form
-    from boolgrad.build.closed_form import closed_form_runs
+    from boolgrad.builders.closed_form import closed_form_runs
 
     tally = Tally()
     fmts = ["e2m1", "e2m2", "e3m2", "e2m3", "e3m1fn", "float8_e4m3fn", "float8_e5m2"]

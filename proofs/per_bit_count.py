@@ -1,7 +1,7 @@
 r"""Per-bit count: how many patterns of a fixed-point word have bit i in their mask.
 
 **Theorem.**  Let an ``n``-bit fixed-point format (``fixed<n>.<F>`` or ``ufixed<n>.<F>``, any
-``F``) have threshold rank ``R`` (``0 <= R <= 2**n``; SPEC 2).  Then for every bit ``i``
+``F``) have threshold rank ``R`` (``0 <= R <= 2**n``; spec §2).  Then for every bit ``i``
 
     N_i(R) = #{ b : chi_i(b) = 1 } = 2 dist(R, 2**(i+1) Z) = 2 min(rho, 2**(i+1) - rho),
     rho = R mod 2**(i+1),

@@ -17,7 +17,7 @@ distance from ``c`` to the nearest multiple of ``2**(i+1)``.
 ``U = {b : rank(b) >= R, b not NaN}`` is a union of at most two pattern intervals, i.e. a XOR
 of steps ``[b >= c]`` over at most four toggle points ``c``; since XOR distributes,
 ``chi_i(b) = XOR_c [b in S(i, c)]``.  That is exactly what
-:func:`boolgrad.build.closed_form.closed_form_table` computes.
+:func:`boolgrad.builders.closed_form.closed_form_table` computes.
 
 *Proof.*  Write ``x = X 2**(i+1) + gamma 2**i + l``; its partner ``x XOR 2**i`` differs only
 in ``gamma``.  If ``X > H`` both are ``>= c`` and if ``X < H`` both are ``< c`` (checked
@@ -77,7 +77,7 @@ def symbolic() -> str:
 
 def numeric(include_slow: bool = False) -> str:
     from boolgrad import build_table
-    from boolgrad.build.closed_form import closed_form_table, straddle_toggles
+    from boolgrad.builders.closed_form import closed_form_table, straddle_toggles
 
     from ._common import finite_thresholds
 

@@ -2,7 +2,7 @@ r"""Area of the threshold gradient: minus one per non-degenerate bit (and where 
 
 **Theorem.**  ``wrt="theta"``, secant convention, threshold pattern ``t``, excluded bits ``X``.
 For bit ``j`` let ``R_lo``/``R_hi`` be the threshold ranks of ``t & ~2**j`` / ``t | 2**j``,
-``a = min``, ``b = max``.  The bit's contribution to the area (SPEC 7, over ``u``) telescopes:
+``a = min``, ``b = max``.  The bit's contribution to the area (spec §7, over ``u``) telescopes:
 
     A_j = - (v<b> - v<a>) / |D_j|,
 
@@ -61,7 +61,7 @@ def symbolic() -> str:
 
 
 def _riemann_area(e) -> float:
-    """SPEC 7 area of an enumeration: fixed sum g 2^-F, float left Riemann sum over finite pairs."""
+    """spec §7 area of an enumeration: fixed sum g 2^-F, float left Riemann sum over finite pairs."""
     fmt = e.spec.fmt
     if fmt.kind == "fixed":
         return float(Fraction(math.fsum(e.g)) * Fraction(2) ** -fmt.frac)

@@ -30,7 +30,7 @@ DOORS = {
     ("boolgrad.table", "boolgrad.table_io"): "GradientTable.save/load/to_csv hand over to the file module",
     ("boolgrad.table", "boolgrad.measures"): "GradientTable.area/peak/trough hand over to the measures",
     ("boolgrad.table", "boolgrad.integrals"): "GradientTable.integral hands over to the integrals",
-    ("boolgrad.table_io", "boolgrad.build.closed_form"): "load verifies runs against the closed form",
+    ("boolgrad.table_io", "boolgrad.builders.closed_form"): "load verifies runs against the closed form",
 }
 
 

@@ -1,9 +1,9 @@
 """Publish the committed full run: figures, the paper's PDF and the README's results blocks.
 
-    python scripts/publish_results.py            # from docs/ (docs/study, docs/seeds)
-    python scripts/publish_results.py --check    # exit 1 if README.md is not what docs/ gives
+    python scripts/publish_results.py            # from results/ (results/study, results/seeds)
+    python scripts/publish_results.py --check    # exit 1 if README.md is not what results/ gives
 
-1. ``boolgrad reproduce --from docs`` into a scratch folder (every figure, table, number, PDF);
+1. ``boolgrad reproduce --from results`` into a scratch folder (every figure, table, number, PDF);
 2. copies its ``figures/*.png`` to ``figures/png/``, ``boolgrad.pdf`` to ``paper/boolgrad.pdf`` and
    ``paper/generated/*.tex`` to ``paper/generated/`` (so the committed ``.tex`` builds as is);
 3. rewrites the README's generated blocks (between ``<!-- results:NAME -->`` and
@@ -40,7 +40,7 @@ def _ms(xs) -> str:
 def study_block(results: Path) -> str:
     """The overshoot study: verdicts with their numbers, and accuracy per dataset x kind x dt."""
     sys.path.insert(0, str(ROOT))
-    from boolgrad import paper_numbers as pn
+    from boolgrad.paper import numbers as pn
 
     rows = pn.read_csv(results)
     n = pn.numbers(results)
@@ -51,7 +51,7 @@ def study_block(results: Path) -> str:
     lines = [
         f"Setup: {v('nRuns')} training runs ({v('nDatasets')} datasets, {v('nKinds')} gradient kinds, "
         f"dt/tau from {v('dtFine'):g} to {v('dtCoarse'):g}, up to {v('nSeeds')} seeds per cell; "
-        "docs/study.md states the network, data and schedules).",
+        "results/study.md states the network, data and schedules).",
         "",
         f"* **Hypothesis (the Boolean gradient loses more at coarse timesteps): {v('gapVerdict')}.** "
         "Read as: the best surrogate's test accuracy minus the Yoo-Jeong gradient's is positive at the "
@@ -66,7 +66,7 @@ def study_block(results: Path) -> str:
         "agree within 10% (random weights, exact scheme)"
         + ("." if v("simAgree") == v("simTotal") else
            "; where they do not, the phase of the crossing is not uniform: at coarse dt most crossings "
-           "start from a reset (the `from reset` column of docs/study/summary.md)."),
+           "start from a reset (the `from reset` column of results/study/summary.md)."),
         "",
     ]
     chance = {"mnist1d": 0.1, "digits": 0.1, "yinyang": 1 / 3}
@@ -119,11 +119,11 @@ def _acc(rows, **eq):
 
 
 def seeds_block(results: Path) -> str:
-    """The seeds' answers and tables from ``docs/seeds/seed00N.csv`` (docs/seeds.md has them all)."""
+    """The seeds' answers and tables from ``results/seeds/seed00N.csv`` (results/seeds.md has them all)."""
     d = results / "seeds"
     s2, s0, s3 = (_csv(d / f"seed{t}.csv") for t in ("002", "000", "003"))
     if not (s2 or s0 or s3):
-        return "No seeds results in docs/.\n"
+        return "No seeds results in results/.\n"
     lines = []
     if s2:
         lrs = sorted({r["lr"] for r in s2}, key=float)
@@ -174,14 +174,14 @@ def seeds_block(results: Path) -> str:
                 nz = [float(r["frac_steps_theta_grad_nonzero"]) for r in rs]
                 lines.append(f"| {DATASET_NAMES.get(ds, ds)} | {n} / `{k}` | {_ms([float(r['test_acc']) for r in rs])} "
                              f"| {_ms(mv)} | {_ms(nz)} |")
-    lines += ["", "All tables, with every setting: [docs/seeds.md](docs/seeds.md)."]
+    lines += ["", "All tables, with every setting: [results/seeds.md](results/seeds.md)."]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _record_line(path: Path, rec: dict, setup: str = "") -> str:
     """When, where and by which command a benchmark record was made, with a link to it."""
     return (f"Measured {rec['date']} on {rec['machine']}{setup}: `python {rec['script']} {' '.join(rec['argv'])}` "
-            f"([{path.name}](docs/benchmarks/{path.name})).")
+            f"([{path.name}](results/benchmarks/{path.name})).")
 
 
 def torch_speed_block(results: Path) -> str:
@@ -190,7 +190,7 @@ def torch_speed_block(results: Path) -> str:
 
     records = [(path, json.loads(path.read_text())) for path in sorted((results / "benchmarks").glob("torch_*.json"))]
     if not records:
-        return "No speed record is committed (`python benchmarks/bench_torch.py --out docs/benchmarks/NAME.json`).\n"
+        return "No speed record is committed (`python benchmarks/bench_torch.py --out results/benchmarks/NAME.json`).\n"
     records.sort(key=lambda pr: ("--flush-denormal" in pr[1]["argv"], math.prod(pr[1]["shape"])))
     lines = []
     for path, rec in records:
@@ -236,7 +236,7 @@ def backends_speed_block(results: Path) -> str:
                   f"{r['ratio']:.3g} | {r['sweep_how']} |" for r in rec["rows"]]
         lines.append("")
     if not lines:
-        return "No speed record is committed (`python benchmarks/bench_sweep.py --out docs/benchmarks/NAME.json`).\n"
+        return "No speed record is committed (`python benchmarks/bench_sweep.py --out results/benchmarks/NAME.json`).\n"
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -260,7 +260,7 @@ def examples_block(results: Path) -> str:
         b, a = float(m.group(1)), float(m.group(2))
         side = "behind" if b < a else ("level with" if b == a else "ahead of")
         lines.append(f"It printed `{rec['stdout'].strip()}` (CPU, torch {rec['torch']}, {rec['threads']} threads, "
-                     f"{rec['date']}; [record](docs/examples/{path.name}), `python scripts/readme_examples.py`): "
+                     f"{rec['date']}; [record](results/examples/{path.name}), `python scripts/readme_examples.py`): "
                      f"the Boolean gradient trains, {abs(b - a):.3f} {side} the arctan surrogate.")
     path = results / "examples" / "train_digits.json"
     if path.is_file():
@@ -307,7 +307,7 @@ def render(readme: str, results: Path) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--results", default=str(ROOT / "docs"))
+    ap.add_argument("--results", default=str(ROOT / "results"))
     ap.add_argument("--check", action="store_true", help="only compare README.md with the results")
     a = ap.parse_args(argv)
     results = Path(a.results)

@@ -1,4 +1,4 @@
-"""Run the README's marked example and record what it printed (``docs/examples/readme_digits.json``).
+"""Run the README's marked example and record what it printed (``results/examples/readme_digits.json``).
 
     python scripts/readme_examples.py          # then: python scripts/publish_results.py
 
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD = ROOT / "docs" / "examples" / "readme_digits.json"
+RECORD = ROOT / "results" / "examples" / "readme_digits.json"
 
 
 def example_code(readme: str, name: str = "digits") -> str:

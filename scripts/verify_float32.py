@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 from boolgrad import build_table
-from boolgrad.build.backends import pick_backend
-from boolgrad.build.closed_form import closed_form_table
+from boolgrad.builders.backends import pick_backend
+from boolgrad.builders.closed_form import closed_form_table
 from boolgrad.gradient import gradient_from_spec
 
 THRESHOLDS = [

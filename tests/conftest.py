@@ -1,6 +1,6 @@
 """Shared fixtures and the GPU skip rule.
 
-Tests mirror the package (``tests/build/`` for ``boolgrad/build/``, ``tests/torch/``,
+Tests mirror the package (``tests/builders/`` for ``boolgrad/builders/``, ``tests/torch/``,
 ``tests/study/``); they import their shared helpers (``reference``, ``_grid``) by name, so the
 test folders (``tests/helpers`` and the mirror folders, never ``tests`` itself) are put on
 ``sys.path`` here (pytest runs with ``--import-mode=importlib``).

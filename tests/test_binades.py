@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import boolgrad as bg
-from boolgrad.build.closed_form import closed_form_table
+from boolgrad.builders.closed_form import closed_form_table
 
 
 @pytest.mark.parametrize("fmt_name, theta, opt", [

@@ -122,7 +122,7 @@ def test_module_invocation_exit_status(tmp_path):
 
 
 def test_output_path_is_checked_before_any_sweep(monkeypatch, capsys):
-    import boolgrad.build.enumerate as enum
+    import boolgrad.builders.enumerate as enum
 
     def no_sweep(*a, **k):
         raise AssertionError("the sweep ran although the output path is unwritable")

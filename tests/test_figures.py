@@ -15,8 +15,8 @@ pytest.importorskip("torch")
 
 from _reproduce import build_tiny  # tests/helpers
 
-from boolgrad import figures_style as st
-from boolgrad.reproduce import ROOT, figure_scripts, load_figure
+from boolgrad.paper import style as st
+from boolgrad.paper.reproduce import ROOT, figure_scripts, load_figure
 
 SCRIPTS = figure_scripts()
 
@@ -93,7 +93,7 @@ def test_seeds_figure_reads_the_csvs_by_column(tmp_path, monkeypatch):
     d = tmp_path / "seeds"
     d.mkdir()
     for name in ("seed002.csv", "seed000.csv", "seed003.csv"):
-        lines = (ROOT / "docs" / "seeds" / name).read_text().splitlines()
+        lines = (ROOT / "results" / "seeds" / name).read_text().splitlines()
         (d / name).write_text("\n".join(lines[:1] + lines[1::7]) + "\n")
     drawn = []
     save = st.save

@@ -1,4 +1,4 @@
-"""Formats (SPEC 1): decoders bit for bit against numpy and ml_dtypes, encoders, ranks."""
+"""Formats (spec §1): decoders bit for bit against numpy and ml_dtypes, encoders, ranks."""
 
 from fractions import Fraction
 

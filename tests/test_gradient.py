@@ -1,4 +1,4 @@
-"""Per-pattern gradient (SPEC 2-5): the exact-fraction reference, properties, thresholds."""
+"""Per-pattern gradient (spec §2-5): the exact-fraction reference, properties, thresholds."""
 
 import math
 from fractions import Fraction

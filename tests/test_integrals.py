@@ -1,5 +1,5 @@
 """boolgrad.integrals: exact integrals of a table's step-function g, against sums over every
-pattern (the ground truth), the area (SPEC 7), and Monte Carlo for float32/float64."""
+pattern (the ground truth), the area (spec §7), and Monte Carlo for float32/float64."""
 
 from __future__ import annotations
 

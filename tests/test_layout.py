@@ -31,7 +31,7 @@ def test_the_checker_finds_a_planted_cycle():
 
 def test_core_and_study_import_without_optional_frameworks():
     code = (
-        "import sys, boolgrad, boolgrad.study, boolgrad.study.crossings, boolgrad.build;"
+        "import sys, boolgrad, boolgrad.study, boolgrad.study.crossings, boolgrad.builders;"
         "bad = [m for m in ('torch', 'cupy', 'dask', 'distributed', 'numba', 'matplotlib', 'mnist1d', 'sklearn')"
         " if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )

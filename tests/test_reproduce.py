@@ -53,7 +53,7 @@ def test_manifest_lists_every_artefact_with_its_hash_and_inputs(tiny):
     for rel, h in man["results"].items():
         assert hashlib.sha256((tiny / rel).read_bytes()).hexdigest() == h
     gens = {a["generator"] for a in man["artefacts"]}
-    assert {"boolgrad/paper_numbers.py", "figures/fig01_fixed_thresholds.py", "figures/fig08_accuracy.py"} <= gens
+    assert {"boolgrad/paper/numbers.py", "figures/fig01_fixed_thresholds.py", "figures/fig08_accuracy.py"} <= gens
     n_out = 0
     for a in man["artefacts"]:
         for rel, h in a["outputs"].items():
@@ -93,7 +93,7 @@ def _close(printed, exact) -> bool:
 
 
 def _expected(results: Path) -> dict:
-    """Every macro, recomputed here without boolgrad.paper_numbers."""
+    """Every macro, recomputed here without boolgrad.paper.numbers."""
     from fractions import Fraction
 
     from boolgrad import closed_form_table
@@ -144,7 +144,7 @@ def _expected(results: Path) -> dict:
     if e["nSeeds"] < 2:
         e["seedCaveat"] = "With one seed per cell the seed-to-seed spread is unknown, so this verdict is provisional."
     else:
-        from boolgrad.paper_numbers import format_value as fv
+        from boolgrad.paper.numbers import format_value as fv
 
         sd = mean([(sum((x - mean(v)) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else 0.0
                    for v in cell.values()])
@@ -172,7 +172,7 @@ def _expected(results: Path) -> dict:
            if (ds, dts[-1]) in gap and (ds, dts[0]) in gap}
     held = [ds for ds, (a, b) in per.items() if a > 0 and a > b]
     e["gapVerdict"] = ("supported" if len(held) == len(per) else "partly supported" if held else "not supported")
-    from boolgrad.paper_numbers import format_value as fv2
+    from boolgrad.paper.numbers import format_value as fv2
 
     short = {"mnist1d": "MNIST-1D", "yinyang": "Yin-Yang", "digits": "digits"}
     e["gapByDataset"] = "; ".join(
@@ -185,7 +185,7 @@ def _expected(results: Path) -> dict:
     e["matchedVerdict"] = ("could not be compared with" if not gain else
                            "improves on" if mean(gain) > 0 else "does not improve on")
     if gain:
-        from boolgrad.paper_numbers import format_value as fv
+        from boolgrad.paper.numbers import format_value as fv
 
         e["matchedSentence"] = (
             f"Averaged over {len(gain)} (dataset, timestep) cells it changes test accuracy by {fv(mean(gain), 2)} "
@@ -261,7 +261,7 @@ def _one_line_exit_2(argv, capsys, out: Path):
 
 
 def test_missing_latex_exits_2_with_one_line_before_any_work(monkeypatch, capsys, tmp_path):
-    import boolgrad.reproduce as rp
+    import boolgrad.paper.reproduce as rp
 
     monkeypatch.setattr(rp.shutil, "which", lambda name: None)
     out = tmp_path / "o"

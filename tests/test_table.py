@@ -1,4 +1,4 @@
-"""Tables (SPEC 6-7): enumeration == per-pattern evaluation, area/peak, files, CSV."""
+"""Tables (spec §6-7): enumeration == per-pattern evaluation, area/peak, files, CSV."""
 
 
 import numpy as np

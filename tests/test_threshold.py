@@ -56,7 +56,7 @@ def test_thresholds_beyond_float64_and_non_reals():
     for bad in ("0.3", 1j, None):
         with pytest.raises(ValueError, match="real number"):
             make_threshold("float16", bad)
-    # a finite float64 beyond the format saturates (SPEC 2) ...
+    # a finite float64 beyond the format saturates (spec §2) ...
     assert make_threshold("float16", 1e300).used == 65504.0
     # ... unless the comparison is exact
     with pytest.raises(ValueError, match="outside the finite range"):

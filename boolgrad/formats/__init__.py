@@ -1,4 +1,4 @@
-"""Number formats: the map from an n-bit pattern ``b`` to a value ``v(b)`` (SPEC 1).
+"""Number formats: the map from an n-bit pattern ``b`` to a value ``v(b)`` (spec §1).
 
 Two families, both frozen value objects (usable as cache keys):
 
@@ -9,7 +9,7 @@ Two families, both frozen value objects (usable as cache keys):
   (``float8_e4m3fn``, OCP FP8) has no infinities and NaN only at ``S.1..1.1..1``.
 
 Besides ``decode``/``encode``, every format defines the *rank* of a pattern: its position
-in the order of SPEC 6 (non-NaN patterns sorted by value, ties -- only ``+0`` and ``-0`` --
+in the order of spec §6 (non-NaN patterns sorted by value, ties -- only ``+0`` and ``-0`` --
 by pattern).  Ranks are consecutive integers ``0 .. n_ranks - 1``; the spike function is
 ``s(b) = [rank(b) >= R]`` for one threshold rank ``R`` (see :mod:`boolgrad.threshold`), which
 turns every comparison into integer arithmetic and lets a sweep walk the patterns in value
@@ -39,7 +39,7 @@ __all__ = [
 
 Format = FixedFormat | FloatFormat
 
-#: Named presets (SPEC 1).
+#: Named presets (spec §1).
 PRESETS: dict[str, FloatFormat] = {
     "float64": FloatFormat(11, 52, preset="float64"),
     "float32": FloatFormat(8, 23, preset="float32"),
@@ -54,7 +54,7 @@ _FLOAT_RE = re.compile(r"e(\d+)m(\d+)(fn)?")
 
 
 def parse_format(name) -> Format:
-    """Format from its SPEC 1 name.
+    """Format from its spec §1 name.
 
     ``fixed16.12``, ``ufixed5.-2``, ``e5m10``, ``e4m3fn``, or a preset (``float64``,
     ``float32``, ``float16``, ``bfloat16``, ``float8_e5m2``, ``float8_e4m3fn``).  A format

@@ -1,4 +1,4 @@
-"""Fixed point ``fixed<W>.<F>`` / ``ufixed<W>.<F>``: ``v(b) = int(b) * 2**-F`` (SPEC 1)."""
+"""Fixed point ``fixed<W>.<F>`` / ``ufixed<W>.<F>``: ``v(b) = int(b) * 2**-F`` (spec §1)."""
 
 from __future__ import annotations
 

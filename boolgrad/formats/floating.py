@@ -1,4 +1,4 @@
-"""IEEE-754-style binary floats ``e<E>m<M>`` and the OCP ``fn`` variant (SPEC 1)."""
+"""IEEE-754-style binary floats ``e<E>m<M>`` and the OCP ``fn`` variant (spec §1)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ has its last sample below theta at ``theta - x`` and its first at/above at ``the
 mean ``E^1``, second moment ``E^2`` and ``CV = sqrt(E^2 - (E^1)**2) / E^1`` (NaN when the mean
 is 0).  ``h`` is
 
-* :class:`BooleanGrad`: a table's ``g`` read as the step function of SPEC 7's area (each
+* :class:`BooleanGrad`: a table's ``g`` read as the step function of spec §7's area (each
   pattern's ``g`` on ``[v(b), v(next b))``, i.e. ``u`` rounded *down* to a pattern; see
   :mod:`boolgrad.integrals`), scaled as :data:`boolgrad.torch.SCALINGS`: ``g / d`` with
   ``d = 1`` (``none``), ``table.area()`` (``unit_area``), ``table.peak()[0]`` (``unit_peak``),

@@ -35,7 +35,7 @@ def add_crossings_parser(subparsers):
 
 def crossings_rows(a) -> list[dict]:
     """The rows ``run_crossings`` prints (``ValueError`` on bad input)."""
-    from ..build.closed_form import closed_form_table
+    from ..builders.closed_form import closed_form_table
     from .crossings import BooleanGrad, SurrogateGrad, crossing_moments
 
     if not math.isfinite(a.threshold):

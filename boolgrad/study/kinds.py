@@ -2,12 +2,12 @@
 
 Every kind has the same forward, the spike ``[u >= theta]`` (``boolean_yj2025``: ``[u > theta]``,
 as the authors' code) (``quantize_forward`` kinds compare
-``u`` rounded to their format with theta rounded to it, SPEC 2), and differs in the backward
+``u`` rounded to their format with theta rounded to it, spec §2), and differs in the backward
 ``g(u)``, the derivative used for ``ds/du``:
 
 =====================  ===========================================================================
 boolean_yj2025         ``bt.boolean_spike("yoo_jeong2025", theta)``: float32, ``paper`` convention
-                       (SPEC 5), ``clip(g, 0, 500) / 500``, firing on ``u > theta`` -- the
+                       (spec §5), ``clip(g, 0, 500) / 500``, firing on ``u > theta`` -- the
                        authors' training code, by preset name
 boolean_secant_clamp   float32 table, ``secant`` convention, ``min(g, 500) / 500``
 boolean_bf16           bfloat16 table (secant), forward quantised to bfloat16, ``min(g, 500) / 500``

@@ -9,7 +9,7 @@ Optional extra (``pip install boolgrad[torch]``); ``import boolgrad`` never impo
 * :mod:`.rules` -- the forward/backward shape they share; :mod:`.neurons`, :mod:`.layers`
   take any of them; :mod:`.adapters` for snnTorch, SpikingJelly and Sinabs.
 
-Tie rule: boolgrad fires on ``u >= theta`` (``ge``, SPEC 2) unless told ``gt``; snnTorch and
+Tie rule: boolgrad fires on ``u >= theta`` (``ge``, spec §2) unless told ``gt``; snnTorch and
 Norse fire on ``u - theta > 0`` (``gt``), SpikingJelly on ``>= 0`` (``ge``), Yoo & Jeong's
 training code on ``u > theta`` (``gt``, the ``yoo_jeong2025`` preset).
 """

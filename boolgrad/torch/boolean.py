@@ -1,6 +1,6 @@
 """The Boolean-gradient spike function: forward ``[u >= theta]``, backward the table's exact ``g``.
 
-``g`` is evaluated at each element's *own* bit pattern in the table's format (SPEC 5-6) by the
+``g`` is evaluated at each element's *own* bit pattern in the table's format (spec §5-6) by the
 lookup of :mod:`boolgrad.torch.lookup`: a float32 tensor with a float32 table is exact for
 every element; with another format (``ufixed16.12``, ``bfloat16``...) ``u`` is rounded to that
 format for the gradient and, with ``quantize_forward=True``, in the forward as well.
@@ -11,7 +11,7 @@ theta's new threshold, ``spec.with_wrt("theta")`` its threshold table.
 
 Scalings (:data:`SCALINGS`): ``g / divisor`` clipped to ``[lo, hi]``, in float64 before the cast:
 
-* ``none``: ``g``;   ``unit_area``: ``g / area`` (SPEC 7);   ``unit_peak``: ``g / peak``;
+* ``none``: ``g``;   ``unit_area``: ``g / area`` (spec §7);   ``unit_peak``: ``g / peak``;
 * ``clamp``: ``min(g, grad_max) / grad_max`` (the peak becomes 1, the tails keep their shape);
 * ``clamp01``: ``clamp(g, 0, grad_max) / grad_max`` -- Yoo & Jeong's training backward, which
   also zeroes the negative sign-bit terms of the ``paper`` convention.
@@ -21,7 +21,7 @@ float32, ``paper`` convention, ``clamp01`` at 500, firing on ``u > theta`` (``gt
 
 Learnable thresholds (``learn_theta=True``): theta is an ``nn.Parameter``; the spike uses the
 tables at theta's current value rounded to the format (built on first use, kept in a bounded
-cache) and theta's gradient is ``sum dL/ds * g_theta`` from the ``wrt="theta"`` table (SPEC 5,
+cache) and theta's gradient is ``sum dL/ds * g_theta`` from the ``wrt="theta"`` table (spec §5,
 ``<= 0`` under the secant convention), divided by the same divisor (bounded below by ``-1``
 under the clamps).
 """

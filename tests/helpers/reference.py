@@ -1,4 +1,4 @@
-"""An independent, slow reference: SPEC 2-5 with exact fractions, one pattern at a time.
+"""An independent, slow reference: spec §2-5 with exact fractions, one pattern at a time.
 
 It shares no code with boolgrad's evaluation: float32/float64 patterns are decoded with
 ``struct`` (the machine's own IEEE decoder), fixed point with integer arithmetic, the threshold
@@ -42,7 +42,7 @@ def _s(value, theta, comparator):
 
 def reference_g(value_of, n_bits, pattern, theta_used, *, comparator="ge", convention="secant",
                 excluded=(), wrt="u", theta_pattern=None):
-    """``(mask, g)`` at one pattern by SPEC 3-5; ``value_of(p)`` decodes a pattern exactly."""
+    """``(mask, g)`` at one pattern by spec §3-5; ``value_of(p)`` decodes a pattern exactly."""
     mask, g = 0, Fraction(0)
     u = value_of(pattern)
     for i in range(n_bits):

@@ -14,7 +14,7 @@ at ``lr``, threshold and leak at ``lr_theta``.
 
 Kinds: ``boolean_fixed16.8`` -- the exact Boolean gradient of ``fixed16.8`` (secant; ``u`` and
 theta rounded to 2**-8 in the forward too; ``g / peak``), whose threshold gradient comes from the
-``wrt="theta"`` table (SPEC 5: ``<= 0``); a format this coarse keeps the number of tables built as
+``wrt="theta"`` table (spec §5: ``<= 0``); a format this coarse keeps the number of tables built as
 theta moves small (a float32 table per Adam step costs ~0.4 s); or any kind of
 :mod:`boolgrad.study.kinds` (surrogates: threshold gradient ``-g``).
 

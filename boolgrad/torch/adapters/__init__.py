@@ -1,6 +1,6 @@
 """Adapters: the exact Boolean gradient inside trainers people already use.
 
-Trainers disagree on the tie and on what the spike function sees (SPEC 2 comparators):
+Trainers disagree on the tie and on what the spike function sees (spec §2 comparators):
 
 ==============  ================  ======================  =====================================
 host            fires on          spike function gets     adapter

@@ -1,7 +1,7 @@
 """Per-element lookup: ``g`` of a :class:`~boolgrad.GradientTable` at each element's own pattern.
 
-The table stores runs of equal mask (SPEC 6); ``g`` at a pattern is the sum of the terms its
-mask selects (SPEC 5).  Inside a run a closed form holds (:mod:`boolgrad.binades`):
+The table stores runs of equal mask (spec §6); ``g`` at a pattern is the sum of the terms its
+mask selects (spec §5).  Inside a run a closed form holds (:mod:`boolgrad.binades`):
 
 * fixed point, and ``wrt="theta"`` for any format: every ``D_i`` is constant, ``g`` is
   constant on a run;

@@ -1,7 +1,7 @@
 """Theta's one-bit neighbours: the only patterns at which a bit flip lands exactly on theta.
 
 Flipping bit ``i`` of ``u`` gives ``theta`` exactly iff ``u = theta XOR 2**i``, so the tie rule
-(SPEC 3: ``ge`` fires at ``u == theta``, ``gt`` does not) changes the masks of these 32 patterns
+(spec §3: ``ge`` fires at ``u == theta``, ``gt`` does not) changes the masks of these 32 patterns
 and theta's own, and nothing else.  Under ``gt`` (snnTorch's rule, Yoo & Jeong's) each of them is
 a piece of one pattern: ``1 + 2**-j`` for theta = 1, and the buckets holding them are cut
 (``plan.mixed``, ``plan.split``), which costs the CPU kernel a search or a second entry.

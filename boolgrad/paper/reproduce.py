@@ -40,10 +40,10 @@ __all__ = ["GRIDS", "add_parser", "latex_tool", "reproduce"]
 def _find_root() -> Path:
     """The clone holding ``figures/`` and ``paper/``: next to the package (a clone, an editable
     install), else the working directory (a clone with boolgrad installed into a venv)."""
-    for cand in (Path(__file__).resolve().parents[1], Path.cwd().resolve()):
+    for cand in (Path(__file__).resolve().parents[2], Path.cwd().resolve()):
         if (cand / "figures").is_dir() and (cand / "paper" / "boolgrad.tex").is_file():
             return cand
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 ROOT = _find_root()
@@ -88,7 +88,7 @@ def latex_tool():
 def run_study(out: Path, *, quick: bool, grid: str, jobs: int, cluster) -> None:
     import functools
 
-    from .study import cli as study_cli
+    from ..study import cli as study_cli
 
     g = GRIDS[grid] if quick else {"datasets": None, "kinds": None, "dt": None, "epochs": None, "authors_row": True}
     ns = argparse.Namespace(quick=quick, datasets=g["datasets"], kinds=g["kinds"], dt=g["dt"], epochs=g["epochs"],
@@ -155,15 +155,15 @@ def figure_scripts() -> list[Path]:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
 
 def build_figures(results: Path, out: Path, old: dict, log) -> list[dict]:
-    from .figures_style import FigureSkipped
+    from .style import FigureSkipped
 
-    style = sha256(Path(__file__).with_name("figures_style.py"))
+    style = sha256(Path(__file__).with_name("style.py"))
     entries = []
     for script in figure_scripts():
         mod = load_figure(script)
@@ -188,7 +188,7 @@ def build_figures(results: Path, out: Path, old: dict, log) -> list[dict]:
 
 
 def _write(path: Path, text: str) -> None:
-    from .atomic import atomic_write
+    from ..atomic import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and path.read_text() == text:
@@ -201,7 +201,7 @@ NUMBER_INPUTS = ["study/overshoot.csv", "study/sim/*.json", "seeds/*.csv"]
 
 
 def build_generated(results: Path, out: Path, old: dict, seeds_figure: bool) -> dict:
-    from . import paper_numbers as pn
+    from . import numbers as pn
 
     inputs = _inputs(results, NUMBER_INPUTS)
     key = _key("generated", sha256(Path(pn.__file__)), _version(), inputs, seeds_figure)
@@ -213,7 +213,7 @@ def build_generated(results: Path, out: Path, old: dict, seeds_figure: bool) -> 
     for name, text in files.items():
         _write(gen / name, text)
     outputs = {(gen / n).relative_to(out).as_posix(): sha256(gen / n) for n in sorted(files)}
-    return {"key": key, "generator": "boolgrad/paper_numbers.py", "inputs": inputs, "outputs": outputs}
+    return {"key": key, "generator": "boolgrad/paper/numbers.py", "inputs": inputs, "outputs": outputs}
 
 
 def build_pdf(out: Path, old: dict, tool: str, log) -> dict:
@@ -242,7 +242,7 @@ def build_pdf(out: Path, old: dict, tool: str, log) -> dict:
     pdf = out / "boolgrad.pdf"
     data = (build / "boolgrad.pdf").read_bytes()
     if not (pdf.exists() and pdf.read_bytes() == data):
-        from .atomic import atomic_write
+        from ..atomic import atomic_write
 
         with atomic_write(pdf, "wb") as f:
             f.write(data)
@@ -328,7 +328,7 @@ def reproduce(a) -> int:
     if out.exists() and not out.is_dir():
         raise ReproduceError(f"--out {out}: exists and is not a directory")
     if a.cluster:
-        from .study.runner import connect_cluster
+        from ..study.runner import connect_cluster
 
         connect_cluster(a.cluster).close()  # unreachable: exit 2 before any work
     out.mkdir(parents=True, exist_ok=True)

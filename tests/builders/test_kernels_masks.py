@@ -1,4 +1,4 @@
-"""The integer mask formula shared by the compiled kernels (boolgrad.build.kernels.masks)."""
+"""The integer mask formula shared by the compiled kernels (boolgrad.builders.kernels.masks)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from _sweep_grid import SMALL, describe, specs
 
 from boolgrad import make_spec, parse_format
-from boolgrad.build.array_engine import array_sweep
-from boolgrad.build.kernels.masks import kernel_params, mask_at_ranks, single_run
+from boolgrad.builders.array_engine import array_sweep
+from boolgrad.builders.kernels.masks import kernel_params, mask_at_ranks, single_run
 from boolgrad.gradient import mask_of
 
 

@@ -1,4 +1,4 @@
-"""Closed-form tables (boolgrad.closed_form) against enumeration, the ground truth.
+"""Closed-form tables (boolgrad.builders.closed_form) against enumeration, the ground truth.
 
 * Formats of at most 16 bits: ``closed_form_table == build_table`` (same runs, masks and
   metadata) over a grid of formats x thresholds x options.  The default run takes a
@@ -18,7 +18,7 @@ import pytest
 
 import boolgrad as bg
 from boolgrad import build_table
-from boolgrad.build.closed_form import closed_form_table
+from boolgrad.builders.closed_form import closed_form_table
 from boolgrad.formats import FixedFormat, FloatFormat
 
 # -- the <= 16-bit grid ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Gradient tables in closed form: the runs of SPEC 6 from the threshold's bits, no enumeration.
+"""Gradient tables in closed form: the runs of spec §6 from the threshold's bits, no enumeration.
 
 The mask of a pattern only depends on which side of the threshold rank ``R`` the pattern and
 its one-bit flips lie, so the whole table follows from a little interval algebra (proved in
@@ -154,7 +154,7 @@ def closed_form_runs(spec: GradientSpec) -> tuple[np.ndarray, np.ndarray]:
 
 
 def closed_form_table(fmt, theta, **options) -> GradientTable:
-    """Exact gradient table (SPEC 6) in closed form, for any format up to 64 bits.
+    """Exact gradient table (spec §6) in closed form, for any format up to 64 bits.
 
     ``options`` are those of :func:`boolgrad.gradient.make_spec`.  Same result as
     :func:`boolgrad.build_table` (``==`` to it for every format it can enumerate;

@@ -1,4 +1,4 @@
-"""Tables by enumeration (boolgrad.build.enumerate): refusals, backends agree, interrupts."""
+"""Tables by enumeration (boolgrad.builders.enumerate): refusals, backends agree, interrupts."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_cupy_and_numpy_tables_identical(cupy):
 
 
 def test_interrupt_stops_the_sweep_and_cli_writes_nothing(monkeypatch, tmp_path, capsys):
-    import boolgrad.build.array_engine as sweep
+    import boolgrad.builders.array_engine as sweep
     from boolgrad.cli import main
 
     calls = []

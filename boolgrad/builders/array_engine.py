@@ -1,11 +1,11 @@
-"""The array engine: every non-NaN pattern's mask by flipping bits, reduced to runs (SPEC 6).
+"""The array engine: every non-NaN pattern's mask by flipping bits, reduced to runs (spec §6).
 
 It walks ranks ``[start, stop)`` in chunks, turns each chunk of ranks into patterns, computes
 every pattern's mask (:func:`boolgrad.gradient.mask_of`) and keeps only the positions where
 the mask changes.  Memory is bounded by the chunk size whatever the format.  The same code
 runs on numpy (chunks spread over a thread pool: numpy releases the GIL inside its loops) and
 on CuPy (``xp=cupy``).  It is the reference the compiled kernels
-(:mod:`boolgrad.build.kernels`) are tested against.
+(:mod:`boolgrad.builders.kernels`) are tested against.
 """
 
 from __future__ import annotations

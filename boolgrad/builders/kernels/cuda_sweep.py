@@ -2,7 +2,7 @@
 
 Each thread takes segments of ``PER_THREAD`` consecutive ranks in a grid-stride loop.  It
 generates the ranks from its index (no ``arange`` array), computes each mask in registers
-with the uint32 formula of :mod:`boolgrad.kernels.masks` (``__clz`` replaces the smear),
+with the uint32 formula of :mod:`boolgrad.builders.kernels.masks` (``__clz`` replaces the smear),
 and compares it with the previous rank's mask -- a segment starts from the mask of the
 rank before it, so segments are independent.  A rank whose mask differs is a run start;
 the warp counts its starts with ``__ballot_sync``, one lane reserves room with a single
@@ -13,7 +13,7 @@ writes almost nothing.  The unordered starts are then sorted on the host
 
 If the output buffer is too small the counter still counts every start; the kernel is run
 again with room for all of them (:func:`plan_capacity`).
-CuPy is imported when this module is, so :mod:`boolgrad.build.backends` imports it lazily.
+CuPy is imported when this module is, so :mod:`boolgrad.builders.backends` imports it lazily.
 """
 
 from __future__ import annotations

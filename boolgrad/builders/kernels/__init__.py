@@ -5,6 +5,6 @@
 * :mod:`.numba_sweep` -- multi-core CPU kernel (numba, imported lazily).
 * :mod:`.cuda_sweep` -- CuPy ``RawKernel`` for CUDA GPUs (imported lazily).
 
-Both are entries of :data:`boolgrad.build.backends.BACKENDS` and return exactly what
-:func:`boolgrad.build.array_engine.array_sweep` returns.
+Both are entries of :data:`boolgrad.builders.backends.BACKENDS` and return exactly what
+:func:`boolgrad.builders.array_engine.array_sweep` returns.
 """

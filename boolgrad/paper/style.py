@@ -104,7 +104,7 @@ def new_figure(width: float = WIDTH, height: float = HEIGHT):
 
 def save(fig, out_dir, name: str) -> list[Path]:
     """``out_dir/name.png`` and ``out_dir/name.pdf``, atomically and deterministically."""
-    from .atomic import atomic_write
+    from ..atomic import atomic_write
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -160,7 +160,7 @@ def curve(table, *, zoom: bool = False, n_grid: int = 4096, n_zoom: int = 64):
     side of the threshold; draw as steps (``where="post"``)."""
     import numpy as np
 
-    from .plot import sample_ranks
+    from ..plot import sample_ranks
 
     wide, near = sample_ranks(table, n_grid, n_zoom)
     ranks = near if zoom else wide
@@ -176,7 +176,7 @@ def symlog_u(ax, u, theta: float) -> None:
     """A signed-log ``u`` axis with a few readable decades (floats span hundreds of binades)."""
     import numpy as np
 
-    from .plot import _decade_ticks
+    from ..plot import _decade_ticks
 
     linthresh = max(abs(theta), float(np.min(np.abs(u[u != 0]), initial=1.0)), 1e-300)
     ax.set_xscale("symlog", linthresh=linthresh)

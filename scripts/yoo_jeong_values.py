@@ -1,4 +1,4 @@
-"""Exact values quoted in docs/yoo_jeong_table.md (run: python docs/yoo_jeong_values.py)."""
+"""Exact values quoted in docs/yoo_jeong_table.md (run: python scripts/yoo_jeong_values.py)."""
 
 import numpy as np
 

@@ -6,6 +6,6 @@ import pytest
 @pytest.fixture(scope="module")
 def numba_sweep():
     pytest.importorskip("numba", reason="the CPU kernel needs numba")
-    from boolgrad.build.kernels.numba_sweep import numba_sweep
+    from boolgrad.builders.kernels.numba_sweep import numba_sweep
 
     return numba_sweep

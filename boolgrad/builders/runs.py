@@ -1,4 +1,4 @@
-"""Runs over a range of ranks (SPEC 6) that every builder shares.
+"""Runs over a range of ranks (spec §6) that every builder shares.
 
 * :func:`check_rank_range` -- the one validation of a sweep's ``[start, stop)``.
 * :func:`theta_runs` -- ``wrt="theta"`` needs no enumeration:

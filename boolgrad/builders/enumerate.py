@@ -1,7 +1,7 @@
 """Tables by exhaustive enumeration of every pattern (formats up to 32 bits).
 
 :func:`build_table` is the keyword door; :func:`build_table_from_spec` does the work: one
-sweep over all ranks on the chosen backend (:mod:`boolgrad.build.backends`), assembled into a
+sweep over all ranks on the chosen backend (:mod:`boolgrad.builders.backends`), assembled into a
 :class:`~boolgrad.table.GradientTable`.  Ground truth for every faster route.
 """
 
@@ -31,7 +31,7 @@ def build_table(fmt, theta, *, device: str = "auto", progress: bool | None = Non
 
     ``options`` are those of :func:`boolgrad.gradient.make_spec`.  ``device``: ``"auto"``
     (the fastest available backend for the size), ``"cpu"``, ``"gpu"``, or a name in
-    :data:`boolgrad.build.backends.BACKENDS`.  Every backend gives the identical table.
+    :data:`boolgrad.builders.backends.BACKENDS`.  Every backend gives the identical table.
     ``progress=None`` shows a bar for sweeps over 2**24 patterns.  Ctrl-C stops the sweep
     (``KeyboardInterrupt`` propagates; nothing is returned).  The table's ``sweep_info`` says
     which backend ran, on how many patterns and in how many seconds.

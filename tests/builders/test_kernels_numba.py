@@ -19,7 +19,7 @@ from _sweep_grid import (
 )
 
 from boolgrad import make_spec, parse_format
-from boolgrad.build.array_engine import array_sweep
+from boolgrad.builders.array_engine import array_sweep
 
 
 def test_numba_32_bit_fixed_point_edges(numba_sweep):
@@ -77,7 +77,7 @@ def test_numba_rejects_bad_ranges(numba_sweep):
 
 
 def test_numba_interrupt_propagates_between_groups(numba_sweep, monkeypatch):
-    from boolgrad.build.kernels import numba_sweep as ns
+    from boolgrad.builders.kernels import numba_sweep as ns
 
     calls = []
     real = ns._run_group

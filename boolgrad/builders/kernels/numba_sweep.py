@@ -1,7 +1,7 @@
 """Multi-core CPU sweep: numba kernel over fixed chunks of ranks, emitting run starts only.
 
-The mask of each rank is the branch-free uint32 formula of :mod:`boolgrad.kernels.masks`
-(copied from :func:`~boolgrad.kernels.masks.mask_at_ranks` line by line).  Each chunk of
+The mask of each rank is the branch-free uint32 formula of :mod:`boolgrad.builders.kernels.masks`
+(copied from :func:`~boolgrad.builders.kernels.masks.mask_at_ranks` line by line).  Each chunk of
 ``CHUNK`` ranks (one ``prange`` iteration) computes masks block by block into a small
 buffer that stays in L1 -- that loop has no branch and LLVM vectorises it (8 uint32 lanes
 under AVX2) -- ORs the differences of neighbours, and only when a block holds a change walks
@@ -11,7 +11,7 @@ range is ever allocated.
 
 ``fastmath`` stays off: there is no floating point here at all, and the flag would let
 LLVM assume facts about NaN that the comparator must not (the issue's warning).
-numba is imported when this module is, so :mod:`boolgrad.sweep` imports it lazily.
+numba is imported when this module is, so :mod:`boolgrad.builders.backends` imports it lazily.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _sweep_serial(first, stop, global_start, chunk, cap, params, out_r, out_m, c
 
 
 def _params(p):
-    """Kernel arguments (a uint32 tuple) from :class:`~boolgrad.kernels.masks.KernelParams`."""
+    """Kernel arguments (a uint32 tuple) from :class:`~boolgrad.builders.kernels.masks.KernelParams`."""
     kind = 0 if p.kind == "fixed" else 1
     top = p.n - 1 if p.kind == "float" else 0
     return tuple(_U(v) for v in (kind, p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top))
@@ -178,7 +178,7 @@ def numba_sweep(
 ):
     """Run starts and masks over ranks ``[start, stop)``, exactly as ``array_sweep``.
 
-    ``wrt="theta"`` needs no enumeration (:func:`~boolgrad.kernels.masks.theta_runs`).
+    ``wrt="theta"`` needs no enumeration (:func:`~boolgrad.builders.runs.theta_runs`).
     ``chunk`` (ranks per thread task) and ``cap`` (run starts a chunk holds before it is
     redone alone) are tuning knobs; results do not depend on them.
     ``KeyboardInterrupt`` is seen between groups of chunks and propagates.

@@ -1,4 +1,4 @@
-"""Runs over rank ranges (boolgrad.build.runs): the closed-form wrt-theta runs, range checks."""
+"""Runs over rank ranges (boolgrad.builders.runs): the closed-form wrt-theta runs, range checks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from _sweep_grid import SIXTEEN, SMALL, assert_same_runs, describe, specs
 
 from boolgrad import make_spec, parse_format
-from boolgrad.build.array_engine import array_sweep
-from boolgrad.build.runs import check_rank_range, theta_runs
+from boolgrad.builders.array_engine import array_sweep
+from boolgrad.builders.runs import check_rank_range, theta_runs
 
 
 @pytest.mark.parametrize("name", SMALL + SIXTEEN)

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 
 from boolgrad import make_spec, parse_format
-from boolgrad.build.array_engine import array_sweep
+from boolgrad.builders.array_engine import array_sweep
 
 SMALL = [
     "fixed1.0", "ufixed1.0", "fixed8.3", "ufixed8.3", "fixed6.-2", "ufixed7.9", "fixed12.20",

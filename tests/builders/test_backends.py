@@ -1,4 +1,4 @@
-"""The sweep backend registry (boolgrad.build.backends): order, aliases, fallback, size rule."""
+"""The sweep backend registry (boolgrad.builders.backends): order, aliases, fallback, size rule."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from boolgrad import build_table
-from boolgrad.build import backends as sweep_mod
-from boolgrad.build.backends import pick_backend
+from boolgrad.builders import backends as sweep_mod
+from boolgrad.builders.backends import pick_backend
 
 
 def test_auto_order_prefers_kernels():

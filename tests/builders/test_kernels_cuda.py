@@ -16,9 +16,9 @@ from _sweep_grid import (
 )
 
 from boolgrad import make_spec, parse_format
-from boolgrad.build.array_engine import array_sweep
-from boolgrad.build.kernels.cuda_sweep import finish_runs, plan_capacity
-from boolgrad.build.kernels.masks import kernel_params, mask_at_ranks
+from boolgrad.builders.array_engine import array_sweep
+from boolgrad.builders.kernels.cuda_sweep import finish_runs, plan_capacity
+from boolgrad.builders.kernels.masks import kernel_params, mask_at_ranks
 
 
 def test_finish_runs_orders_what_the_kernel_appends():
@@ -51,7 +51,7 @@ def test_plan_capacity():
 @pytest.mark.gpu
 @pytest.mark.parametrize("name", SMALL + SIXTEEN + TWENTY)
 def test_cuda_equals_array_engine(cupy, name):
-    from boolgrad.build.kernels.cuda_sweep import cuda_sweep
+    from boolgrad.builders.kernels.cuda_sweep import cuda_sweep
 
     fmt = parse_format(name)
     grid = list(specs(fmt)) if fmt.bits <= 16 else list(specs(fmt, comparators=("gt",), wrts=("u",)))
@@ -65,7 +65,7 @@ def test_cuda_equals_array_engine(cupy, name):
 
 @pytest.mark.gpu
 def test_cuda_overflowing_buffer_is_rerun(cupy, monkeypatch):
-    from boolgrad.build.kernels import cuda_sweep as cs
+    from boolgrad.builders.kernels import cuda_sweep as cs
 
     monkeypatch.setattr(cs, "CAP", 1)
     monkeypatch.setattr(cs, "LAUNCH", 1 << 12)
@@ -76,7 +76,7 @@ def test_cuda_overflowing_buffer_is_rerun(cupy, monkeypatch):
 
 @pytest.mark.gpu
 def test_cuda_float32_slices_2_24(cupy):
-    from boolgrad.build.kernels.cuda_sweep import cuda_sweep
+    from boolgrad.builders.kernels.cuda_sweep import cuda_sweep
 
     _check_float32_slices(cuda_sweep, 1 << 23, F32_THETAS[:3])
 
@@ -84,7 +84,7 @@ def test_cuda_float32_slices_2_24(cupy):
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_cuda_full_float32_equals_numba(cupy, numba_sweep):
-    from boolgrad.build.kernels.cuda_sweep import cuda_sweep
+    from boolgrad.builders.kernels.cuda_sweep import cuda_sweep
 
     for theta, comparator in F32_THETAS:
         spec = make_spec("float32", theta, comparator=comparator)

@@ -1,6 +1,6 @@
-"""The mask ``m(b)`` as a branch-free integer function of the rank (SPEC 3, 6).
+"""The mask ``m(b)`` as a branch-free integer function of the rank (spec §3, 6).
 
-Every backend of :mod:`boolgrad.sweep` returns the runs of ``m`` over ranks in value order.
+Every backend of :mod:`boolgrad.builders.backends` returns the runs of ``m`` over ranks in value order.
 The array engine finds ``m`` by evaluating ``s`` at ``b`` and at each ``b ^ 2**i``.  Here
 the whole mask comes out of a handful of word operations, because ``s`` is an interval
 test on an integer (see :meth:`boolgrad.formats.FloatFormat.fires`):
@@ -32,7 +32,7 @@ no branch, whatever the format (the array engine needs ``n`` full evaluations of
 
 With respect to the threshold (``wrt="theta"``) ``chi_j(r) = [r >= R_lo_j] XOR
 [r >= R_hi_j]`` is the indicator of a rank interval, so ``m`` is piecewise constant with
-at most ``2n`` breakpoints: :func:`boolgrad.build.runs.theta_runs` lists them exactly, no enumeration needed.
+at most ``2n`` breakpoints: :func:`boolgrad.builders.runs.theta_runs` lists them exactly, no enumeration needed.
 
 :func:`mask_at_ranks` is this reformulation in numpy -- the reference the compiled
 kernels copy line by line, tested for equality against :func:`boolgrad.gradient.mask_of`.
