@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from boolgrad.paper import style as st
 from boolgrad import gradient_at, make_spec, parse_format
+from boolgrad.paper import style as st
 
 NAME = "fig04_per_bit"
 INPUTS: list[str] = []

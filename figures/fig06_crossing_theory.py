@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from boolgrad.paper import results
 from boolgrad.paper import style as st
 
 NAME = "fig06_crossing_theory"
@@ -34,9 +35,9 @@ def theory_curve(kind_name: str, du=DU, theta=THETA) -> np.ndarray:
 
 
 def make(results_dir, out_dir) -> list[Path]:
-    sims = st.load_sims(results_dir)
+    sims = results.load_sims(results_dir)
     if not sims:
-        raise st.FigureSkipped(f"no simulation results in {st.study_dir(results_dir) / 'sim'}")
+        raise st.FigureSkipped(f"no simulation results in {results.study_dir(results_dir) / 'sim'}")
     kinds = [k for k in sims[0]["kinds"]]
     with st.rc():
         fig = st.new_figure(st.WIDTH, 3.4)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from boolgrad.paper import results
 from boolgrad.paper import style as st
 
 NAME = "fig07_crossing_histograms"
@@ -20,9 +21,9 @@ INPUTS = ["study/sim/*.json"]
 
 
 def make(results_dir, out_dir) -> list[Path]:
-    sims = st.load_sims(results_dir)
+    sims = results.load_sims(results_dir)
     if not sims:
-        raise st.FigureSkipped(f"no simulation results in {st.study_dir(results_dir) / 'sim'}")
+        raise st.FigureSkipped(f"no simulation results in {results.study_dir(results_dir) / 'sim'}")
     datasets = sorted({s["dataset"] for s in sims})
     dts = sorted({s["dt_over_tau"] for s in sims}, reverse=True)
     cmap = __import__("matplotlib").colormaps["viridis"]

@@ -8,38 +8,15 @@ authors' own setting (``scheme="authors"``, dt = tau) is drawn as open squares a
 
 from __future__ import annotations
 
-import csv
-import math
 import sys
 from pathlib import Path
 
+from boolgrad.paper import results
 from boolgrad.paper import style as st
+from boolgrad.study.stats import mean_std
 
 NAME = "fig08_accuracy"
 INPUTS = ["study/overshoot.csv"]
-
-
-def read_rows(results_dir):
-    p = st.study_dir(results_dir) / "overshoot.csv"
-    if not p.exists():
-        raise st.FigureSkipped(f"no {p}")
-    with open(p, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def mean_std(xs):
-    m = sum(xs) / len(xs)
-    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return m, s
-
-
-def cells(rows):
-    """``(dataset, kind, scheme, readout, dt) -> [test_acc, ...]``."""
-    out = {}
-    for r in rows:
-        key = (r["dataset"], r["kind"], r["scheme"], r["readout"], float(r["dt_over_tau"]))
-        out.setdefault(key, []).append(float(r["test_acc"]))
-    return out
 
 
 def dt_label(d: float) -> str:
@@ -53,7 +30,10 @@ def dt_label(d: float) -> str:
 def make(results_dir, out_dir) -> list[Path]:
     from boolgrad.study.kinds import KINDS
 
-    c = cells(read_rows(results_dir))
+    p = results.overshoot_csv(results_dir)
+    if not p.exists():
+        raise st.FigureSkipped(f"no {p}")
+    c = results.accuracy_cells(results.read_rows(p))  # (dataset, kind, scheme, readout, dt) -> accuracies
     if not c:
         raise st.FigureSkipped("overshoot.csv has no rows")
     datasets = sorted({k[0] for k in c})

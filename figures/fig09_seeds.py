@@ -11,12 +11,13 @@ Without the seeds' results the script says so and exits 0 (the test skips).
 
 from __future__ import annotations
 
-import csv
 import math
 import sys
 from pathlib import Path
 
+from boolgrad.paper import results
 from boolgrad.paper import style as st
+from boolgrad.study.stats import mean_std
 
 NAME = "fig09_seeds"
 INPUTS = ["seeds/*.csv"]
@@ -25,26 +26,12 @@ BLOG = {0.0005: (0.8571, 0.8757), 0.001: (0.8958, 0.8879), 0.005: (0.2554, 0.908
 DATASET_COLORS = {"digits": "#1f77b4", "yinyang": "#ff7f0e", "mnist1d": "#2ca02c", "mnist": "#7f7f7f"}
 
 
-def _read(p: Path) -> list[dict]:
-    with open(p, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def _num(x):
     try:
         v = float(x)
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
-
-
-def _mean_std(vs):
-    vs = [v for v in vs if v is not None]
-    if not vs:
-        return None, None
-    m = sum(vs) / len(vs)
-    s = math.sqrt(sum((v - m) ** 2 for v in vs) / (len(vs) - 1)) if len(vs) > 1 else 0.0
-    return m, s
 
 
 def _groups(rows, key, value="test_acc"):
@@ -59,7 +46,7 @@ def _seed002(ax, rows, dataset):
     for model, colour in (("central", "#1f77b4"), ("multi", "#d62728")):
         by = _groups([r for r in rows if r["model"] == model], lambda r: float(r["lr"]))
         lrs = sorted(by)
-        stats = [_mean_std(by[x]) for x in lrs]
+        stats = [mean_std(by[x]) for x in lrs]
         if lrs:
             ax.errorbar(lrs, [m for m, _ in stats], yerr=[s for _, s in stats], fmt="o-", ms=3, capsize=2,
                         color=colour, label=f"{model}-threshold")
@@ -78,7 +65,7 @@ def _bars(ax, rows, order, key, title, ylabel="test accuracy", xlabel="", datase
     for j, ds in enumerate(datasets):
         by = _groups([r for r in rows if r["dataset"] == ds], key, "test_acc" if ylabel == "test accuracy" else ylabel)
         for i, name in enumerate(order):
-            m, s = _mean_std(by.get(name, []))
+            m, s = mean_std(by.get(name, []))
             if m is not None:
                 ax.bar(i + (j - (len(datasets) - 1) / 2) * width, m, width, yerr=s, capsize=1.5,
                        color=DATASET_COLORS.get(ds, "#7f7f7f"), label=ds if i == 0 else None)
@@ -89,11 +76,11 @@ def _bars(ax, rows, order, key, title, ylabel="test accuracy", xlabel="", datase
 
 
 def make(results_dir, out_dir) -> list[Path]:
-    d = st.seeds_dir(results_dir)
-    files = {t: d / f"seed{t}.csv" for t in ("002", "000", "003")}
-    if not any(p.is_file() for p in files.values()):
-        raise st.FigureSkipped(f"no seeds results ({d}/seed00N.csv); run boolgrad study seeds")
-    rows = {t: _read(p) if p.is_file() else [] for t, p in files.items()}
+    found = results.read_seeds(results_dir)
+    rows = {t: found.get(f"seed{t}", []) for t in ("002", "000", "003")}
+    if not any(f"seed{t}" in found for t in rows):
+        raise st.FigureSkipped(f"no seeds results ({results.seeds_dir(results_dir)}/seed00N.csv); "
+                               "run boolgrad study seeds")
     with st.rc():
         fig = st.new_figure(st.WIDTH, 5.4)
         axes = fig.subplots(2, 3)
@@ -102,7 +89,7 @@ def make(results_dir, out_dir) -> list[Path]:
         r3 = rows["003"]
         systems = sorted({(r["neuron"], r["kind"]) for r in r3})
         labels = [f"{n} / {k}" for n, k in systems]
-        key3 = lambda r: f"{r['neuron']} / {r['kind']}"  # noqa: E731
+        key3 = lambda r: f"{r['neuron']} / {r['kind']}"
         _bars(axes[0, 2], r3, labels, key3, "seed 003: learned theta", ylabel="theta_final", xlabel="neuron / kind")
         axes[0, 2].axhline(0.5, color="k", ls=":", lw=0.8)
         r0 = rows["000"]

@@ -8,16 +8,18 @@ too, from the same numbers, so the text reads correctly whatever the results are
 
 Sources: closed-form gradient tables (``boolgrad.closed_form_table``, exact, milliseconds), the
 crossing theory (:mod:`boolgrad.study.crossings`), the overshoot study's ``study/overshoot.csv``
-and ``study/sim/*.json``, and the seeds' ``seeds/*.csv``.  numpy only (no torch).
+and ``study/sim/*.json``, and the seeds' ``seeds/*.csv`` (read by :mod:`.results`; means and
+standard deviations by :mod:`boolgrad.study.stats`).  numpy only (no torch).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
+
+from ..study.stats import mean, mean_std
+from .results import accuracy_cells, load_sims, read_overshoot, read_rows, seeds_csvs
 
 __all__ = ["Number", "format_value", "numbers", "numbers_tex", "parse_tex_value", "tables_tex"]
 
@@ -81,42 +83,13 @@ def lowest_set_bit(x: float) -> float:
 # -- results files ---------------------------------------------------------------------------------
 
 
-def study_dir(results) -> Path:
-    r = Path(results)
-    return r / "study" if (r / "study").is_dir() else r
-
-
-def read_csv(results) -> list[dict]:
-    p = study_dir(results) / "overshoot.csv"
-    if not p.exists():
-        return []
-    with open(p, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def load_sims(results, scheme: str = "exact") -> list:
-    from .style import load_sims as _ls
-
-    return _ls(results, scheme)
+#: the name ``scripts/publish_results.py`` reads the overshoot rows by
+read_csv = read_overshoot
 
 
 def cells(rows, scheme="exact", readout="mse_count") -> dict:
-    out = {}
-    for r in rows:
-        if r["scheme"] == scheme and r["readout"] == readout:
-            out.setdefault((r["dataset"], r["kind"], float(r["dt_over_tau"])), []).append(float(r["test_acc"]))
-    return out
-
-
-def _mean(xs):
-    return sum(xs) / len(xs)
-
-
-def _std(xs):
-    if len(xs) < 2:
-        return 0.0
-    m = _mean(xs)
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+    """``(dataset, kind, dt_over_tau) -> [test_acc, ...]`` of one scheme and readout."""
+    return {(k[0], k[1], k[4]): v for k, v in accuracy_cells(rows).items() if k[2] == scheme and k[3] == readout}
 
 
 def gaps(rows) -> dict:
@@ -127,12 +100,12 @@ def gaps(rows) -> dict:
     for (ds, kind, dt), accs in c.items():
         if kind != "boolean_yj2025":
             continue
-        sur = [_mean(c[(ds, s, dt)]) for s in SURROGATES if (ds, s, dt) in c]
+        sur = [mean(c[(ds, s, dt)]) for s in SURROGATES if (ds, s, dt) in c]
         m = c.get((ds, "boolean_matched", dt))
-        out[(ds, dt)] = {"yj": _mean(accs), "best_surrogate": max(sur) if sur else None,
-                         "gap": (max(sur) - _mean(accs)) if sur else None,
-                         "matched_gain": (_mean(m) - _mean(accs)) if m else None,
-                         "matched_vs_surrogate": (_mean(m) - max(sur)) if (m and sur) else None}
+        out[(ds, dt)] = {"yj": mean(accs), "best_surrogate": max(sur) if sur else None,
+                         "gap": (max(sur) - mean(accs)) if sur else None,
+                         "matched_gain": (mean(m) - mean(accs)) if m else None,
+                         "matched_vs_surrogate": (mean(m) - max(sur)) if (m and sur) else None}
     return out
 
 
@@ -202,7 +175,7 @@ def crossing_numbers() -> dict:
 
 
 def study_numbers(results) -> dict:
-    rows = read_csv(results)
+    rows = read_overshoot(results)
     src = "study/overshoot.csv"
     n = {"nRuns": Number(len(rows), f"{src}: rows")}
     c = cells(rows)
@@ -217,7 +190,7 @@ def study_numbers(results) -> dict:
     if seeds < 2:
         cav = "With one seed per cell the seed-to-seed spread is unknown, so this verdict is provisional."
     else:
-        sd = _mean([_std(v) for v in c.values()])
+        sd = mean([mean_std(v)[1] for v in c.values()])
         cav = (f"For scale, the seed-to-seed standard deviation of test accuracy is {format_value(sd, 2)} "
                "on average over the cells.")
     n["seedCaveat"] = Number(cav, f"{src}: seeds per cell and mean std over cells")
@@ -227,8 +200,8 @@ def study_numbers(results) -> dict:
     g = gaps(rows)
     coarse = [v["gap"] for (ds, dt), v in g.items() if dts and dt == dts[-1] and v["gap"] is not None]
     fine = [v["gap"] for (ds, dt), v in g.items() if dts and dt == dts[0] and v["gap"] is not None]
-    gc = _mean(coarse) if coarse else None
-    gf = _mean(fine) if fine else None
+    gc = mean(coarse) if coarse else None
+    gf = mean(fine) if fine else None
     n["gapCoarse"] = Number(gc, f"{src}: mean over datasets, best surrogate - boolean_yj2025, coarsest dt", 2)
     n["gapFine"] = Number(gf, f"{src}: same at the finest dt", 2)
     per = {}  # dataset -> (gap at the coarsest dt, gap at the finest dt)
@@ -254,23 +227,23 @@ def study_numbers(results) -> dict:
                              "all datasets: supported, some: partly supported, none: not supported")
     mg = [v["matched_gain"] for v in g.values() if v["matched_gain"] is not None]
     ms = [v["matched_vs_surrogate"] for v in g.values() if v["matched_vs_surrogate"] is not None]
-    n["matchedGain"] = Number(_mean(mg) if mg else None, f"{src}: mean over (dataset, dt), matched - yj2025", 2)
-    n["matchedVsSurrogate"] = Number(_mean(ms) if ms else None,
+    n["matchedGain"] = Number(mean(mg) if mg else None, f"{src}: mean over (dataset, dt), matched - yj2025", 2)
+    n["matchedVsSurrogate"] = Number(mean(ms) if ms else None,
                                      f"{src}: mean over (dataset, dt), matched - best surrogate", 2)
     n["matchedWins"] = Number(sum(1 for x in mg if x > 0), f"{src}: cells where matched > yj2025")
     n["matchedCells"] = Number(len(mg), f"{src}: cells with both matched and yj2025")
     if not mg:
         mv = "could not be compared with"
-    elif _mean(mg) > 0:
+    elif mean(mg) > 0:
         mv = "improves on"
     else:
         mv = "does not improve on"
     n["matchedVerdict"] = Number(mv, "matchedGain > 0")
     if mg:
         sent = (f"Averaged over {len(mg)} (dataset, timestep) cells it changes test accuracy by "
-                f"{format_value(_mean(mg), 2)} relative to the Yoo--Jeong gradient (better in "
+                f"{format_value(mean(mg), 2)} relative to the Yoo--Jeong gradient (better in "
                 f"{sum(1 for x in mg if x > 0)} of them)"
-                + (f" and by {format_value(_mean(ms), 2)} relative to the best surrogate" if ms else "")
+                + (f" and by {format_value(mean(ms), 2)} relative to the best surrogate" if ms else "")
                 + f": on average it {mv} the Yoo--Jeong gradient.")
     else:
         sent = "The results hold no cell with both the matched and the Yoo--Jeong gradient, so they are not compared."
@@ -290,12 +263,8 @@ def study_numbers(results) -> dict:
 
 
 def seeds_numbers(results) -> dict:
-    d = Path(results) / "seeds"
-    files = sorted(d.glob("*.csv")) if d.is_dir() else []
-    rows = 0
-    for p in files:
-        with open(p, newline="") as f:
-            rows += sum(1 for _ in csv.DictReader(f))
+    files = seeds_csvs(results)
+    rows = sum(len(read_rows(p)) for p in files)
     n = {"nSeedFiles": Number(len(files), "seeds/*.csv: files"), "nSeedRows": Number(rows, "seeds/*.csv: rows")}
     return n
 
@@ -360,7 +329,7 @@ def _kind_tex(k: str) -> str:
 
 
 def tab_accuracy(results) -> str:
-    rows = read_csv(results)
+    rows = read_overshoot(results)
     c = cells(rows)
     if not c:
         return "% Generated by boolgrad reproduce: no overshoot results.\n\\emph{No overshoot results.}\n"
@@ -377,8 +346,8 @@ def tab_accuracy(results) -> str:
         for kind in kinds:
             cellsx = []
             for d in dts:
-                v = c.get((ds, kind, d))
-                cellsx.append(f"{_mean(v):.3f} $\\pm$ {_std(v):.3f}" if v else "--")
+                m, s = mean_std(c.get((ds, kind, d), []))
+                cellsx.append("--" if m is None else f"{m:.3f} $\\pm$ {s:.3f}")
             lines.append(f"{ds} & {_kind_tex(kind)} & " + " & ".join(cellsx) + " \\\\")
         lines.append("\\midrule" if ds != datasets[-1] else "\\bottomrule")
     lines.append("\\end{tabular}")
@@ -414,8 +383,7 @@ def tab_sim(results) -> str:
 
 def seeds_tex(results, figure_available: bool) -> str:
     """The seeds' paragraph and figure (or a sentence saying their results are absent)."""
-    d = Path(results) / "seeds"
-    files = sorted(d.glob("*.csv")) if d.is_dir() else []
+    files = seeds_csvs(results)
     if not files or not figure_available:
         return ("% Generated by boolgrad reproduce: no seeds results.\n"
                 "The seeds' experiments had not been run when this document was generated "

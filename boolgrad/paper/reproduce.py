@@ -17,7 +17,8 @@ files in seconds):
    came from (with their SHA-256), printed as a table.
 
 An artefact is rebuilt only when its *key* changes: the SHA-256 of its generator's source, the
-shared style, the package version and its input files' hashes.  Figures, tables and the PDF are
+shared modules it is made by (style, :mod:`.results`, :mod:`boolgrad.study.stats`), the package
+version and its input files' hashes.  Figures, tables and the PDF are
 byte-for-byte deterministic (no dates; ``SOURCE_DATE_EPOCH`` for LaTeX).  Bad options and a
 missing LaTeX exit 2 with one line on stderr before any work.
 """
@@ -154,6 +155,12 @@ def figure_scripts() -> list[Path]:
     return sorted(FIGURES.glob("fig*.py"))
 
 
+def _code(*modules: str) -> str:
+    """One hash of the shared package modules (paths under ``boolgrad/``) an artefact is made by."""
+    package = Path(__file__).resolve().parents[1]
+    return _key(*(sha256(package / m) for m in modules))
+
+
 def _version() -> str:
     from .. import __version__
 
@@ -163,7 +170,7 @@ def _version() -> str:
 def build_figures(results: Path, out: Path, old: dict, log) -> list[dict]:
     from .style import FigureSkipped
 
-    style = sha256(Path(__file__).with_name("style.py"))
+    style = _code("paper/style.py", "paper/results.py", "study/stats.py")
     entries = []
     for script in figure_scripts():
         mod = load_figure(script)
@@ -204,7 +211,8 @@ def build_generated(results: Path, out: Path, old: dict, seeds_figure: bool) -> 
     from . import numbers as pn
 
     inputs = _inputs(results, NUMBER_INPUTS)
-    key = _key("generated", sha256(Path(pn.__file__)), _version(), inputs, seeds_figure)
+    key = _key("generated", _code("paper/numbers.py", "paper/results.py", "study/stats.py"), _version(), inputs,
+               seeds_figure)
     prev = _reusable(old, key, out)
     if prev is not None:
         return {**prev, "reused": True}

@@ -4,12 +4,8 @@ matplotlib's object API only (:func:`new_figure` returns a ``matplotlib.figure.F
 pyplot, no global state: the style is applied with ``matplotlib.rc_context`` around drawing and
 saving).  :func:`save` writes PNG and PDF atomically (:mod:`boolgrad.atomic`) and
 deterministically: no creation date, no software stamp, a fixed SVG hash salt, the bundled
-DejaVu fonts -- the same inputs give the same bytes.
-
-Results layout read by the figures (:func:`study_dir`, :func:`seeds_dir`): a results root
-``R`` holds ``R/study/`` (the overshoot study: ``runs/``, ``sim/``, ``overshoot.csv``) and
-``R/seeds/`` (the seeds' CSVs); a plain overshoot-study folder (``overshoot.csv`` at its top)
-is accepted as ``R/study`` itself.
+DejaVu fonts -- the same inputs give the same bytes.  The figures read their results through
+:mod:`boolgrad.paper.results`.
 """
 
 from __future__ import annotations
@@ -18,8 +14,7 @@ import contextlib
 import io
 from pathlib import Path
 
-__all__ = ["KIND_COLORS", "KIND_LABELS", "RC", "FigureSkipped", "color", "label", "new_figure", "rc",
-           "save", "seeds_dir", "study_dir"]
+__all__ = ["KIND_COLORS", "KIND_LABELS", "RC", "FigureSkipped", "color", "label", "new_figure", "rc", "save"]
 
 #: a fixed colour per gradient kind (study kinds) and per table family
 KIND_COLORS = {
@@ -122,17 +117,6 @@ def save(fig, out_dir, name: str) -> list[Path]:
     return paths
 
 
-def study_dir(results) -> Path:
-    r = Path(results)
-    if (r / "study").is_dir():
-        return r / "study"
-    return r
-
-
-def seeds_dir(results) -> Path:
-    return Path(results) / "seeds"
-
-
 def main(make, doc: str, argv=None) -> int:
     """Command line of a figure script: ``--results DIR --out DIR``; exit 0 on a skip."""
     import argparse
@@ -190,17 +174,3 @@ def finish_axes(ax, xlabel: str, ylabel: str, title: str | None = None) -> None:
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-
-
-def load_sims(results_dir, scheme: str = "exact") -> list:
-    """The overshoot study's simulation records (``study/sim/*.json``) of one scheme, sorted by
-    dataset and decreasing ``dt / tau``."""
-    import json
-
-    sims = []
-    for p in sorted((study_dir(results_dir) / "sim").glob("*.json")):
-        s = json.loads(p.read_text())
-        if s.get("scheme") == scheme:
-            sims.append(s)
-    sims.sort(key=lambda s: (s["dataset"], -s["dt_over_tau"]))
-    return sims

@@ -4,18 +4,19 @@
 scheme, readout, dt/tau descending, seed).  ``summary.md``: per dataset x kind x scheme x dt, the
 mean +- sample standard deviation (ddof 1; 0 for one seed) of the test accuracy over seeds, and
 the mean gradient at crossings; then the random-weight simulation table (mean gradient at the
-sample below each crossing, simulated and by the crossing theory, and their ratio).
+sample below each crossing, simulated and by the crossing theory, and their ratio).  Simulation
+records are read by :func:`boolgrad.paper.results.load_sims`, means by :mod:`.stats`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 from pathlib import Path
 
+from ..paper.results import load_sims
 from .runner import write_text_atomic
+from .stats import mean, mean_std
 
 __all__ = ["COLUMNS", "csv_rows", "plots", "summary_markdown", "write_reports"]
 
@@ -73,15 +74,6 @@ def csv_text(rows) -> str:
     return buf.getvalue()
 
 
-def _mean_std(xs):
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return None, None
-    m = sum(xs) / len(xs)
-    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return m, s
-
-
 def groups(rows):
     out = {}
     for d in rows:
@@ -96,9 +88,9 @@ def summary_markdown(rows, sims=()) -> str:
              ("| dataset | kind | scheme | readout | dt/tau | steps | seeds | test acc | mean ds/du at crossings "
              "| frac ds/du != 0 |"), "|---|---|---|---|---|---|---|---|---|---|"]
     for key, ds in groups(rows).items():
-        m, s = _mean_std([d["test_acc"] for d in ds])
-        g, _ = _mean_std([d["mean_grad_at_crossings"] for d in ds])
-        nz, _ = _mean_std([d["frac_nonzero_grad"] for d in ds])
+        m, s = mean_std([d["test_acc"] for d in ds])
+        g = mean([d["mean_grad_at_crossings"] for d in ds])
+        nz = mean([d["frac_nonzero_grad"] for d in ds])
         lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]:g} | {ds[0]['steps']} | {len(ds)} "
                      f"| {m:.4f} +- {s:.4f} | {'' if g is None else f'{g:.4g}'} | {nz:.3f} |")
     if sims:
@@ -115,17 +107,6 @@ def summary_markdown(rows, sims=()) -> str:
                     f"| {sm['du_quantiles'][2]:.4g} | {sm['frac_from_reset']:.2f} | {k} | {tb['mean_sim']:.4g} "
                     f"| {tb['mean_theory']:.4g} | {tb['ratio']:.3f} |")
     return "\n".join(lines) + "\n"
-
-
-def load_sims(out) -> list:
-    sims = []
-    for p in sorted((Path(out) / "sim").glob("*.json")):
-        try:
-            sims.append(json.loads(p.read_text()))
-        except ValueError:
-            continue
-    sims.sort(key=lambda s: (s["dataset"], s["scheme"], -s["dt_over_tau"]))
-    return sims
 
 
 def plots(out, rows, sims) -> list:
@@ -154,7 +135,7 @@ def plots(out, rows, sims) -> list:
         g = groups([d for d in rows if d["scheme"] == "exact"])
         for ax, ds in zip(axes[0], datasets):
             for kind in sorted({k[1] for k in g if k[0] == ds}):
-                pts = sorted((k[4], _mean_std([d["test_acc"] for d in v])) for k, v in g.items()
+                pts = sorted((k[4], mean_std([d["test_acc"] for d in v])) for k, v in g.items()
                              if k[0] == ds and k[1] == kind)
                 ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts], yerr=[p[1][1] for p in pts],
                             marker="o", capsize=3, label=kind)
@@ -190,7 +171,7 @@ def plots(out, rows, sims) -> list:
 def write_reports(out) -> dict:
     """Write ``overshoot.csv``, ``summary.md`` (and plots) from the files under ``out``."""
     rows = csv_rows(load_runs(out))
-    sims = load_sims(out)
+    sims = load_sims(out, scheme=None)
     write_text_atomic(Path(out) / "overshoot.csv", csv_text(rows))
     write_text_atomic(Path(out) / "summary.md", summary_markdown(rows, sims))
     return {"rows": len(rows), "plots": [str(p) for p in plots(out, rows, sims)]}

@@ -1,5 +1,6 @@
 """What the seed experiments share: the config protocol of :func:`boolgrad.study.runner.sweep`,
-data loading, seeding, accuracy, and mean +- std aggregation (numpy only; torch inside functions).
+data loading and seeding (numpy only; torch inside functions).  Summaries over seeds (mean +- std,
+quantiles) are :mod:`boolgrad.study.stats`; ``quantiles`` is re-exported for the experiments.
 
 A seed config is a frozen dataclass whose class attribute ``EXPERIMENT`` names it; its identity
 is its fields (less ``data_dir``, tuples as lists) plus ``experiment`` and, where it has a
@@ -9,13 +10,12 @@ never reuses a stale result file.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict
 
-import numpy as np
+from ..stats import quantiles
 
-__all__ = ["SeedConfig", "batches", "check_dataset", "jsonable", "load", "mean_std", "quantiles"]
+__all__ = ["SeedConfig", "batches", "check_dataset", "jsonable", "load", "quantiles"]
 
 
 def jsonable(obj):
@@ -91,21 +91,3 @@ def batches(n: int, batch_size: int, gen):
     import torch
 
     return torch.randperm(n, generator=gen).split(batch_size)
-
-
-def mean_std(values):
-    """``(mean, sample std (ddof 1; 0 for one value), n)`` of the finite values (None if none)."""
-    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
-    if not v:
-        return None, None, 0
-    return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, len(v)
-
-
-def fmt_pm(values, digits: int = 4) -> str:
-    m, s, n = mean_std(values)
-    return "-" if m is None else f"{m:.{digits}f} +- {s:.{digits}f}"
-
-
-def quantiles(values, qs=(0.0, 0.25, 0.5, 0.75, 1.0)):
-    v = np.asarray([float(x) for x in values if x is not None], dtype=np.float64)
-    return [None] * len(qs) if v.size == 0 else [float(np.quantile(v, q)) for q in qs]

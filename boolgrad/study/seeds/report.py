@@ -11,12 +11,18 @@ import csv
 import io
 import json
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 from ..runner import write_text_atomic
-from .common import fmt_pm, mean_std, quantiles
+from ..stats import fmt_pm, mean_std, quantiles
 
 __all__ = ["load_runs", "write_reports"]
+
+#: the seeds' cells over seeds (:mod:`boolgrad.study.stats`): non-finite values dropped and numpy's
+#: pairwise sums, as this report has always summarised them (``seeds.md`` stays bit for bit)
+_pm = partial(fmt_pm, finite=True, pairwise=True)
+_ms = partial(mean_std, finite=True, pairwise=True)
 
 COLS = {
     "seed002": (
@@ -119,7 +125,7 @@ def _md_002(rows):
                 "|---|---|---|---|",
             ]
             for lr in sorted({k[0] for k in g}):
-                cen, mul = (fmt_pm([r["test_acc"] for r in g.get((lr, m), [])]) for m in ("central", "multi"))
+                cen, mul = (_pm([r["test_acc"] for r in g.get((lr, m), [])]) for m in ("central", "multi"))
                 blog = BLOG.get(lr)
                 lines.append(f"| {lr:g} | {cen} | {mul} | {f'{blog[0]} / {blog[1]}' if blog else '-'} |")
             lines.append("")
@@ -128,8 +134,8 @@ def _md_002(rows):
             g = _group(sp, ("lr", "model", "kind"))
             cols = sorted({(k[1], k[2]) for k in g})
             lines += [
-                f"### {ds}, spiking versions (batch {sp[0]['batch_size']}): `H(sum W I - t)` vs "
-                "`sum H(W I - t)`",
+                (f"### {ds}, spiking versions (batch {sp[0]['batch_size']}): `H(sum W I - t)` vs "
+                 "`sum H(W I - t)`"),
                 "",
                 "| learning rate | " + " | ".join(f"{m} / {k}" for m, k in cols) + " |",
                 "|---" * (len(cols) + 1) + "|",
@@ -137,7 +143,7 @@ def _md_002(rows):
             for lr in sorted({k[0] for k in g}):
                 lines.append(
                     f"| {lr:g} | "
-                    + " | ".join(fmt_pm([r["test_acc"] for r in g.get((lr, m, k), [])]) for m, k in cols)
+                    + " | ".join(_pm([r["test_acc"] for r in g.get((lr, m, k), [])]) for m, k in cols)
                     + " |"
                 )
             lines.append("")
@@ -149,7 +155,7 @@ def _md_002(rows):
             "|---|---|---|---|",
         ]
         for (m, impl, b), rs in sorted(spd.items()):
-            lines.append(f"| {m} | {impl} | {b} | {mean_std([r['samples_per_second'] for r in rs])[0]:.0f} |")
+            lines.append(f"| {m} | {impl} | {b} | {_ms([r['samples_per_second'] for r in rs])[0]:.0f} |")
         lines.append("")
     return lines
 
@@ -170,19 +176,19 @@ def _md_000(rows):
                 if div
                 else ""
             ) + (
-                f"wrong-direction updates {fmt_pm([r['frac_wrong_direction'] for r in rs], 3)}; "
+                f"wrong-direction updates {_pm([r['frac_wrong_direction'] for r in rs], 3)}; "
                 f"min abs cos(W0, W) {min(_finite(r['abs_cos_init_final_min'] for r in rs)):.6f}; "
-                f"negative factors {fmt_pm([r['frac_negative_factor'] for r in rs], 4)}; "
+                f"negative factors {_pm([r['frac_negative_factor'] for r in rs], 4)}; "
                 f"bias moved: {any(r['bias_moved'] for r in rs)}; "
-                f"acc of last finite weights {fmt_pm([r['test_acc_last_finite'] for r in rs], 3)}"
+                f"acc of last finite weights {_pm([r['test_acc_last_finite'] for r in rs], 3)}"
             )
         elif rs[0].get("frac_nonzero_weight_grad") is not None:
             diag = (
-                f"non-zero weight-gradient fraction {fmt_pm([r['frac_nonzero_weight_grad'] for r in rs], 3)}"
+                f"non-zero weight-gradient fraction {_pm([r['frac_nonzero_weight_grad'] for r in rs], 3)}"
             )
         lines.append(
-            f"| {ds} | {depth} | {m} | {fmt_pm([r['test_acc'] for r in rs], 3)} | "
-            f"{fmt_pm([r['train_acc'] for r in rs], 3)} | {diag} |"
+            f"| {ds} | {depth} | {m} | {_pm([r['test_acc'] for r in rs], 3)} | "
+            f"{_pm([r['train_acc'] for r in rs], 3)} | {diag} |"
         )
     return lines + [""]
 
@@ -195,21 +201,21 @@ def _md_003(rows):
     lines = [
         "## Seed 003: halving neuron vs LIF, learnable threshold (and leak)",
         "",
-        "theta: one learnable threshold per layer (init 0.5); quantiles min/25/50/75/max over seeds; "
-        "leak quantiles over all neurons of all seeds.",
+        ("theta: one learnable threshold per layer (init 0.5); quantiles min/25/50/75/max over seeds; "
+         "leak quantiles over all neurons of all seeds."),
         "",
-        "| dataset | neuron | kind | leak | test acc | theta final (quantiles) | abs theta moved | "
-        "steps with theta grad != 0 | mean abs theta grad | leak quantiles |",
+        ("| dataset | neuron | kind | leak | test acc | theta final (quantiles) | abs theta moved | "
+         "steps with theta grad != 0 | mean abs theta grad | leak quantiles |"),
         "|---" * 10 + "|",
     ]
     for (ds, n, k, lk), rs in sorted(_group(rows, ("dataset", "neuron", "kind", "learn_leak")).items()):
         leaks = [v for r in rs for v in r["leaks"]]
         lines.append(
-            f"| {ds} | {n} | {k} | {'learn' if lk else 'fixed'} | {fmt_pm([r['test_acc'] for r in rs], 3)} | "
+            f"| {ds} | {n} | {k} | {'learn' if lk else 'fixed'} | {_pm([r['test_acc'] for r in rs], 3)} | "
             f"{_q(quantiles([r['theta_final'] for r in rs]))} | "
-            f"{fmt_pm([r['theta_moved'] for r in rs], 3)} | "
-            f"{fmt_pm([r['frac_steps_theta_grad_nonzero'] for r in rs], 3)} | "
-            f"{fmt_pm([r['mean_abs_theta_grad'] for r in rs], 4)} | {_q(quantiles(leaks))} |"
+            f"{_pm([r['theta_moved'] for r in rs], 3)} | "
+            f"{_pm([r['frac_steps_theta_grad_nonzero'] for r in rs], 3)} | "
+            f"{_pm([r['mean_abs_theta_grad'] for r in rs], 4)} | {_q(quantiles(leaks))} |"
         )
     return lines + [""]
 
@@ -234,7 +240,7 @@ def plots(runs, out) -> list:
         ):
             by = _group(rs, ("lr",))
             lrs = sorted(k[0] for k in by)
-            ys = [mean_std([r["test_acc"] for r in by[(lr,)]]) for lr in lrs]
+            ys = [_ms([r["test_acc"] for r in by[(lr,)]]) for lr in lrs]
             ax.errorbar(
                 lrs,
                 [y[0] for y in ys],
@@ -251,7 +257,7 @@ def plots(runs, out) -> list:
         g = _group(rows, ("dataset", "depth", "method"))
         fig, ax = plt.subplots(figsize=(9, 4))
         keys = sorted(g)
-        ms = [mean_std([r["test_acc"] for r in g[k]]) for k in keys]
+        ms = [_ms([r["test_acc"] for r in g[k]]) for k in keys]
         ax.bar(range(len(keys)), [m[0] for m in ms], yerr=[m[1] for m in ms], capsize=2)
         ax.set_xticks(range(len(keys)), [f"{d}/{k}/{m}" for d, k, m in keys], rotation=90, fontsize=6)
         ax.set(ylabel="test accuracy", title="seed 000: nudging vs perceptron vs backprop")
