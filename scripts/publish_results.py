@@ -1,14 +1,17 @@
-"""Publish the committed full run: figures, the paper's PDF and the README's results blocks.
+"""Publish the committed full run: figures, the paper's PDF and ``docs/results.md``'s generated blocks.
 
-    python scripts/publish_results.py            # from results/ (results/study, results/seeds)
-    python scripts/publish_results.py --check    # exit 1 if README.md is not what results/ gives
+    python scripts/publish_results.py            # from results/ (results/study, results/seeds, ...)
+    python scripts/publish_results.py --check    # exit 1 if docs/results.md is not what results/ gives
 
 1. ``boolgrad reproduce --from results`` into a scratch folder (every figure, table, number, PDF);
 2. copies its ``figures/*.png`` to ``figures/png/``, ``boolgrad.pdf`` to ``paper/boolgrad.pdf`` and
    ``paper/generated/*.tex`` to ``paper/generated/`` (so the committed ``.tex`` builds as is);
-3. rewrites the README's generated blocks (between ``<!-- results:NAME -->`` and
-   ``<!-- /results:NAME -->``) from the results files -- no number in the README is typed by hand.
-   ``tests/test_readme_results.py`` checks the README against the committed results.
+3. rewrites the generated blocks of ``docs/results.md`` (between ``<!-- results:NAME -->`` and
+   ``<!-- /results:NAME -->``) from the results files -- no number in the documents is typed by hand.
+   ``tests/test_results_doc.py`` checks the document against the committed results.
+
+The README carries no generated block: it links to ``docs/results.md``.  Links written into the
+blocks are relative to ``docs/`` (:data:`UP`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the document whose blocks this script writes
+DOC = ROOT / "docs" / "results.md"
+#: from the document's folder back to the repository root, for the links inside the blocks
+UP = "../"
 KIND_ORDER = ("boolean_yj2025", "boolean_secant_clamp", "boolean_bf16", "boolean_fixed16", "boolean_matched",
               "rectangle", "arctan", "fast_sigmoid", "straight_through")
 DATASET_NAMES = {"mnist1d": "MNIST-1D", "yinyang": "Yin-Yang", "digits": "digits"}
@@ -49,24 +56,24 @@ def study_block(results: Path) -> str:
         return n[name].value
 
     lines = [
-        f"Setup: {v('nRuns')} training runs ({v('nDatasets')} datasets, {v('nKinds')} gradient kinds, "
-        f"dt/tau from {v('dtFine'):g} to {v('dtCoarse'):g}, up to {v('nSeeds')} seeds per cell; "
-        "results/study.md states the network, data and schedules).",
+        (f"Setup: {v('nRuns')} training runs ({v('nDatasets')} datasets, {v('nKinds')} gradient kinds, "
+         f"dt/tau from {v('dtFine'):g} to {v('dtCoarse'):g}, up to {v('nSeeds')} seeds per cell; "
+         "[the study page](study.md) states the network, data and schedules)."),
         "",
-        f"* **Hypothesis (the Boolean gradient loses more at coarse timesteps): {v('gapVerdict')}.** "
-        "Read as: the best surrogate's test accuracy minus the Yoo-Jeong gradient's is positive at the "
-        f"coarsest step (dt/tau = {v('dtCoarse'):g}) and larger there than at the finest "
-        f"(dt/tau = {v('dtFine'):g}), MSE spike-count readout. It {v('gapByDataset')}; averaged over "
-        f"datasets the gap is {v('gapCoarse'):+.3f} at the coarsest step and {v('gapFine'):+.3f} at the finest.",
-        f"* **The fix (`boolean_matched`, a fixed-point Boolean gradient whose LSB matches the crossing "
-        f"step) {v('matchedVerdict')} the Yoo-Jeong gradient**: {v('matchedGain'):+.3f} test accuracy on "
-        f"average over {v('matchedCells')} (dataset, dt) cells, better in {v('matchedWins')}; "
-        f"{v('matchedVsSurrogate'):+.3f} against the best surrogate.",
+        (f"* **Hypothesis (the Boolean gradient loses more at coarse timesteps): {v('gapVerdict')}.** "
+         "Read as: the best surrogate's test accuracy minus the Yoo-Jeong gradient's is positive at the "
+         f"coarsest step (dt/tau = {v('dtCoarse'):g}) and larger there than at the finest "
+         f"(dt/tau = {v('dtFine'):g}), MSE spike-count readout. It {v('gapByDataset')}; averaged over "
+         f"datasets the gap is {v('gapCoarse'):+.3f} at the coarsest step and {v('gapFine'):+.3f} at the finest."),
+        (f"* **The fix (`boolean_matched`, a fixed-point Boolean gradient whose LSB matches the crossing "
+         f"step) {v('matchedVerdict')} the Yoo-Jeong gradient**: {v('matchedGain'):+.3f} test accuracy on "
+         f"average over {v('matchedCells')} (dataset, dt) cells, better in {v('matchedWins')}; "
+         f"{v('matchedVsSurrogate'):+.3f} against the best surrogate."),
         f"* **Crossing theory vs simulation**: {v('simAgree')} of {v('simTotal')} (simulation, kind) pairs "
         "agree within 10% (random weights, exact scheme)"
         + ("." if v("simAgree") == v("simTotal") else
            "; where they do not, the phase of the crossing is not uniform: at coarse dt most crossings "
-           "start from a reset (the `from reset` column of results/study/summary.md)."),
+           f"start from a reset (the `from reset` column of [results/study/summary.md]({UP}results/study/summary.md))."),
         "",
     ]
     chance = {"mnist1d": 0.1, "digits": 0.1, "yinyang": 1 / 3}
@@ -157,11 +164,11 @@ def seeds_block(results: Path) -> str:
         cos = [float(r["abs_cos_init_final_min"]) for r in nudge if r.get("abs_cos_init_final_min") not in ("", None)]
         wrong = [float(r["frac_wrong_direction"]) for r in nudge if r.get("frac_wrong_direction") not in ("", None)]
         div = sum(1 for r in nudge if r.get("diverged_at_sample") not in ("", None))
-        lines += ["", "Why the nudging rule fails: it only rescales a unit's weights, so the decision boundary "
-                  f"never turns (|cos(W_initial, W_final)| is {max(cos):.6f} at the largest, median "
-                  f"{sorted(cos)[len(cos) // 2]:.6f}, over {len(cos)} runs); {min(wrong):.0%}-{max(wrong):.0%} of its "
-                  f"updates move the net input the wrong way (a unit that should fire with a negative net input is "
-                  f"scaled up), and {div} of {len(nudge)} runs diverged.", ""] if cos and wrong else [""]
+        lines += ["", ("Why the nudging rule fails: it only rescales a unit's weights, so the decision boundary "
+                       f"never turns (|cos(W_initial, W_final)| is {max(cos):.6f} at the largest, median "
+                       f"{sorted(cos)[len(cos) // 2]:.6f}, over {len(cos)} runs); {min(wrong):.0%}-{max(wrong):.0%} "
+                       "of its updates move the net input the wrong way (a unit that should fire with a negative "
+                       f"net input is scaled up), and {div} of {len(nudge)} runs diverged."), ""] if cos and wrong else [""]
     if s3:
         systems = sorted({(r["neuron"], r["kind"]) for r in s3})
         lines += ["Seed 003, the halving neuron and LIF with a learnable threshold (initial 0.5):", "",
@@ -174,14 +181,14 @@ def seeds_block(results: Path) -> str:
                 nz = [float(r["frac_steps_theta_grad_nonzero"]) for r in rs]
                 lines.append(f"| {DATASET_NAMES.get(ds, ds)} | {n} / `{k}` | {_ms([float(r['test_acc']) for r in rs])} "
                              f"| {_ms(mv)} | {_ms(nz)} |")
-    lines += ["", "All tables, with every setting: [results/seeds.md](results/seeds.md)."]
+    lines += ["", f"All tables, with every setting: [results/seeds.md]({UP}results/seeds.md)."]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _record_line(path: Path, rec: dict, setup: str = "") -> str:
     """When, where and by which command a benchmark record was made, with a link to it."""
     return (f"Measured {rec['date']} on {rec['machine']}{setup}: `python {rec['script']} {' '.join(rec['argv'])}` "
-            f"([{path.name}](results/benchmarks/{path.name})).")
+            f"([{path.name}]({UP}results/benchmarks/{path.name})).")
 
 
 def torch_speed_block(results: Path) -> str:
@@ -228,8 +235,8 @@ def backends_speed_block(results: Path) -> str:
     for path in sorted((results / "benchmarks").glob("closed_form_*.json")):
         rec = json.loads(path.read_text())
         lines += [_record_line(path, rec), "",
-                  f"`closed_form_table`: median over {rec['repeats']} calls for each theta in {rec['thetas']}; the "
-                  f"numpy sweep: median of {rec['sweep_repeats']}, in the same run.", "",
+                  (f"`closed_form_table`: median over {rec['repeats']} calls for each theta in {rec['thetas']}; "
+                   f"the numpy sweep: median of {rec['sweep_repeats']}, in the same run."), "",
                   "| format | bits | runs | closed form ms | numpy sweep s | sweep / closed form | sweep |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['format']} | {r['bits']} | {r['runs']} | {r['closed_form_ms']:.3f} | {r['sweep_s']:.4g} | "
@@ -241,8 +248,8 @@ def backends_speed_block(results: Path) -> str:
 
 
 def examples_block(results: Path) -> str:
-    """What the README's digits example and ``examples/train_digits.py`` printed: their records
-    (``scripts/readme_examples.py``, ``examples/train_digits.py --out``)."""
+    """What the README's digits example (its code stays in README.md) and ``examples/train_digits.py``
+    printed: their records (``scripts/readme_examples.py``, ``examples/train_digits.py --out``)."""
     import json
 
     spec = importlib.util.spec_from_file_location("readme_examples", ROOT / "scripts" / "readme_examples.py")
@@ -260,7 +267,7 @@ def examples_block(results: Path) -> str:
         b, a = float(m.group(1)), float(m.group(2))
         side = "behind" if b < a else ("level with" if b == a else "ahead of")
         lines.append(f"It printed `{rec['stdout'].strip()}` (CPU, torch {rec['torch']}, {rec['threads']} threads, "
-                     f"{rec['date']}; [record](results/examples/{path.name}), `python scripts/readme_examples.py`): "
+                     f"{rec['date']}; [record]({UP}results/examples/{path.name}), `python scripts/readme_examples.py`): "
                      f"the Boolean gradient trains, {abs(b - a):.3f} {side} the arctan surrogate.")
     path = results / "examples" / "train_digits.json"
     if path.is_file():
@@ -273,14 +280,14 @@ def examples_block(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: the README's closed-form examples: (format, theta) -- a power of two, generic thresholds, four formats
+#: the closed-form examples of docs/results.md: (format, theta) -- a power of two, generic thresholds, four formats
 CLOSED_FORM_EXAMPLES = (("fixed16.8", 1.0), ("fixed16.8", 1.25), ("fixed16.8", 1.5), ("float16", 0.3),
                         ("float32", 1.0), ("float32", 0.3), ("float64", 1.0), ("float64", 0.3))
 
 
 def closed_form_block(results: Path) -> str:
     """The closed-form tables of :data:`CLOSED_FORM_EXAMPLES`: exact, computed here (milliseconds),
-    so the README's numbers are the code's (``results`` is not needed)."""
+    so the document's numbers are the code's (``results`` is not needed)."""
     sys.path.insert(0, str(ROOT))
     import boolgrad
 
@@ -296,26 +303,28 @@ BLOCKS = {"study": study_block, "seeds": seeds_block, "torch_speed": torch_speed
           "closed_form": closed_form_block, "backends_speed": backends_speed_block, "examples": examples_block}
 
 
-def render(readme: str, results: Path) -> str:
+def render(doc: str, results: Path) -> str:
+    """``doc`` (the text of docs/results.md) with every block of :data:`BLOCKS` rewritten."""
     for name, make in BLOCKS.items():
-        pat = re.compile(rf"(<!-- results:{name} -->\n)(.*?)(<!-- /results:{name} -->)", re.S)
-        if not pat.search(readme):
-            raise SystemExit(f"README.md has no <!-- results:{name} --> block")
-        readme = pat.sub(lambda m: m.group(1) + make(results) + m.group(3), readme)
-    return readme
+        pat = re.compile(rf"(<!-- results:{name} -->\n)(.*?)(<!-- /results:{name} -->)", re.DOTALL)
+        if not pat.search(doc):
+            raise SystemExit(f"{DOC.relative_to(ROOT)} has no <!-- results:{name} --> block")
+        block = make(results)
+        doc = pat.sub(lambda m, block=block: m.group(1) + block + m.group(3), doc)
+    return doc
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default=str(ROOT / "results"))
-    ap.add_argument("--check", action="store_true", help="only compare README.md with the results")
+    ap.add_argument("--check", action="store_true", help="only compare docs/results.md with the results")
     a = ap.parse_args(argv)
     results = Path(a.results)
-    readme_path = ROOT / "README.md"
-    new = render(readme_path.read_text(), results)
+    name = DOC.relative_to(ROOT)
+    new = render(DOC.read_text(), results)
     if a.check:
-        same = new == readme_path.read_text()
-        print("README.md is up to date" if same else "README.md differs from what the results give")
+        same = new == DOC.read_text()
+        print(f"{name} is up to date" if same else f"{name} differs from what the results give")
         return 0 if same else 1
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
@@ -331,9 +340,9 @@ def main(argv=None) -> int:
             shutil.copyfile(out / "boolgrad.pdf", ROOT / "paper" / "boolgrad.pdf")
     from boolgrad.atomic import atomic_write
 
-    with atomic_write(readme_path, "w") as fh:
+    with atomic_write(DOC, "w") as fh:
         fh.write(new)
-    print("published figures/png/, paper/generated/, paper/boolgrad.pdf and README.md's results blocks")
+    print(f"published figures/png/, paper/generated/, paper/boolgrad.pdf and {name}'s results blocks")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The seed experiments (issue 11): the systems of ``shared/seeds/000-003`` replicated through
+"""The seed experiments (issue 11): the systems of seeds 000-003 (docs/seeds_experiments.md), run through
 the study's runner (:func:`boolgrad.study.runner.sweep`, one JSON result per config hash).
 
 * :mod:`.seed000` -- the weight-nudging rule for threshold units vs perceptron and backprop;
