@@ -5,7 +5,7 @@ A crossing with step ``dU`` and uniform phase gives the sample below theta the m
 
 **Theorem.**  (i) *Surrogates.*  For every surrogate of the zoo, ``S' = g``, ``P1' = g`` and
 ``P2' = g**2`` on each smooth piece, ``P1(0) = P2(0) = 0`` and ``P1, P2`` are continuous at the
-kinks (:mod:`boolgrad.study.surrogate_forms`), so ``E^p(dU) = P_p(dU)/dU`` on both sides.
+kinks (:mod:`boolgrad.rules.surrogates`), so ``E^p(dU) = P_p(dU)/dU`` on both sides.
 
 (ii) *Fixed point, the 1/dU law.*  For ``fixed<n>.<F>``/``ufixed<n>.<F>`` with threshold rank
 ``R`` (comparator ``ge``), either convention, the mass of ``g`` below theta is exactly half
@@ -146,7 +146,7 @@ def symbolic() -> str:
 def _check_numpy_forms(tally) -> None:
     import sympy as sp
 
-    from boolgrad.study import surrogate_forms as sf
+    from boolgrad.rules import surrogates as sf
 
     x, zoo, syms, _ = _zoo()
     for name, pieces in zoo.items():

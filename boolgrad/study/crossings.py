@@ -12,13 +12,12 @@ is 0).  ``h`` is
 
 * :class:`BooleanGrad`: a table's ``g`` read as the step function of spec §7's area (each
   pattern's ``g`` on ``[v(b), v(next b))``, i.e. ``u`` rounded *down* to a pattern; see
-  :mod:`boolgrad.integrals`), scaled as :data:`boolgrad.torch.SCALINGS`: ``g / d`` with
-  ``d = 1`` (``none``), ``table.area()`` (``unit_area``), ``table.peak()[0]`` (``unit_peak``),
-  ``min(g, G) / G`` (``clamp``, ``G = grad_max``) or ``clip(g, 0, G) / G`` (``clamp01``, the
-  authors' training backward; ``clip(g, 0, G)**p = min(g, G)**p - min(g, 0)**p``).  ``theta`` is the table's
-  ``theta_used`` (the stored threshold), not the requested one.  Exact (float64 rounding).
-* :class:`SurrogateGrad`: ``g(u - theta)`` of :mod:`boolgrad.study.surrogate_forms`; every
-  ``g`` is even, so below and above agree: ``E^p = P_p(dU) / dU`` in closed form.
+  :mod:`boolgrad.integrals`), scaled as the spike function scales it
+  (:mod:`boolgrad.rules.scalings`: ``clip(g / d, lo, hi)``, integrated by
+  :meth:`~boolgrad.rules.scalings.Scaling.integral`).  ``theta`` is the table's ``theta_used``
+  (the stored threshold), not the requested one.  Exact (float64 rounding).
+* :class:`SurrogateGrad`: ``g(u - theta)`` of :mod:`boolgrad.rules.surrogates`; every ``g`` is
+  even, so below and above agree: ``E^p = P_p(dU) / dU`` in closed form.
 
 :func:`crossing_moments_for` applies the theory to a distribution of ``dU`` (samples from a
 simulation): the moments of the mixture, ``E[h] = mean_k E^1(dU_k)``,
@@ -32,18 +31,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import surrogate_forms as sf
+from ..rules import surrogates as sf
+from ..rules.scalings import get_scaling
 
 __all__ = [
     "BooleanGrad",
     "CrossingMoments",
-    "SCALES",
     "SurrogateGrad",
     "crossing_moments",
     "crossing_moments_for",
 ]
-
-SCALES = ("none", "clamp", "clamp01", "unit_area", "unit_peak")
 
 
 @dataclass(frozen=True)
@@ -57,16 +54,14 @@ class CrossingMoments:
 
 @dataclass(frozen=True, eq=False)
 class BooleanGrad:
-    """A table's ``g`` with a scaling (module doc); ``grad_max`` is needed for ``clamp``."""
+    """A table's ``g`` with a scaling (module doc); ``grad_max`` is needed for the clamps."""
 
     table: object = field(repr=False)
     scale: str = "none"
     grad_max: float | None = None
 
     def __post_init__(self):
-        if self.scale not in SCALES:
-            raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {self.scale!r}")
-        if self.scale in ("clamp", "clamp01"):
+        if get_scaling(self.scale).uses_grad_max:
             G = self.grad_max
             if G is None or not (math.isfinite(float(G)) and float(G) > 0):
                 raise ValueError(f"scale={self.scale!r} needs a positive finite grad_max, got {G!r}")
@@ -77,24 +72,11 @@ class BooleanGrad:
 
     @property
     def divisor(self) -> float:
-        d = {
-            "none": lambda: 1.0,
-            "clamp": lambda: float(self.grad_max),
-            "clamp01": lambda: float(self.grad_max),
-            "unit_area": self.table.area,
-            "unit_peak": lambda: self.table.peak()[0],
-        }[self.scale]()
-        if not (math.isfinite(d) and d > 0):
-            raise ValueError(f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}")
-        return float(d)
+        return get_scaling(self.scale).divisor(self.table, self.grad_max)
 
     def integral(self, lo: float, hi: float, power: int) -> float:
         """``int_lo^hi h(u)**power du``."""
-        clamp = float(self.grad_max) if self.scale in ("clamp", "clamp01") else None
-        total = self.table.integral(lo, hi, power=power, clamp=clamp)
-        if self.scale == "clamp01":  # clip(g, 0, G)**p = min(g, G)**p - min(g, 0)**p
-            total -= self.table.integral(lo, hi, power=power, clamp=0.0)
-        return total / self.divisor**power
+        return get_scaling(self.scale).integral(self.table, lo, hi, power, self.divisor)
 
 
 @dataclass(frozen=True)

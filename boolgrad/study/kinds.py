@@ -39,6 +39,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..rules import surrogates
+from ..rules.presets import YOO_JEONG2025, SpikePreset
+from ..rules.scalings import SCALINGS
+
 __all__ = ["KINDS", "KindSpec", "get_kind", "matched_fraction_bits"]
 
 
@@ -84,26 +88,16 @@ class KindSpec:
         return _table(self.format, float(theta), self.comparator, self.convention)
 
     def divisor(self, theta: float) -> float:
-        """What ``g`` is divided by (SCALINGS of :mod:`boolgrad.torch.boolean`)."""
-        if self.scale in ("clamp", "clamp01"):
-            return float(self.grad_max)
-        if self.scale == "unit_peak":
-            return float(self.table(theta).peak()[0])
-        if self.scale == "unit_area":
-            return float(self.table(theta).area())
-        return 1.0
+        """What ``g`` is divided by (:data:`boolgrad.rules.scalings.SCALINGS`)."""
+        scaling = SCALINGS[self.scale]
+        return scaling.divisor(self.table(theta) if scaling.needs_table else None, self.grad_max)
 
     def gradient(self, u, theta: float) -> np.ndarray:
         """``g(u)`` as the backward gives it (float64 numpy, scaled as the spike function scales)."""
         u = np.asarray(u, dtype=np.float64)
         if self.family == "surrogate":
-            from .surrogate_forms import grad
-
-            return grad(self.surrogate, u - theta, **dict(self.params))
-        g = self.table(theta).gradient(u) / self.divisor(theta)
-        if self.scale == "clamp01":
-            return np.clip(g, 0.0, 1.0)
-        return np.minimum(g, 1.0) if self.scale == "clamp" else g
+            return surrogates.grad(self.surrogate, u - theta, **dict(self.params))
+        return SCALINGS[self.scale].apply(self.table(theta).gradient(u), self.divisor(theta))
 
     def crossing_grad(self, theta: float):
         """The kind's ``g`` as the crossing theory takes it (:mod:`boolgrad.study.crossings`)."""
@@ -116,10 +110,11 @@ class KindSpec:
     def describe(self) -> dict:
         """JSON-able identity of the kind (goes into results)."""
         if self.family == "surrogate":
-            return {"name": self.name, "family": self.family, "surrogate": self.surrogate, "params": dict(self.params)}
-        return {"name": self.name, "family": self.family, "format": self.format, "convention": self.convention,
-                    "comparator": self.comparator, "scale": self.scale, "grad_max": self.grad_max,
-                    "quantize_forward": self.quantize_forward, "preset": self.preset}
+            return {"name": self.name, "family": self.family, "surrogate": self.surrogate,
+                    "params": dict(self.params)}
+        return {"name": self.name, "family": self.family, "format": self.format,
+                "convention": self.convention, "comparator": self.comparator, "scale": self.scale,
+                "grad_max": self.grad_max, "quantize_forward": self.quantize_forward, "preset": self.preset}
 
     # -- torch side -------------------------------------------------------------------------------------
     def spike(self, theta: float):
@@ -134,6 +129,19 @@ class KindSpec:
         return bt.boolean_spike(self.format, theta, scale=self.scale, grad_max=self.grad_max,
                                 comparator=self.comparator, convention=self.convention,
                                 quantize_forward=self.quantize_forward)
+
+    @classmethod
+    def from_preset(cls, name: str, preset: SpikePreset) -> KindSpec:
+        """The Boolean kind ``name`` of a spike preset (spike: ``bt.boolean_spike(preset.name, theta)``)."""
+        return cls(name, "boolean", format=preset.format, convention=preset.convention,
+                   comparator=preset.comparator, scale=preset.scale, grad_max=preset.grad_max,
+                   preset=preset.name)
+
+    @classmethod
+    def from_surrogate(cls, name: str) -> KindSpec:
+        """The surrogate kind ``name``: the surrogate of that name with its default parameters."""
+        params = tuple(sorted(surrogates.DEFAULTS[name].items()))
+        return cls(name, "surrogate", surrogate=name, params=params)
 
     def forward_threshold(self, theta: float) -> float:
         """The threshold the forward pass compares with (theta rounded for quantised kinds)."""
@@ -158,21 +166,21 @@ def _table(fmt, theta, comparator, convention):
 
 
 _B = "boolean"
-_S = "surrogate"
 #: the registry (literal): name -> spec
 KINDS = {
-    "boolean_yj2025": KindSpec("boolean_yj2025", _B, format="float32", convention="paper", comparator="gt",
-                               scale="clamp01", grad_max=500.0, preset="yoo_jeong2025"),
+    "boolean_yj2025": KindSpec.from_preset("boolean_yj2025", YOO_JEONG2025),
     "boolean_secant_clamp": KindSpec("boolean_secant_clamp", _B, format="float32", scale="clamp"),
     "boolean_bf16": KindSpec("boolean_bf16", _B, format="bfloat16", scale="clamp", quantize_forward=True),
     "boolean_fixed16": KindSpec("boolean_fixed16", _B, format="fixed16.12", scale="clamp",
                                 quantize_forward=True),
     "boolean_matched": KindSpec("boolean_matched", _B, scale="unit_peak", quantize_forward=True,
                                 matched=True, word=16),
-    "rectangle": KindSpec("rectangle", _S, surrogate="rectangle", params=(("height", 1.0), ("width", 0.5))),
-    "arctan": KindSpec("arctan", _S, surrogate="arctan", params=(("alpha", 2.0),)),
-    "fast_sigmoid": KindSpec("fast_sigmoid", _S, surrogate="fast_sigmoid", params=(("slope", 25.0),)),
-    "straight_through": KindSpec("straight_through", _S, surrogate="straight_through"),
+    # the surrogates with their default parameters: rectangle width 0.5, height 1; arctan alpha 2;
+    # fast_sigmoid slope 25 (boolgrad.rules.surrogates.DEFAULTS)
+    "rectangle": KindSpec.from_surrogate("rectangle"),
+    "arctan": KindSpec.from_surrogate("arctan"),
+    "fast_sigmoid": KindSpec.from_surrogate("fast_sigmoid"),
+    "straight_through": KindSpec.from_surrogate("straight_through"),
 }
 
 

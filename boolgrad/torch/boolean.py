@@ -9,15 +9,13 @@ Everything that fixes ``g`` is one :class:`~boolgrad.GradientSpec`, built once f
 options (or taken from the table) and passed whole: ``spec.at_theta(t)`` is a learnable
 theta's new threshold, ``spec.with_wrt("theta")`` its threshold table.
 
-Scalings (:data:`SCALINGS`): ``g / divisor`` clipped to ``[lo, hi]``, in float64 before the cast:
+Scalings (``scale=``, :data:`~boolgrad.rules.scalings.SCALINGS`): ``g / divisor`` clipped to
+``[lo, hi]``, in float64 before the cast -- ``none``, ``clamp`` (``min(g, grad_max) / grad_max``),
+``clamp01`` (``clip(g, 0, grad_max) / grad_max``, Yoo & Jeong's), ``unit_area``, ``unit_peak``.
 
-* ``none``: ``g``;   ``unit_area``: ``g / area`` (spec §7);   ``unit_peak``: ``g / peak``;
-* ``clamp``: ``min(g, grad_max) / grad_max`` (the peak becomes 1, the tails keep their shape);
-* ``clamp01``: ``clamp(g, 0, grad_max) / grad_max`` -- Yoo & Jeong's training backward, which
-  also zeroes the negative sign-bit terms of the ``paper`` convention.
-
-:data:`PRESETS`: ``boolean_spike("yoo_jeong2025", theta)`` is the authors' training setup:
-float32, ``paper`` convention, ``clamp01`` at 500, firing on ``u > theta`` (``gt``).
+Presets (:data:`~boolgrad.rules.presets.SPIKE_PRESETS`): ``boolean_spike("yoo_jeong2025", theta)``
+is the authors' training setup: float32, ``paper`` convention, ``clamp01`` at 500, firing on
+``u > theta`` (``gt``).
 
 Learnable thresholds (``learn_theta=True``): theta is an ``nn.Parameter``; the spike uses the
 tables at theta's current value rounded to the format (built on first use, kept in a bounded
@@ -28,9 +26,8 @@ under the clamps).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import torch
 
@@ -42,63 +39,25 @@ from boolgrad import (
     make_threshold,
     parse_format,
 )
+from boolgrad.rules.presets import SPIKE_PRESETS
+from boolgrad.rules.scalings import SCALINGS, check_grad_max, get_scaling
 
 from .cache import LRU
 from .lookup import compile_plan, grad_input, plan_gradient, plan_gradient_as
 from .lookup.plan import range_error
-from .rules import Spike, SpikeFunction, spike_forward
+from .spike import Spike, SpikeFunction, spike_forward
 
 __all__ = [
-    "PRESETS",
     "SCALINGS",
+    "SPIKE_PRESETS",
     "BooleanSpike",
     "BooleanState",
     "boolean_backward",
     "boolean_spike",
     "check_table",
     "default_builder",
-    "load_table",
+    "load_spike",
 ]
-
-
-class Scaling(NamedTuple):
-    divisor: Callable  # (table, grad_max) -> float
-    lo: float | None
-    hi: float | None
-
-
-def _divisor_none(table, grad_max):
-    return 1.0
-
-
-def _divisor_grad_max(table, grad_max):
-    return grad_max
-
-
-def _divisor_area(table, grad_max):
-    return table.area()
-
-
-def _divisor_peak(table, grad_max):
-    return table.peak()[0]
-
-
-SCALINGS = {
-    "none": Scaling(_divisor_none, None, None),
-    "clamp": Scaling(_divisor_grad_max, None, 1.0),
-    "clamp01": Scaling(_divisor_grad_max, 0.0, 1.0),
-    "unit_area": Scaling(_divisor_area, None, None),
-    "unit_peak": Scaling(_divisor_peak, None, None),
-}
-
-#: named setups: keyword arguments of :func:`boolean_spike`
-PRESETS = {
-    # Yoo & Jeong 2025, training code (yoees/True_gradient, functions.py): float32 patterns,
-    # 1/D_i terms without the top exponent bit, clamp(sum, 0, 500) / 500, forward u.gt(thresh).
-    "yoo_jeong2025": dict(
-        format="float32", convention="paper", comparator="gt", scale="clamp01", grad_max=500.0
-    ),
-}
 
 
 def default_builder(spec: GradientSpec) -> GradientTable:
@@ -147,10 +106,8 @@ class BooleanState:
     _last: tuple | None = field(default=None, init=False, repr=False)  # (theta, dtype, device, plans)
 
     def __post_init__(self):
-        if self.scale not in SCALINGS:
-            raise ValueError(f"scale must be one of {', '.join(SCALINGS)}, got {self.scale!r}")
-        if not (math.isfinite(self.grad_max) and self.grad_max > 0):
-            raise ValueError(f"grad_max must be positive and finite, got {self.grad_max!r}")
+        get_scaling(self.scale)
+        check_grad_max(self.grad_max)
         self._tables, self._keys, self._plans = (
             LRU(self.max_cached),
             LRU(16 * self.max_cached),
@@ -166,7 +123,7 @@ class BooleanState:
     def __repr__(self) -> str:
         return (
             f"format={self.spec.fmt.name}, {self.spec.convention}, scale={self.scale!r}"
-            + (f" (grad_max={self.grad_max})" if self.scale.startswith("clamp") else "")
+            + (f" (grad_max={self.grad_max})" if SCALINGS[self.scale].uses_grad_max else "")
             + (", quantize_forward" if self.quantize_forward else "")
         )
 
@@ -224,11 +181,7 @@ class BooleanState:
         if hit is None:
             table_u, table_t = self.tables_at(theta)
             scaling = SCALINGS[self.scale]
-            d = float(scaling.divisor(table_u, self.grad_max))
-            if not (math.isfinite(d) and d > 0):
-                raise ValueError(
-                    f"scale={self.scale!r} needs a positive finite divisor; this table gives {d!r}"
-                )
+            d = scaling.divisor(table_u, self.grad_max)
             pu = compile_plan(table_u, u.dtype, u.device, divisor=d, clamp=(scaling.lo, scaling.hi))
             pt = compile_plan(table_t, u.dtype, u.device, divisor=d) if table_t is not None else None
             hit = self._plans.put(pkey, (pu, pt, range_error(table_u, u.dtype, d, scaling.hi)))
@@ -236,7 +189,7 @@ class BooleanState:
             self._last = (theta, u.dtype, device, hit)
         return hit
 
-    # -- the rule (boolgrad.torch.rules) ---------------------------------------------------------
+    # -- the rule (boolgrad.torch.spike) ---------------------------------------------------------
     def spikes(self, u, theta, comparator):
         pu = self.plans(u, theta)[0]
         t = pu.quantized_threshold if self.quantize_forward else pu.forward_threshold
@@ -302,15 +255,16 @@ def boolean_spike(
 
     ``table_or_format``: a :class:`GradientTable` (theta, comparator and convention are then the
     table's; different ones are an error), a format name or object (a table is built with
-    ``builder``, ``spec -> table``, default :func:`default_builder`), or a preset name.
+    ``builder``, ``spec -> table``, default :func:`default_builder`), or a preset name
+    (:data:`SPIKE_PRESETS`; the options given here override the preset's).
     ``learn_theta=True`` makes theta an ``nn.Parameter``; ``theta_tables`` (default: the same)
     builds the ``wrt="theta"`` tables, needed whenever a theta passed as ``spike(u, theta)``
     requires grad.
     """
     theta_tables = learn_theta if theta_tables is None else bool(theta_tables)
     preset = {}
-    if isinstance(table_or_format, str) and table_or_format in PRESETS:
-        preset = dict(PRESETS[table_or_format])
+    if isinstance(table_or_format, str) and table_or_format in SPIKE_PRESETS:
+        preset = SPIKE_PRESETS[table_or_format].options()
         table_or_format = preset.pop("format")
     scale = scale if scale is not None else preset.get("scale", "none")
     grad_max = float(grad_max if grad_max is not None else preset.get("grad_max", 500.0))
@@ -343,7 +297,7 @@ def boolean_spike(
     )
 
 
-def load_table(path, **options) -> Spike:
+def load_spike(path, **options) -> Spike:
     """Spike function from a table saved with :meth:`GradientTable.save` (any trainer).
 
     ``options`` are :func:`boolean_spike`'s (``scale``, ``quantize_forward``...).

@@ -1,28 +1,11 @@
-"""The surrogate-gradient zoo, with the usual names and parameters (``x = u - theta``).
+"""The surrogate-gradient zoo in torch (``x = u - theta``).
 
 Each surrogate is a pure gradient ``g(x)`` (the backward), the smooth primitive ``S(x)`` whose
 derivative it is (``S'(x) = g(x)``; used by the tests) and its own named ``autograd.Function``
-(:class:`ArctanSpike`...); :func:`surrogate` makes the spike module.  The registry
-:data:`SURROGATES` is a literal dict:
-
-================  ==============================================  ===========================
-name              g(x)                                            source / defaults
-================  ==============================================  ===========================
-rectangle         height * [|x| < width]                          STBP, Wu et al. 2018 (the
-                                                                  baseline of Yoo & Jeong
-                                                                  2025): width 0.5, height 1
-sigmoid           k s(kx) (1 - s(kx)),  s = logistic              snnTorch ``sigmoid``: k 25
-fast_sigmoid      1 / (1 + k|x|)**2                               SuperSpike, Zenke & Ganguli
- (superspike)                                                     2018; snnTorch: slope 25
-arctan (atan)     (alpha/2) / (1 + (pi/2 alpha x)**2)             Fang et al. 2021; snnTorch's
-                                                                  default ``atan``: alpha 2
-triangle          height * max(0, 1 - |x| / width)                Esser et al. 2016, Bellec et
-                                                                  al. 2018: width 1, height 1
-gaussian          height * N(x; 0, sigma)                         sigma 0.5 (Sinabs default)
-exponential       (scale / tau) exp(-|x| / tau)                   SLAYER, Shrestha & Orchard
- (slayer)                                                         2018: tau 0.5, scale 1
-straight_through  1                                               Bengio et al. 2013
-================  ==============================================  ===========================
+(:class:`ArctanSpike`...); :func:`surrogate` makes the spike module.  Formulas, sources, names,
+aliases and default parameters are the rules' (:mod:`boolgrad.rules.surrogates`, which also
+evaluates them in numpy); here they are torch operations, one function each, with the defaults
+bound from :data:`~boolgrad.rules.surrogates.DEFAULTS`.
 
 ``arctan`` evaluates exactly snnTorch's expression (same operations, same order), so its
 gradients are bit-identical to ``snntorch.surrogate.atan``'s.  The threshold's gradient is
@@ -38,82 +21,120 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .rules import Spike, SpikeFunction, spike_forward
+from boolgrad.rules.surrogates import (
+    ALIASES,
+    CANONICAL_NAMES,
+    DEFAULTS,
+    SURROGATE_NAMES,
+    canonical_name,
+    check_params,
+)
+
+from .spike import Spike, SpikeFunction, spike_forward
 
 __all__ = ["ALIASES", "PRIMITIVES", "SURROGATES", "SURROGATE_GRADS", "SURROGATE_NAMES", "surrogate"]
 
 
+def _defaults(name):
+    """Bind the rules' default parameters of surrogate ``name`` to a ``g`` or ``S`` (``f(x, *params)``)."""
+
+    def bind(f):
+        params = list(inspect.signature(f).parameters)[1:]
+        if params != list(DEFAULTS[name]):
+            raise TypeError(f"{f.__name__} takes {params}; the rules' {name!r} takes {list(DEFAULTS[name])}")
+        f.__defaults__ = tuple(DEFAULTS[name].values()) or None
+        return f
+
+    return bind
+
+
 # -- pure gradients g(x) and primitives S(x) --------------------------------------------------------
-def rectangle_grad(x, width=0.5, height=1.0):
+@_defaults("rectangle")
+def rectangle_grad(x, width, height):
     """``height * [|x| < width]`` (STBP's rectangular window)."""
     return (x.abs() < width).to(x.dtype) * height
 
 
-def rectangle_primitive(x, width=0.5, height=1.0):
+@_defaults("rectangle")
+def rectangle_primitive(x, width, height):
     return height * (x.clamp(-width, width) + width)
 
 
-def sigmoid_grad(x, slope=25.0):
+@_defaults("sigmoid")
+def sigmoid_grad(x, slope):
     """``k s(kx) (1 - s(kx))``."""
     s = torch.sigmoid(slope * x)
     return slope * s * (1 - s)
 
 
-def sigmoid_primitive(x, slope=25.0):
+@_defaults("sigmoid")
+def sigmoid_primitive(x, slope):
     return torch.sigmoid(slope * x)
 
 
-def fast_sigmoid_grad(x, slope=25.0):
+@_defaults("fast_sigmoid")
+def fast_sigmoid_grad(x, slope):
     """``1 / (1 + k|x|)**2`` (SuperSpike)."""
     return 1.0 / (slope * x.abs() + 1.0) ** 2
 
 
-def fast_sigmoid_primitive(x, slope=25.0):
+@_defaults("fast_sigmoid")
+def fast_sigmoid_primitive(x, slope):
     return x / (1.0 + slope * x.abs())
 
 
-def arctan_grad(x, alpha=2.0):
+@_defaults("arctan")
+def arctan_grad(x, alpha):
     """``alpha/2 / (1 + (pi/2 alpha x)**2)``, snnTorch's ATan backward operation for operation."""
     return alpha / 2 / (1 + (torch.pi / 2 * alpha * x).pow_(2))
 
 
-def arctan_primitive(x, alpha=2.0):
+@_defaults("arctan")
+def arctan_primitive(x, alpha):
     return torch.atan(torch.pi / 2 * alpha * x) / torch.pi
 
 
-def triangle_grad(x, width=1.0, height=1.0):
+@_defaults("triangle")
+def triangle_grad(x, width, height):
     """``height * max(0, 1 - |x| / width)``."""
     return height * torch.clamp(1.0 - x.abs() / width, min=0.0)
 
 
-def triangle_primitive(x, width=1.0, height=1.0):
+@_defaults("triangle")
+def triangle_primitive(x, width, height):
     xc = x.clamp(-width, width)
     return height * (xc - xc * xc.abs() / (2 * width))
 
 
-def gaussian_grad(x, sigma=0.5, height=1.0):
+@_defaults("gaussian")
+def gaussian_grad(x, sigma, height):
     """``height * exp(-x**2 / (2 sigma**2)) / (sigma sqrt(2 pi))`` (unit area for height 1)."""
     return height * torch.exp(-(x * x) / (2 * sigma * sigma)) / (sigma * math.sqrt(2 * math.pi))
 
 
-def gaussian_primitive(x, sigma=0.5, height=1.0):
+@_defaults("gaussian")
+def gaussian_primitive(x, sigma, height):
     return height * 0.5 * (1 + torch.erf(x / (sigma * math.sqrt(2.0))))
 
 
-def exponential_grad(x, tau=0.5, scale=1.0):
+@_defaults("exponential")
+def exponential_grad(x, tau, scale):
     """``scale / tau * exp(-|x| / tau)`` (SLAYER's spike escape rate)."""
     return scale / tau * torch.exp(-x.abs() / tau)
 
 
-def exponential_primitive(x, tau=0.5, scale=1.0):
+@_defaults("exponential")
+def exponential_primitive(x, tau, scale):
     return scale * torch.sign(x) * (1 - torch.exp(-x.abs() / tau))
 
 
+@_defaults("straight_through")
 def straight_through_grad(x):
     """``1`` (the identity's derivative)."""
     return torch.ones_like(x)
 
 
+@_defaults("straight_through")
 def straight_through_primitive(x):
     return x
 
@@ -151,8 +172,7 @@ class StraightThroughSpike(SpikeFunction):
     """Spike with the straight-through gradient."""
 
 
-#: canonical name -> (gradient, primitive, autograd Function)
-SURROGATES = {
+_ZOO = {
     "rectangle": (rectangle_grad, rectangle_primitive, RectangleSpike),
     "sigmoid": (sigmoid_grad, sigmoid_primitive, SigmoidSpike),
     "fast_sigmoid": (fast_sigmoid_grad, fast_sigmoid_primitive, FastSigmoidSpike),
@@ -162,18 +182,12 @@ SURROGATES = {
     "exponential": (exponential_grad, exponential_primitive, ExponentialSpike),
     "straight_through": (straight_through_grad, straight_through_primitive, StraightThroughSpike),
 }
-#: alias -> canonical name
-ALIASES = {
-    "stbp": "rectangle",
-    "superspike": "fast_sigmoid",
-    "atan": "arctan",
-    "slayer": "exponential",
-    "ste": "straight_through",
-}
+if set(_ZOO) != set(CANONICAL_NAMES):  # the rules name the zoo; this module only implements it
+    raise ImportError(f"the torch zoo implements {sorted(_ZOO)}, the rules name {sorted(CANONICAL_NAMES)}")
+#: canonical name -> (gradient, primitive, autograd Function), in the rules' order
+SURROGATES = {name: _ZOO[name] for name in CANONICAL_NAMES}
 SURROGATE_GRADS = {name: grad for name, (grad, _, _) in SURROGATES.items()}
 PRIMITIVES = {name: prim for name, (_, prim, _) in SURROGATES.items()}
-#: every name (and alias) :func:`surrogate` accepts
-SURROGATE_NAMES = frozenset(SURROGATES) | frozenset(ALIASES)
 
 
 def surrogate_backward(u, theta, grad_out, grad, params, want_theta):
@@ -185,7 +199,7 @@ def surrogate_backward(u, theta, grad_out, grad, params, want_theta):
 
 @dataclass(frozen=True)
 class SurrogateState:
-    """A surrogate rule: its gradient function and parameters (:mod:`boolgrad.torch.rules`)."""
+    """A surrogate rule: its gradient function and parameters (:mod:`boolgrad.torch.spike`)."""
 
     grad: object = field(repr=False)
     params: tuple = ()
@@ -200,28 +214,16 @@ class SurrogateState:
         return surrogate_backward(u, theta, grad_out, self.grad, dict(self.params), want_theta)
 
 
-def _check_params(name, grad, params):
-    allowed = list(inspect.signature(grad).parameters)[1:]
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise TypeError(f"surrogate {name!r} takes {allowed or 'no parameters'}, not {unknown}")
-    for k, v in params.items():
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise ValueError(f"surrogate {name!r}: {k} must be a positive finite number, got {v!r}")
-
-
 def surrogate(name: str, theta=1.0, *, comparator="ge", learn_theta=False, **params) -> Spike:
-    """Spike function ``[u >= theta]`` with the named surrogate gradient (module table).
+    """Spike function ``[u >= theta]`` with the named surrogate gradient (the table of
+    :mod:`boolgrad.rules.surrogates`; aliases, case and ``-`` or spaces accepted).
 
     ``params`` are the surrogate's own (``alpha``, ``slope``, ``width``...); also
     ``comparator="gt"`` and ``learn_theta=True`` (theta becomes an ``nn.Parameter`` whose
     gradient is ``-sum dL/ds g``).
     """
-    key = name.lower().replace("-", "_").replace(" ", "_")
-    key = ALIASES.get(key, key)
-    if key not in SURROGATES:
-        raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(sorted(SURROGATE_NAMES))}")
+    key = canonical_name(name)
+    check_params(key, params)  # the given values are kept as given (ints stay ints)
     grad, _, function = SURROGATES[key]
-    _check_params(key, grad, params)
     state = SurrogateState(grad, tuple(sorted(params.items())))
     return Spike(key, function, theta, comparator, state, learn_theta=learn_theta)

@@ -12,10 +12,10 @@ import pytest
 from boolgrad import closed_form_table
 from boolgrad.cli import main
 from boolgrad.integrals import step_gradient
-from boolgrad.study import surrogate_forms as sf
+from boolgrad.rules import surrogates as sf
 from boolgrad.study.crossings import BooleanGrad, SurrogateGrad, crossing_moments, crossing_moments_for
 
-NAMES = sf.SURROGATE_FORMS
+NAMES = sf.CANONICAL_NAMES
 
 
 def _mc(h, du, side, n=200_000, seed=0):

@@ -217,7 +217,7 @@ def test_sinabs_tie_and_threshold_check(table_ge):
 
 def test_load_table_is_a_spike_function(tmp_path, table_ge):
     path = table_ge.save(tmp_path / "table.npz")
-    spike = bt.load_table(path)
+    spike = bt.load_spike(path)
     u = torch.tensor([0.5, 1.0, 3.0], requires_grad=True)
     assert spike(u).tolist() == [0.0, 1.0, 1.0]
     spike(u).sum().backward()

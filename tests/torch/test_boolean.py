@@ -259,7 +259,7 @@ def test_load_table_roundtrip(tmp_path):
     table = boolgrad.build_table("bfloat16", 0.5, device="cpu")
     path = table.save(tmp_path / "t.npz")
     u = all_patterns(torch.bfloat16)
-    _, a = backward_g(bt.load_table(path, scale="unit_peak"), u)
+    _, a = backward_g(bt.load_spike(path, scale="unit_peak"), u)
     _, b = backward_g(bt.boolean_spike(table, scale="unit_peak"), u)
     assert torch.equal(a, b)
     assert float(a.max()) == 1.0  # unit_peak: the peak becomes exactly 1

@@ -8,7 +8,7 @@ host            fires on          spike function gets     adapter
 snnTorch        ``u - theta > 0``  ``u - theta``           :mod:`.snntorch` (``gt`` tables)
 SpikingJelly    ``u - theta >= 0`` ``u - theta``           :mod:`.spikingjelly` (``ge`` tables)
 Sinabs          ``u - theta >= 0`` ``u`` and ``theta``     :mod:`.sinabs` (``ge`` tables)
-any             --                --                      :func:`boolgrad.torch.load_table`
+any             --                --                      :func:`boolgrad.torch.load_spike`
 ==============  ================  ======================  =====================================
 
 Each adapter defaults to its host's tie rule and builds (or checks) its table with that

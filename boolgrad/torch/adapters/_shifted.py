@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from ..boolean import BooleanState, boolean_backward, boolean_spike
-from ..rules import SpikeFunction, spike_forward
+from ..spike import SpikeFunction, spike_forward
 
 __all__ = ["ShiftedBooleanSpike", "ShiftedState"]
 

@@ -25,7 +25,7 @@ single pattern at a bucket's end (the nearest to theta) is patched by value.  Th
 also resolves cut buckets itself: those cut by one bound through a second entry per bucket, the
 others by a binary search over their pieces (:mod:`.cpu_kernel`).
 
-Modules: :mod:`.pieces` (numpy: pieces and bounds, exact), :mod:`.plan` (the compiled
+Modules: :mod:`boolgrad.rules.pieces` (numpy: pieces and bounds, exact), :mod:`.plan` (the compiled
 :class:`TablePlan`: buckets as tensors, scaling, range check), :mod:`.evaluate` (torch
 evaluation and dispatch), :mod:`.cpu_kernel` (the fast path as one numba loop on CPU: its
 arguments and policy) with :mod:`.cpu_loops` (the loops, cached on disk) and

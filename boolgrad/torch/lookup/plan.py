@@ -19,8 +19,8 @@ import torch
 
 from boolgrad import GradientTable, parse_format
 from boolgrad.formats import FloatFormat
-
-from .pieces import forward_thresholds, piece_table
+from boolgrad.rules import scalings
+from boolgrad.rules.pieces import forward_thresholds, piece_table
 
 __all__ = ["DTYPE_FORMATS", "TablePlan", "compile_plan", "dtype_format", "exact_gradient", "range_error"]
 
@@ -117,9 +117,10 @@ class TablePlan:
 
 
 def clip(g, lo, hi):
-    """``g`` clipped to ``[lo, hi]`` in place (numpy or torch; NaN stays NaN)."""
+    """``g`` clipped to ``[lo, hi]`` (numpy: :func:`boolgrad.rules.scalings.clip`; torch: in
+    place; NaN stays NaN)."""
     if isinstance(g, np.ndarray):
-        return np.clip(g, lo, hi) if (lo is not None or hi is not None) else g
+        return scalings.clip(g, lo, hi)
     if hi is not None:
         g = g.clamp_max_(hi)
     return g.clamp_min_(lo) if lo is not None else g
@@ -238,7 +239,7 @@ def compile_plan(
 ) -> TablePlan:
     """Compile ``table`` for inputs of ``dtype`` on ``device``; ``g`` comes out divided by
     ``divisor`` and clipped: ``clamp=True`` caps it at 1, ``clamp=(lo, hi)`` clips to
-    ``[lo, hi]`` (see :data:`boolgrad.torch.SCALINGS`)."""
+    ``[lo, hi]`` (see :data:`boolgrad.rules.scalings.SCALINGS`)."""
     lo, hi = (None, 1.0) if clamp is True else (None, None) if clamp is False else clamp
     dfmt = dtype_format(dtype)
     pieces = piece_table(table, dfmt)

@@ -1,9 +1,32 @@
-"""The surrogate zoo in numpy: ``g(x)``, its primitive ``S`` (``S' = g``) and ``int_0^x g**2``.
+"""The surrogate gradients: names, aliases, default parameters, and ``g``, ``S``, ``P1``, ``P2`` in numpy.
 
-Same names, formulas and default parameters as :mod:`boolgrad.torch.surrogates` (``x = u -
-theta``), without torch.  Every ``g`` is even, so the crossing integrals only need the *odd*
-primitives ``P1(x) = int_0^x g = S(x) - S(0)`` and ``P2(x) = int_0^x g**2``, all in closed form
-(no quadrature), written so that small ``x`` keeps full relative precision:
+``x = u - theta``; ``g(x)`` is the backward, ``S`` its primitive (``S' = g``):
+
+================  ==============================================  ===========================
+name (alias)      g(x)                                            source / defaults
+================  ==============================================  ===========================
+rectangle         height * [|x| < width]                          STBP, Wu et al. 2018 (the
+ (stbp)                                                           baseline of Yoo & Jeong
+                                                                  2025): width 0.5, height 1
+sigmoid           k s(kx) (1 - s(kx)),  s = logistic              snnTorch ``sigmoid``: k 25
+fast_sigmoid      1 / (1 + k|x|)**2                               SuperSpike, Zenke & Ganguli
+ (superspike)                                                     2018; snnTorch: slope 25
+arctan (atan)     (alpha/2) / (1 + (pi/2 alpha x)**2)             Fang et al. 2021; snnTorch's
+                                                                  default ``atan``: alpha 2
+triangle          height * max(0, 1 - |x| / width)                Esser et al. 2016, Bellec et
+                                                                  al. 2018: width 1, height 1
+gaussian          height * N(x; 0, sigma)                         sigma 0.5 (Sinabs default)
+exponential       (scale / tau) exp(-|x| / tau)                   SLAYER, Shrestha & Orchard
+ (slayer)                                                         2018: tau 0.5, scale 1
+straight_through  1                                               Bengio et al. 2013
+ (ste)
+================  ==============================================  ===========================
+
+The torch zoo (:mod:`boolgrad.torch.surrogates`) evaluates the same formulas with torch
+operations (``arctan`` as snnTorch does, bit for bit) and takes its names, aliases and defaults
+from here.  Every ``g`` is even, so the crossing integrals (:mod:`boolgrad.study.crossings`)
+only need the *odd* primitives ``P1(x) = int_0^x g = S(x) - S(0)`` and ``P2(x) = int_0^x g**2``,
+all in closed form (no quadrature), written so that small ``x`` keeps full relative precision:
 
 ================  =======================================  ============================================
 name              P1(x)                                    P2(x)
@@ -28,9 +51,21 @@ import math
 
 import numpy as np
 
-__all__ = ["DEFAULTS", "SURROGATE_FORMS", "canonical_name", "grad", "primitive", "p1", "p2"]
+__all__ = [
+    "ALIASES",
+    "CANONICAL_NAMES",
+    "DEFAULTS",
+    "SURROGATE_NAMES",
+    "SurrogateParameterError",
+    "canonical_name",
+    "check_params",
+    "grad",
+    "p1",
+    "p2",
+    "primitive",
+]
 
-#: default parameters, as in :mod:`boolgrad.torch.surrogates`
+#: canonical name -> default parameters (in the order the gradient functions take them)
 DEFAULTS: dict[str, dict[str, float]] = {
     "rectangle": {"width": 0.5, "height": 1.0},
     "sigmoid": {"slope": 25.0},
@@ -41,45 +76,60 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "exponential": {"tau": 0.5, "scale": 1.0},
     "straight_through": {},
 }
-_ALIASES = {
+#: alias -> canonical name
+ALIASES: dict[str, str] = {
     "stbp": "rectangle",
     "superspike": "fast_sigmoid",
     "atan": "arctan",
     "slayer": "exponential",
     "ste": "straight_through",
 }
-SURROGATE_FORMS = tuple(DEFAULTS)
+#: the canonical names, in the module table's order
+CANONICAL_NAMES = tuple(DEFAULTS)
+#: every name and alias :func:`canonical_name` accepts
+SURROGATE_NAMES = frozenset(DEFAULTS) | frozenset(ALIASES)
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
+class SurrogateParameterError(TypeError, ValueError):
+    """A parameter the surrogate does not take (a ``TypeError`` as for any unknown keyword, and a
+    ``ValueError`` as for any bad input)."""
+
+
 def canonical_name(name: str) -> str:
-    """Canonical surrogate name (aliases as the torch zoo); ``ValueError`` if unknown."""
+    """Canonical surrogate name (case, ``-`` and spaces ignored; aliases resolved); ``ValueError``
+    if unknown."""
     key = str(name).lower().replace("-", "_").replace(" ", "_")
-    key = _ALIASES.get(key, key)
+    key = ALIASES.get(key, key)
     if key not in DEFAULTS:
-        raise ValueError(
-            f"unknown surrogate {name!r}; choose from {', '.join(sorted([*DEFAULTS, *_ALIASES]))}"
-        )
+        raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(sorted(SURROGATE_NAMES))}")
     return key
 
 
-def _params(name: str, params) -> dict[str, float]:
+def check_params(name: str, params=None) -> dict[str, float]:
+    """The full parameters of canonical surrogate ``name``: its defaults updated by ``params``
+    (each a positive finite number the surrogate takes)."""
     p = dict(DEFAULTS[name])
-    for k, v in dict(params or {}).items():
-        if k not in p:
-            raise ValueError(f"surrogate {name!r} takes {sorted(p) or 'no parameters'}, not {k!r}")
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(p))
+    if unknown:
+        raise SurrogateParameterError(f"surrogate {name!r} takes {list(p) or 'no parameters'}, not {unknown}")
+    for k, v in params.items():
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ValueError(f"surrogate {name!r}: {k} must be a positive finite number, got {v!r}")
         p[k] = float(v)
     return p
 
 
-def grad(name: str, x, **params):
-    """``g(x)`` (float64), the torch zoo's formula."""
+def _setup(name, x, params):
     name = canonical_name(name)
-    p = _params(name, params)
-    x = np.asarray(x, dtype=np.float64)
+    return name, check_params(name, params), np.asarray(x, dtype=np.float64)
+
+
+def grad(name: str, x, **params):
+    """``g(x)`` (float64; module table)."""
+    name, p, x = _setup(name, x, params)
     a = np.abs(x)
     if name == "rectangle":
         return np.where(a < p["width"], p["height"], 0.0)
@@ -101,10 +151,8 @@ def grad(name: str, x, **params):
 
 
 def primitive(name: str, x, **params):
-    """``S(x)`` of the torch zoo (same constant of integration)."""
-    name = canonical_name(name)
-    p = _params(name, params)
-    x = np.asarray(x, dtype=np.float64)
+    """``S(x)``, with the torch zoo's constant of integration."""
+    name, p, x = _setup(name, x, params)
     if name == "rectangle":
         return p["height"] * (np.clip(x, -p["width"], p["width"]) + p["width"])
     if name == "sigmoid":
@@ -118,9 +166,7 @@ def primitive(name: str, x, **params):
 
 def p1(name: str, x, **params):
     """``int_0^x g`` (odd; module table)."""
-    name = canonical_name(name)
-    p = _params(name, params)
-    x = np.asarray(x, dtype=np.float64)
+    name, p, x = _setup(name, x, params)
     a, sg = np.abs(x), np.sign(x)
     if name == "rectangle":
         return p["height"] * np.clip(x, -p["width"], p["width"])
@@ -142,9 +188,7 @@ def p1(name: str, x, **params):
 
 def p2(name: str, x, **params):
     """``int_0^x g**2`` (odd; module table)."""
-    name = canonical_name(name)
-    p = _params(name, params)
-    x = np.asarray(x, dtype=np.float64)
+    name, p, x = _setup(name, x, params)
     a, sg = np.abs(x), np.sign(x)
     if name == "rectangle":
         return p["height"] ** 2 * np.clip(x, -p["width"], p["width"])

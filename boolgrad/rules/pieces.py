@@ -1,9 +1,10 @@
 """A table as *pieces* for one input dtype: lookup bounds and the closed form ``g = P + Q / v``.
 
-Pure numpy; :mod:`boolgrad.torch.lookup.plan` turns the result into tensors (the math is in
-:mod:`boolgrad.torch.lookup`).  Everything here is exact: fractions for the coefficients, the table's own
-:meth:`~boolgrad.table.GradientTable.gradient` for single patterns, bisection over the dtype's
-patterns (in value order, :meth:`~boolgrad.formats.FloatFormat.rank`) for the bounds.
+Pure numpy, no torch: :mod:`boolgrad.torch.lookup.plan` turns the result into tensors (the math
+is in :mod:`boolgrad.torch.lookup`).  Everything here is exact: fractions for the coefficients,
+the table's own :meth:`~boolgrad.table.GradientTable.gradient` for single patterns, bisection
+over the dtype's patterns (in value order, :meth:`~boolgrad.formats.FloatFormat.rank`) for the
+bounds.
 """
 
 from __future__ import annotations
