@@ -13,8 +13,10 @@ import time
 
 import torch
 
+from boolgrad.atomic import write_json_atomic
+from boolgrad.study.executor import pending, result_path, run
 from boolgrad.study.kinds import KINDS
-from boolgrad.study.runner import RunConfig, pending, result_path, run, write_json_atomic
+from boolgrad.study.overshoot import RunConfig
 
 
 def epoch_seconds(kind, dt, repeats):

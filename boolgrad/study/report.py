@@ -15,7 +15,7 @@ import json
 import math
 from pathlib import Path
 
-from .runner import write_text_atomic
+from ..atomic import write_text_atomic
 
 __all__ = ["COLUMNS", "csv_rows", "plots", "summary_markdown", "write_reports"]
 
@@ -25,7 +25,7 @@ COLUMNS = ("dataset", "kind", "scheme", "readout", "dt_over_tau", "steps", "seed
 
 
 def load_runs(out) -> list:
-    from .runner import load_result
+    from .executor import load_result
 
     runs = []
     for p in sorted((Path(out) / "runs").glob("*.json")):

@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from ..runner import write_text_atomic
+from ...atomic import write_text_atomic
 from .common import fmt_pm, mean_std, quantiles
 
 __all__ = ["load_runs", "write_reports"]
