@@ -88,6 +88,11 @@ class GradientTable:
         if self.spec is None:  # assembled from metadata alone
             object.__setattr__(self, "spec", self.meta.spec())
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self.__dict__.get("spec") is None:  # pickled before tables carried their spec
+            object.__setattr__(self, "spec", self.meta.spec())
+
     def __repr__(self) -> str:
         m = self.meta
         return (

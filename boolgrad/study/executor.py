@@ -1,6 +1,6 @@
 """Experiments run once each: one atomically written JSON result per config hash, and executors.
 
-An *experiment* is a frozen config object with
+An *experiment* (:class:`Experiment`) is a frozen config object with
 
 * ``identity() -> dict`` -- what its result depends on (JSON-able, names the experiment); its
   hash is the SHA-256 of the canonical JSON ``json.dumps(identity, sort_keys=True,
@@ -32,10 +32,11 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Protocol
 
 from ..atomic import write_json_atomic
 
-__all__ = ["SCHEMA", "TIMING_FIELDS", "close_client", "config_hash", "connect_cluster", "load_result", "pending",
+__all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "close_client", "config_hash", "connect_cluster", "load_result", "pending",
            "result_path", "run", "run_to_file", "sweep"]
 
 #: schema of a result file (and the ``schema`` field of the overshoot study's configs)
@@ -44,17 +45,32 @@ SCHEMA = 1
 TIMING_FIELDS = ("train_seconds", "samples_per_second")
 
 
-def config_hash(cfg) -> str:
+class Experiment(Protocol):
+    """What :func:`run` and :func:`sweep` need of a config (module doc)."""
+
+    dataset: str
+    seed: int
+
+    def identity(self) -> dict: ...
+
+    def validate(self) -> Experiment: ...
+
+    def execute(self) -> dict: ...
+
+    def label(self) -> str: ...
+
+
+def config_hash(cfg: Experiment) -> str:
     """SHA-256 (hex) of the experiment's canonical identity JSON."""
     text = json.dumps(cfg.identity(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def result_path(out, cfg) -> Path:
+def result_path(out, cfg: Experiment) -> Path:
     return Path(out) / "runs" / f"{config_hash(cfg)[:16]}.json"
 
 
-def load_result(path, cfg=None):
+def load_result(path, cfg: Experiment | None = None):
     """The result in ``path`` if it is valid (parses, schema, config matches), else ``None``."""
     try:
         with open(path) as f:
@@ -81,7 +97,7 @@ def _clean(obj):
     return obj
 
 
-def run(cfg) -> dict:
+def run(cfg: Experiment) -> dict:
     """Run the experiment ``cfg`` and return its result, stamped (module doc)."""
     res = cfg.validate().execute()
     res.update(schema=SCHEMA, config=cfg.identity(), hash=config_hash(cfg)[:16], dataset=cfg.dataset,
@@ -89,7 +105,7 @@ def run(cfg) -> dict:
     return _clean(res)
 
 
-def run_to_file(cfg, out) -> dict:
+def run_to_file(cfg: Experiment, out) -> dict:
     """Run ``cfg`` and write its result file; returns the summary of its progress line."""
     try:
         import torch
