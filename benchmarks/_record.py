@@ -31,7 +31,7 @@ def check_out(path: Path | None) -> None:
 
 def write_record(path: Path, script: str, argv: list, **fields) -> None:
     """``fields`` (JSON values) with the script, its arguments, the date and the machine."""
-    from boolgrad.study.runner import write_json_atomic
+    from boolgrad.atomic import write_json_atomic
 
     write_json_atomic(path, dict(script=script, argv=list(argv), date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                  machine=machine(), **fields))

@@ -1,8 +1,8 @@
-"""Training throughput of the overshoot study's network per gradient kind, and runner overhead.
+"""Training throughput of the overshoot study's network per gradient kind, and the executor's overhead.
 
 Samples/s of one training epoch (yinyang subset, hidden 64, batch 64, exact scheme) per kind at
 two timesteps, medians and minima of the epoch time over repeats in blocked order, ratio to
-arctan measured in the same run; then the runner's overhead per run (config hash, pending check,
+arctan measured in the same run; then the executor's overhead per run (config hash, pending check,
 atomic JSON write) as a fraction of a quick run.  Run: ``python benchmarks/bench_study.py``.
 """
 
@@ -13,8 +13,10 @@ import time
 
 import torch
 
+from boolgrad.atomic import write_json_atomic
+from boolgrad.study.executor import pending, result_path, run
 from boolgrad.study.kinds import KINDS
-from boolgrad.study.runner import RunConfig, pending, result_path, run, write_json_atomic
+from boolgrad.study.overshoot import RunConfig
 
 
 def epoch_seconds(kind, dt, repeats):
@@ -46,7 +48,7 @@ def main(repeats=5):
             write_json_atomic(result_path(out, cfg), res)
             pending([cfg], out)
         over = (time.perf_counter() - t) / 20
-    print(f"runner overhead per run: {over * 1e3:.2f} ms = {100 * over / quick:.3f}% of a quick run ({quick:.2f} s)")
+    print(f"executor overhead per run: {over * 1e3:.2f} ms = {100 * over / quick:.3f}% of a quick run ({quick:.2f} s)")
 
 
 if __name__ == "__main__":

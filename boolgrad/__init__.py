@@ -2,10 +2,11 @@
 
 The layout (one concept per module; ``README.md`` has the map): formats, threshold and
 gradient define ``g`` per pattern (spec §1-5); :mod:`.table` holds the runs (spec §6) and
-:mod:`.table_io` their files; :mod:`.build` makes tables (enumeration, closed form);
+:mod:`.table_io` their files; :mod:`.builders` makes tables (enumeration, closed form);
 :mod:`.binades` and :mod:`.measures` give the float run form, area and peak (spec §7).
 """
 
+from ._version import __version__
 from .binades import FloatSegmentForm, float_segment_form
 from .builders import build_table, build_table_from_spec, closed_form_table, closed_form_table_from_spec
 from .formats import PRESETS, FixedFormat, FloatFormat, parse_format
@@ -13,8 +14,6 @@ from .gradient import GradientSpec, PointGradient, gradient_at, gradient_from_sp
 from .table import GradientTable, TableMeta
 from .table_io import TableFileError
 from .threshold import Threshold, make_threshold
-
-__version__ = "0.1.0"
 
 __all__ = [
     "PRESETS",

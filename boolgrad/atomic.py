@@ -4,16 +4,19 @@ fsynced and renamed over the target (``os.replace`` is atomic on POSIX and Windo
 On any failure -- a full disk, a file-size limit, Ctrl-C -- the temporary file is removed and
 an existing target is left byte for byte as it was.  :func:`check_writable` is the cheap test
 made *before* long work starts (a sweep must not run for minutes and then fail to save).
+:func:`write_text_atomic` and :func:`write_json_atomic` write a whole text or JSON file that way
+(creating the folder): every result file, record and report of the package goes through them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["OutputPathError", "atomic_write", "check_writable"]
+__all__ = ["OutputPathError", "atomic_write", "check_writable", "write_json_atomic", "write_text_atomic"]
 
 
 class OutputPathError(OSError):
@@ -73,3 +76,16 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
         if isinstance(exc, OSError) and not isinstance(exc, OutputPathError):
             raise OutputPathError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, creating the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, "w") as f:
+        f.write(text)
+
+
+def write_json_atomic(path, obj) -> None:
+    """Write ``obj`` as JSON (sorted keys, indent 1, no NaN: ``ValueError``) to ``path`` atomically."""
+    write_text_atomic(path, json.dumps(obj, sort_keys=True, indent=1, allow_nan=False) + "\n")

@@ -154,12 +154,12 @@ def _checked(spec: GradientSpec) -> GradientSpec:
     return spec
 
 
-def to_patterns(fmt: Format, x, *, kind: str | None = None, xp=None):
+def to_patterns(fmt: Format, x, *, read_as: str | None = None, xp=None):
     """Patterns of ``x``: unsigned integer arrays are patterns, anything else values.
 
     Values (real numbers: bool, int or float dtypes) are converted by round-to-nearest-even
     (``fmt.encode``; IEEE overflow rules); NaN inputs -- quiet or signalling -- are NaN.
-    ``kind="values"`` or ``"patterns"`` overrides the dtype rule.  Anything else (``None``,
+    ``read_as="values"`` or ``"patterns"`` overrides the dtype rule.  Anything else (``None``,
     strings, complex numbers, objects) is refused with ``TypeError``.
     """
     xp = xp or array_module(x)
@@ -168,12 +168,12 @@ def to_patterns(fmt: Format, x, *, kind: str | None = None, xp=None):
     a = xp.asarray(x)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"expected values or patterns (real numbers), got an array of dtype {a.dtype}")
-    if kind is None:
-        kind = "patterns" if a.dtype.kind == "u" else "values"
-    if kind == "patterns":
+    if read_as is None:
+        read_as = "patterns" if a.dtype.kind == "u" else "values"
+    if read_as == "patterns":
         return as_patterns(a, fmt, xp)[0]
-    if kind != "values":
-        raise ValueError(f"kind must be 'values' or 'patterns', got {kind!r}")
+    if read_as != "values":
+        raise ValueError(f"read_as must be 'values' or 'patterns', got {read_as!r}")
     with np.errstate(invalid="ignore"):  # a signalling NaN becomes a quiet NaN: still NaN
         v = a.astype(xp.float64)
     return fmt.encode(v, xp=xp)
@@ -312,23 +312,23 @@ class PointGradient:
     c: object = None
 
 
-def gradient_at(fmt, theta, x, *, kind: str | None = None, terms: bool = False, xp=None, **options):
+def gradient_at(fmt, theta, x, *, read_as: str | None = None, terms: bool = False, xp=None, **options):
     """Exact Boolean-derivative gradient at the patterns of ``x``, any format up to 64 bits.
 
     ``options`` are those of :func:`make_spec` (``comparator``, ``convention``, ``wrt``,
     ``exact_threshold``, ``excluded_bits``); :func:`gradient_from_spec` takes a built spec.
     """
-    return gradient_from_spec(make_spec(fmt, theta, **options), x, kind=kind, terms=terms, xp=xp)
+    return gradient_from_spec(make_spec(fmt, theta, **options), x, read_as=read_as, terms=terms, xp=xp)
 
 
-def gradient_from_spec(spec: GradientSpec, x, *, kind: str | None = None, terms: bool = False, xp=None):
+def gradient_from_spec(spec: GradientSpec, x, *, read_as: str | None = None, terms: bool = False, xp=None):
     """:class:`PointGradient` of ``spec`` at ``x``.
 
     ``x``: values (rounded to the format, ties to even) or raw patterns (unsigned integer
-    dtype, or ``kind="patterns"``).  NaN patterns are allowed (``s = 0`` there).
+    dtype, or ``read_as="patterns"``).  NaN patterns are allowed (``s = 0`` there).
     """
     xp = xp or array_module(x)
-    b = to_patterns(spec.fmt, x, kind=kind, xp=xp)
+    b = to_patterns(spec.fmt, x, read_as=read_as, xp=xp)
     g, degenerate, mask, t = sum_terms(spec, b, xp=xp, keep_terms=terms)
     chi, D, c = t if terms else (None, None, None)
     return PointGradient(

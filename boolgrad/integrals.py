@@ -100,7 +100,7 @@ def step_gradient(table, u):
     out = np.zeros(u.shape, dtype=np.float64)
     if inside.any():
         b = table.fmt.pattern_at_rank(r[inside])
-        out[inside] = table.gradient(b, kind="patterns")
+        out[inside] = table.gradient(b, read_as="patterns")
     return out
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._version import __version__
 from .gradient import OPTION_NAMES, GradientSpec, make_spec, mask_of, sum_terms, to_patterns
 from .xp import array_module, to_numpy
 
@@ -27,7 +28,8 @@ ARRAYS = ("first", "last", "first_value", "last_value", "mask")
 
 @dataclass(frozen=True)
 class TableMeta:
-    """Metadata of a table (spec §6); everything needed to rebuild its :class:`GradientSpec`."""
+    """Metadata of a table (spec §6): what its file stores, enough to rebuild its
+    :class:`GradientSpec` (:meth:`spec`, used when a file is loaded)."""
 
     format: str
     comparator: str
@@ -44,8 +46,6 @@ class TableMeta:
 
     @classmethod
     def from_spec(cls, spec: GradientSpec, method: str) -> TableMeta:
-        from . import __version__
-
         thr = spec.threshold
         return cls(
             format=spec.fmt.name,
@@ -58,6 +58,7 @@ class TableMeta:
         )
 
     def spec(self) -> GradientSpec:
+        """The :class:`GradientSpec` these metadata describe (built anew)."""
         return make_spec(self.format, self.theta_requested, **{k: getattr(self, k) for k in OPTION_NAMES})
 
 
@@ -67,9 +68,11 @@ class GradientTable:
 
     Arrays (numpy, one entry per run): ``first``/``last`` patterns, ``first_value``/
     ``last_value``, ``mask``.  Equality (``==``) compares metadata except ``method`` and
-    ``boolgrad_version``, and every array exactly.  ``sweep_info`` (which backend built
-    the table, how fast; ``None`` unless it came from :func:`build_table`) is not part of
-    the table: not compared, not saved.
+    ``boolgrad_version``, and every array exactly.  ``spec`` is the :class:`GradientSpec`
+    the table was built (or loaded) with -- carried, not rebuilt from the metadata; given as
+    ``None`` it is built from them (:meth:`TableMeta.spec`).  It and ``sweep_info`` (which
+    backend built the table, how fast; ``None`` unless it came from :func:`build_table`) are
+    determined by the rest or not part of the table: not compared, not saved.
     """
 
     meta: TableMeta
@@ -78,7 +81,17 @@ class GradientTable:
     first_value: np.ndarray
     last_value: np.ndarray
     mask: np.ndarray
-    sweep_info: object = field(default=None, repr=False, compare=False)  # build.backends.SweepInfo
+    sweep_info: object = field(default=None, repr=False, compare=False)  # builders.backends.SweepInfo
+    spec: GradientSpec = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.spec is None:  # assembled from metadata alone
+            object.__setattr__(self, "spec", self.meta.spec())
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self.__dict__.get("spec") is None:  # pickled before tables carried their spec
+            object.__setattr__(self, "spec", self.meta.spec())
 
     def __repr__(self) -> str:
         m = self.meta
@@ -88,10 +101,6 @@ class GradientTable:
         )
 
     # -- derived ----------------------------------------------------------------------
-    @cached_property
-    def spec(self) -> GradientSpec:
-        return self.meta.spec()
-
     @property
     def fmt(self):
         return self.spec.fmt
@@ -130,10 +139,10 @@ class GradientTable:
         starts = xp.asarray(self.first_rank)
         return xp.searchsorted(starts, self.fmt.rank(b, xp=xp), side="right") - 1
 
-    def mask_at(self, x, *, kind: str | None = None):
+    def mask_at(self, x, *, read_as: str | None = None):
         """Mask ``m`` at each element of ``x`` (values or patterns, as in :meth:`gradient`)."""
         xp = array_module(x)
-        b = to_patterns(self.fmt, x, kind=kind, xp=xp)
+        b = to_patterns(self.fmt, x, read_as=read_as, xp=xp)
         return self._mask_of_patterns(b, xp)
 
     def _mask_of_patterns(self, b, xp):
@@ -143,17 +152,17 @@ class GradientTable:
             m[nan] = mask_of(self.spec, b[nan], xp=xp)
         return m
 
-    def gradient(self, x, *, kind: str | None = None):
+    def gradient(self, x, *, read_as: str | None = None):
         """``g`` at each element of ``x`` (float64 array of ``x``'s shape).
 
         ``x`` holds values -- converted to the table's format by round-to-nearest-even
         first (overflow to infinity as the format does) -- or raw patterns (an unsigned
-        integer array, or ``kind="patterns"``).  numpy and CuPy arrays both work.  NaN
+        integer array, or ``read_as="patterns"``).  numpy and CuPy arrays both work.  NaN
         patterns are outside the runs; their mask is found by flipping bits, so the result
         is exact there too.
         """
         xp = array_module(x)
-        b = to_patterns(self.fmt, x, kind=kind, xp=xp)
+        b = to_patterns(self.fmt, x, read_as=read_as, xp=xp)
         g, _, _, _ = sum_terms(self.spec, b, self._mask_of_patterns(b, xp), xp=xp)
         return g
 
@@ -270,5 +279,6 @@ def table_from_runs(spec: GradientSpec, starts, masks, method: str, sweep_info=N
         last_value=fmt.decode(last),
         mask=masks,
         sweep_info=sweep_info,
+        spec=spec,
     )
 

@@ -195,7 +195,7 @@ def _check_meaning(meta: TableMeta, arrays: dict) -> GradientTable:
         a = arrays[n]
         if a.dtype != np.dtype(DTYPES[n]) or a.ndim != 1:
             raise TableFileError(f"array {n!r} has dtype {a.dtype} and {a.ndim} dims")
-    table = GradientTable(meta=meta, **arrays)
+    table = GradientTable(meta=meta, **arrays, spec=spec)
     try:
         table.validate()
     except ValueError as exc:

@@ -73,7 +73,7 @@ def main(argv=None):
         accuracy[key] = train(spike, X, y, Xt, yt, args.epochs)
         print(f"{name:26s} test accuracy {accuracy[key]:.3f}", flush=True)
     if args.out is not None:
-        from boolgrad.study.runner import write_json_atomic
+        from boolgrad.atomic import write_json_atomic
 
         write_json_atomic(args.out, dict(
             script="examples/train_digits.py", argv=list(argv) if argv is not None else sys.argv[1:],

@@ -52,7 +52,7 @@ def main() -> int:
             os.chdir(here)
     import torch
 
-    from boolgrad.study.runner import write_json_atomic
+    from boolgrad.atomic import write_json_atomic
 
     write_json_atomic(RECORD, {"script": "scripts/readme_examples.py", "code_sha256": code_hash(code),
                                "stdout": out.getvalue(), "torch": torch.__version__,

@@ -336,7 +336,7 @@ def reproduce(a) -> int:
     if out.exists() and not out.is_dir():
         raise ReproduceError(f"--out {out}: exists and is not a directory")
     if a.cluster:
-        from ..study.runner import connect_cluster
+        from ..study.executor import connect_cluster
 
         connect_cluster(a.cluster).close()  # unreachable: exit 2 before any work
     out.mkdir(parents=True, exist_ok=True)

@@ -96,7 +96,7 @@ def _float_pieces(table: GradientTable) -> list[_Piece]:
     if singles:
         ranks = np.asarray([raw[i][0] for i in singles], dtype=np.uint64)
         pats = fmt.pattern_at_rank(ranks).astype(fmt.dtype)
-        g = table.gradient(pats, kind="patterns")
+        g = table.gradient(pats, read_as="patterns")
         for i, gi, x in zip(singles, g, fmt.decode(pats)):
             raw[i][1] = float(gi)
             raw[i].append(float(x))
@@ -162,7 +162,7 @@ def _closed_form(fmt, spec, mask, sign, e, m_lo, m_hi, top):
 
 def _constant_pieces(table: GradientTable) -> list[_Piece]:
     """One constant piece per run (fixed point, or ``wrt="theta"``): ``g`` at its first pattern."""
-    g = table.gradient(table.first.astype(table.fmt.dtype), kind="patterns")
+    g = table.gradient(table.first.astype(table.fmt.dtype), read_as="patterns")
     return [_Piece(int(r), float(gi), 0.0) for r, gi in zip(table.first_rank, g)]
 
 
@@ -202,7 +202,7 @@ def piece_table(table: GradientTable, dfmt: FloatFormat) -> PieceTable:
     if isinstance(fmt, FloatFormat):
         A = fmt.max_mag
         zeros = fmt.pattern_at_rank(np.asarray([A, A + 1], dtype=np.uint64)).astype(fmt.dtype)
-        g0 = table.gradient(zeros, kind="patterns")
+        g0 = table.gradient(zeros, read_as="patterns")
         g_zero = (float(g0[0]), float(g0[1]))
         pieces = [p for p in pieces if p.start != A + 1]  # -0 joins +0's group (see _keys)
         if fmt.has_nan and not fmt.has_inf:  # overflow onto NaN ("fn"): g = 0 at both ends

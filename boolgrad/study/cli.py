@@ -1,92 +1,32 @@
 """``boolgrad study overshoot | simulate``: the overshoot study from the command line.
 
-``overshoot`` runs the training grid (:func:`grid`) into ``OUT/runs/*.json`` (skipping runs
-whose file exists and is valid, so an interrupted sweep resumes), the random-weight crossing
-simulation into ``OUT/sim/*.json``, then writes ``OUT/overshoot.csv``, ``OUT/summary.md`` and
+``overshoot`` runs the training grid (:func:`boolgrad.study.overshoot.grid`) into
+``OUT/runs/*.json`` through :func:`boolgrad.study.executor.sweep` (skipping runs whose file exists
+and is valid, so an interrupted sweep resumes), the random-weight crossing simulation into
+``OUT/sim/*.json``, then writes ``OUT/overshoot.csv``, ``OUT/summary.md`` and
 plots from those files.  ``simulate`` runs the simulation alone.  Bad options exit 2 with one
 line on stderr before any work (raised as ``ValueError`` here; :mod:`boolgrad.cli` prints it).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 
-from .kinds import KINDS, get_kind
+from .kinds import KINDS
+from .overshoot import (
+    DEFAULT_DATASETS,
+    FULL_CE_DT,
+    FULL_DT,
+    FULL_KINDS,
+    QUICK,
+    grid,
+    simulation_grid,
+    simulation_record,  # looked up here at call time: boolgrad.paper.reproduce narrows its kinds
+)
 from .simulate import DT_OVER_TAU, SCHEMES
 
-__all__ = ["add_parser", "grid", "simulation_grid"]
-
-DEFAULT_DATASETS = ("mnist1d", "yinyang", "digits")
-QUICK = {"datasets": ("yinyang", "digits"), "kinds": ("boolean_yj2025", "boolean_matched", "arctan"),
-             "dt": (1.0, 0.25), "seeds": 1, "epochs": 2, "subset": (1000, 300)}
-#: dt/tau of the default (full) training grid: the five coarsest of DT_OVER_TAU (1/16 costs as much
-#: as the other five together; the simulation covers it)
-FULL_DT = DT_OVER_TAU[:5]
-#: the cross-entropy readout variant is trained at these dt/tau (the full grid)
-FULL_CE_DT = (1.0,)
-#: kinds of the default (full) grid; boolean_bf16 and fast_sigmoid are in KINDS (--kinds) but left
-#: out of the committed full run to fit its budget on 2 cores
-FULL_KINDS = ("boolean_yj2025", "boolean_secant_clamp", "boolean_fixed16", "boolean_matched", "rectangle",
-              "arctan", "straight_through")
-#: per-dataset network and epochs of the full grid (sized for ~1 h on 2 cores, docs/study.md)
-FULL = {"mnist1d": {"hidden": (128,), "epochs": 5}, "yinyang": {"hidden": (64,), "epochs": 4},
-        "digits": {"hidden": (128,), "epochs": 12}}
-
-
-def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", authors_row=True, ce_dts=()):
-    """The configs of a sweep: datasets x kinds x dt x seeds (exact scheme, the authors' MSE
-    spike-count readout), the cross-entropy readout at ``ce_dts``, plus the authors' row."""
-    from .runner import RunConfig
-
-    out = []
-    for ds in datasets:
-        base = dict(FULL.get(ds, {"hidden": (128,), "epochs": 10}))
-        if quick:
-            base.update(epochs=QUICK["epochs"], subset=QUICK["subset"])
-        if epochs is not None:
-            base["epochs"] = epochs
-        for kind in kinds:
-            for readout, these in (("mse_count", dts), ("ce_linear", ce_dts)):
-                for dt in these:
-                    for seed in range(seeds):
-                        out.append(RunConfig(dataset=ds, kind=kind, dt_over_tau=float(dt), seed=seed,
-                                             readout=readout, data_dir=data_dir, **base))
-        if authors_row:  # Yoo & Jeong: their form, dt = tau, T = 60, batch 24, Adam 1e-4
-            for kind in [k for k in ("boolean_yj2025", "rectangle") if k in kinds]:
-                for seed in range(seeds):
-                    out.append(RunConfig(dataset=ds, kind=kind, dt_over_tau=1.0, seed=seed, scheme="authors",
-                                         horizon=60.0, batch_size=24, lr=1e-4, data_dir=data_dir, **base))
-    return out
-
-
-def simulation_grid(datasets, dts, schemes=SCHEMES):
-    return [(ds, float(dt), sch) for ds in datasets for dt in dts for sch in schemes]
-
-
-def simulation_record(out, dataset, dt, scheme, *, hidden=64, n=512, seed=0, data_dir="", kinds=tuple(KINDS)):
-    """Random-weight simulation of one (dataset, dt, scheme), cached in ``OUT/sim/<hash>.json``."""
-    from .data import load_dataset
-    from .runner import write_json_atomic
-    from .simulate import simulate, xavier_uniform
-
-    ident = {"dataset": dataset, "dt_over_tau": dt, "scheme": scheme, "hidden": hidden, "n": n, "seed": seed,
-             "kinds": [get_kind(k).describe() for k in kinds], "schema": 2}
-    h = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
-    path = Path(out) / "sim" / f"{h}.json"
-    if path.exists():
-        try:
-            return json.loads(path.read_text())
-        except ValueError:
-            pass
-    d = load_dataset(dataset, data_dir=data_dir or None)
-    w = xavier_uniform(d.n_features, hidden, seed)
-    res = simulate(d.x_train[:n], w, dt, scheme=scheme, kinds=kinds, seed=seed)
-    res.update(dataset=dataset, identity=ident)
-    write_json_atomic(path, res)
-    return res
+__all__ = ["add_parser"]
 
 
 def _floats(text):
@@ -119,8 +59,8 @@ def _check(a):
 
 
 def _cmd_overshoot(a) -> int:
+    from .executor import close_client, connect_cluster, sweep
     from .report import write_reports
-    from .runner import close_client, connect_cluster, sweep
 
     if a.quick:
         a.datasets = a.datasets or list(QUICK["datasets"])

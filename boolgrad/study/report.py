@@ -14,8 +14,8 @@ import csv
 import io
 from pathlib import Path
 
+from ..atomic import write_text_atomic
 from ..paper.results import load_sims
-from .runner import write_text_atomic
 from .stats import mean, mean_std
 
 __all__ = ["COLUMNS", "csv_rows", "plots", "summary_markdown", "write_reports"]
@@ -26,7 +26,7 @@ COLUMNS = ("dataset", "kind", "scheme", "readout", "dt_over_tau", "steps", "seed
 
 
 def load_runs(out) -> list:
-    from .runner import load_result
+    from .executor import load_result
 
     runs = []
     for p in sorted((Path(out) / "runs").glob("*.json")):

@@ -132,7 +132,7 @@ def _layer_stats(net, x, theta, threshold):
 
 
 def train(cfg, data, *, progress=None) -> dict:
-    """Train one network (``cfg``: a :class:`boolgrad.study.runner.RunConfig`); result dict."""
+    """Train one network (``cfg``: a :class:`boolgrad.study.overshoot.RunConfig`); result dict."""
     torch.set_num_threads(1)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)

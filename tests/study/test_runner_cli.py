@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-from boolgrad.study import runner
-from boolgrad.study.runner import TIMING_FIELDS, RunConfig, config_hash, result_path, sweep
+from boolgrad.atomic import write_json_atomic
+from boolgrad.study import executor
+from boolgrad.study.executor import TIMING_FIELDS, config_hash, result_path, sweep
+from boolgrad.study.overshoot import RunConfig
 
 TINY = {"dataset": "yinyang", "epochs": 2, "subset": (300, 100), "hidden": (16,), "probe": 64}
 
@@ -26,10 +28,10 @@ def test_hash_and_path_are_canonical():
 
 def test_atomic_write_removes_temp_on_failure(tmp_path):
     p = tmp_path / "x.json"
-    runner.write_json_atomic(p, {"a": 1})
+    write_json_atomic(p, {"a": 1})
     assert json.loads(p.read_text()) == {"a": 1}
     with pytest.raises(ValueError):
-        runner.write_json_atomic(p, {"a": float("nan")})  # allow_nan=False
+        write_json_atomic(p, {"a": float("nan")})  # allow_nan=False
     assert json.loads(p.read_text()) == {"a": 1}
     assert sorted(os.listdir(tmp_path)) == ["x.json"]
 
@@ -37,12 +39,12 @@ def test_atomic_write_removes_temp_on_failure(tmp_path):
 def test_training_smoke_loss_falls_and_rerun_is_identical():
     pytest.importorskip("torch")
     cfg = RunConfig(**{**TINY, "epochs": 4, "subset": (600, 200), "hidden": (32,), "lr": 3e-3})
-    res = runner.run(cfg)
+    res = executor.run(cfg)
     losses = [h["loss"] for h in res["history"]]
     assert losses[-1] < losses[0] - 0.01, losses
     assert res["test_acc"] > 0.4 and 0 < res["frac_nonzero_grad"] <= 1 and res["steps"] == 8
     assert res["final_layers"][0]["n_crossings"] > 0 and res["final_layers"][0]["grad_norm"] > 0
-    assert _strip(runner.run(cfg)) == _strip(res)
+    assert _strip(executor.run(cfg)) == _strip(res)
 
 
 def test_sweep_resumes_and_executors_agree(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from boolgrad.study import runner  # noqa: E402
+from boolgrad.study import executor  # noqa: E402
 from boolgrad.study.data import load_dataset  # noqa: E402
 from boolgrad.study.seeds.seed002 import Seed002Config, build, train_steps  # noqa: E402
 
@@ -45,18 +45,18 @@ def test_loss_falls_and_rerun_is_identical():
     cfg = Seed002Config(
         dataset="digits", model="multi", lr=1e-3, epochs=3, subset=(300, 100), hidden=(32, 16)
     )
-    res = runner.run(cfg)
+    res = executor.run(cfg)
     assert res["train_loss"][-1] < res["train_loss"][0] * 0.5 and res["test_acc"] > 0.15  # chance 0.1
 
     def strip(r):
-        return {k: v for k, v in r.items() if k not in runner.TIMING_FIELDS}
+        return {k: v for k, v in r.items() if k not in executor.TIMING_FIELDS}
 
-    assert strip(runner.run(cfg)) == strip(res)
+    assert strip(executor.run(cfg)) == strip(res)
 
 
 @pytest.mark.parametrize("model,kind", [("dendrite_spike", "boolean_yj2025"), ("central_spike", "arctan")])
 def test_spiking_versions_train(model, kind):
-    res = runner.run(
+    res = executor.run(
         Seed002Config(
             dataset="yinyang",
             model=model,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from boolgrad.study.runner import config_hash, result_path, sweep
+from boolgrad.study.executor import config_hash, result_path, sweep
 from boolgrad.study.seeds.seed000 import Seed000Config
 from boolgrad.study.seeds.seed003 import Seed003Config
 
@@ -35,9 +35,9 @@ def test_sweep_resumes_seed_configs(tmp_path):
 
 def test_seed003_boolean_threshold_gradient_is_nonzero_and_theta_moves():
     pytest.importorskip("torch")
-    from boolgrad.study import runner
+    from boolgrad.study import executor
 
-    res = runner.run(Seed003Config(dataset="yinyang", epochs=2, subset=(400, 200)))
+    res = executor.run(Seed003Config(dataset="yinyang", epochs=2, subset=(400, 200)))
     assert res["frac_steps_theta_grad_nonzero"] > 0 and res["theta_moved"] > 0
     assert len(res["leaks"]) == 64 and res["leak_quantiles"][2] != 0.5  # learnable leak moved
     assert res["test_acc"] > 0.4

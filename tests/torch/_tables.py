@@ -38,7 +38,7 @@ def reference(table, values) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     out = np.zeros(values.shape)
     ok = ~np.isnan(values)
-    out[ok] = table.gradient(values[ok], kind="values")
+    out[ok] = table.gradient(values[ok], read_as="values")
     return out
 
 

@@ -140,13 +140,13 @@ def plan_capacity(found: int, cap: int) -> int | None:
 
 
 @functools.cache
-def _kernel(kind: int):
-    """Compiled kernel for kind 0 (fixed) / 1 (float); CuPy also caches it on disk."""
+def _kernel(family: int):
+    """Compiled kernel for format family 0 (fixed) / 1 (float); CuPy also caches it on disk."""
     import cupy as cp
 
     names = ("sweep_runs<0>", "sweep_runs<1>")
     module = cp.RawModule(code=CUDA_SOURCE, options=("-std=c++14",), name_expressions=names)
-    return module.get_function(names[kind])
+    return module.get_function(names[family])
 
 
 def _launch(cp, kern, params, first, count, start, cap, grid):
@@ -170,10 +170,10 @@ def cuda_sweep(spec: GradientSpec, start: int, stop: int, progress: bool = False
     p = kernel_params(spec)
     if single_run(p):
         return np.asarray([start], dtype=np.uint64), np.zeros(1, dtype=np.uint64)
-    kind = 0 if p.kind == "fixed" else 1
-    top = p.n - 1 if p.kind == "float" else 0
+    family = 0 if p.family == "fixed" else 1
+    top = p.n - 1 if p.family == "float" else 0
     params = tuple(np.uint32(v) for v in (p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top))
-    kern = _kernel(kind)
+    kern = _kernel(family)
     sms = cp.cuda.Device().attributes["MultiProcessorCount"]
     rs, ms = [], []
     with Progress(stop - start, progress, f"sweep {spec.fmt.name} (cuda)") as bar:

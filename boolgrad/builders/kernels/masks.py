@@ -56,13 +56,14 @@ KERNEL_BITS = 32
 class KernelParams:
     """The integers a kernel needs for ``wrt="u"`` (all fit in uint32).
 
-    ``kind`` is ``"fixed"`` or ``"float"``; ``n`` the pattern width.  Fixed: ``R``, the
+    ``family`` is the format's family, ``"fixed"`` or ``"float"`` (``Format.kind``); ``n`` the
+    pattern width.  Fixed: ``R``, the
     threshold rank (``< 2**n``; a threshold nothing passes is a single run, see
     :func:`single_run`).  Float: ``A`` (``max_mag``) and the two magnitude intervals
     ``I_0 = [L0, U0]`` (sign 0) and ``I_1 = [L1, U1]`` (sign 1); empty is ``[1, 0]``.
     """
 
-    kind: str
+    family: str
     n: int
     R: int = 0
     A: int = 0
@@ -74,7 +75,7 @@ class KernelParams:
     @property
     def width_mask(self) -> int:
         """Bits of ``x``: all ``n`` for fixed point, the ``n - 1`` magnitude bits for floats."""
-        w = self.n if self.kind == "fixed" else self.n - 1
+        w = self.n if self.family == "fixed" else self.n - 1
         return (1 << w) - 1
 
 
@@ -97,7 +98,7 @@ def kernel_params(spec: GradientSpec) -> KernelParams:
 
 def single_run(p: KernelParams) -> bool:
     """True when ``s`` is constant 0 on every pattern, so the sweep is one run of mask 0."""
-    if p.kind == "fixed":
+    if p.family == "fixed":
         return p.R >= 1 << p.n
     return p.L0 > p.U0 and p.L1 > p.U1
 
@@ -142,7 +143,7 @@ def mask_at_ranks(p: KernelParams, ranks) -> np.ndarray:
     """``m`` at each rank (uint64 array) by the integer formula of the module docstring."""
     r = np.asarray(ranks, dtype=np.uint64).astype(_U)
     wm = _U(p.width_mask)
-    if p.kind == "fixed":
+    if p.family == "fixed":
         if single_run(p):
             return np.zeros(r.shape, dtype=np.uint64)
         return (_flip(r, p.R, False)[0] & wm).astype(np.uint64)

@@ -68,9 +68,9 @@ def _flip(x, T, strict):
 
 
 @njit(inline="always", **_OPTS)
-def _mask(r, kind, R, A, L0, U0, L1, U1, wm, top_shift):
-    """``m`` at rank ``r`` (uint32): kind 0 fixed point, kind 1 floating point."""
-    if kind == 0:
+def _mask(r, family, R, A, L0, U0, L1, U1, wm, top_shift):
+    """``m`` at rank ``r`` (uint32): format family 0 fixed point, 1 floating point."""
+    if family == 0:
         f, _ = _flip(r, R, False)
         return _U(f & wm)
     A1 = _U(A + _U(1))
@@ -99,20 +99,20 @@ def _chunk(c, first, stop, global_start, chunk, cap, params, out_r, out_m, count
     ``counts[c]`` is the number of starts found (may exceed ``cap``: the caller redoes
     that chunk).  The rank ``global_start`` always starts a run.
     """
-    kind, R, A, L0, U0, L1, U1, wm, top_shift = params
+    family, R, A, L0, U0, L1, U1, wm, top_shift = params
     r0 = first + c * chunk
     r1 = min(r0 + chunk, stop)
     buf = np.empty(BLOCK, dtype=np.uint32)
     if r0 == global_start:  # differs from the first mask: the start is recorded
-        prev = _U(~_mask(_U(r0), kind, R, A, L0, U0, L1, U1, wm, top_shift))
+        prev = _U(~_mask(_U(r0), family, R, A, L0, U0, L1, U1, wm, top_shift))
     else:
-        prev = _mask(_U(r0 - 1), kind, R, A, L0, U0, L1, U1, wm, top_shift)
+        prev = _mask(_U(r0 - 1), family, R, A, L0, U0, L1, U1, wm, top_shift)
     cnt = 0
     for b0 in range(r0, r1, BLOCK):
         nb = min(BLOCK, r1 - b0)
         rb = _U(b0)
         for k in range(nb):  # branch-free: vectorised
-            buf[k] = _mask(_U(rb + _U(k)), kind, R, A, L0, U0, L1, U1, wm, top_shift)
+            buf[k] = _mask(_U(rb + _U(k)), family, R, A, L0, U0, L1, U1, wm, top_shift)
         diff = _U(buf[0] ^ prev)
         for k in range(1, nb):
             diff |= _U(buf[k] ^ buf[k - 1])
@@ -146,9 +146,9 @@ def _sweep_serial(first, stop, global_start, chunk, cap, params, out_r, out_m, c
 
 def _params(p):
     """Kernel arguments (a uint32 tuple) from :class:`~boolgrad.builders.kernels.masks.KernelParams`."""
-    kind = 0 if p.kind == "fixed" else 1
-    top = p.n - 1 if p.kind == "float" else 0
-    return tuple(_U(v) for v in (kind, p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top))
+    family = 0 if p.family == "fixed" else 1
+    top = p.n - 1 if p.family == "float" else 0
+    return tuple(_U(v) for v in (family, p.R, p.A, p.L0, p.U0, p.L1, p.U1, p.width_mask, top))
 
 
 def _run_group(spec_params, first, stop, global_start, chunk, cap):

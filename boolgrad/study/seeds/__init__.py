@@ -1,5 +1,5 @@
 """The seed experiments (issue 11): the systems of seeds 000-003 (docs/seeds_experiments.md), run through
-the study's runner (:func:`boolgrad.study.runner.sweep`, one JSON result per config hash).
+the study's executor (:func:`boolgrad.study.executor.sweep`, one JSON result per config hash).
 
 * :mod:`.seed000` -- the weight-nudging rule for threshold units vs perceptron and backprop;
 * :mod:`.seed002` -- multi-threshold vs central-threshold networks (the blog's table), batched,

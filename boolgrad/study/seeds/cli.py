@@ -1,4 +1,4 @@
-"""``boolgrad study seeds``: the seed experiments through the study's resumable runner.
+"""``boolgrad study seeds``: the seed experiments through the study's resumable executor.
 
 Writes ``OUT/seeds/runs/*.json`` (one per config hash; a rerun reuses finished runs), then
 ``OUT/seeds/*.csv``, ``OUT/seeds.md`` and plots from those files.  Bad options raise
@@ -16,7 +16,7 @@ __all__ = ["add_seeds_parser"]
 
 
 def _cmd(a) -> int:
-    from ..runner import close_client, connect_cluster, sweep
+    from ..executor import close_client, connect_cluster, sweep
     from .grids import grid
     from .report import write_reports
 

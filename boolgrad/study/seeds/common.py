@@ -1,4 +1,4 @@
-"""What the seed experiments share: the config protocol of :func:`boolgrad.study.runner.sweep`,
+"""What the seed experiments share: the config protocol of :func:`boolgrad.study.executor.sweep`,
 data loading and seeding (numpy only; torch inside functions).  Summaries over seeds (mean +- std,
 quantiles) are :mod:`boolgrad.study.stats`; ``quantiles`` is re-exported for the experiments.
 

@@ -37,7 +37,7 @@ def grid_002(quick, seeds, data_dir=""):
 
 
 def grid_000(quick, seeds, data_dir=""):
-    from .seed000 import RULES
+    from .seed000 import UPDATE_RULES
     from .seed000 import Seed000Config as C
 
     sets = (
@@ -49,7 +49,7 @@ def grid_000(quick, seeds, data_dir=""):
     for ds, kw in sets.items():
         for depth in (1, 2):
             for m in METHODS_000:
-                opt = dict(lr=0.1, batch_size=1) if m in RULES else dict(lr=3e-3, batch_size=32)
+                opt = dict(lr=0.1, batch_size=1) if m in UPDATE_RULES else dict(lr=3e-3, batch_size=32)
                 for s in range(seeds):
                     out.append(C(dataset=ds, method=m, depth=depth, seed=s, **opt, **kw))
     return out

@@ -14,7 +14,7 @@ from collections import defaultdict
 from functools import partial
 from pathlib import Path
 
-from ..runner import write_text_atomic
+from ...atomic import write_text_atomic
 from ..stats import fmt_pm, mean_std, quantiles
 
 __all__ = ["load_runs", "write_reports"]

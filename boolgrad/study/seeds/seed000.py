@@ -37,9 +37,10 @@ import numpy as np
 
 from .common import SeedConfig, quantiles
 
-__all__ = ["RULES", "Seed000Config", "init_weights", "nudge_update"]
+__all__ = ["UPDATE_RULES", "Seed000Config", "init_weights", "nudge_update"]
 
-RULES = ("nudge", "perceptron")
+#: the learning rules that update weights directly (online), not by backprop through a gradient kind
+UPDATE_RULES = ("nudge", "perceptron")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Seed000Config(SeedConfig):
     def _check(self):
         from ..kinds import get_kind
 
-        if self.method not in RULES:
+        if self.method not in UPDATE_RULES:
             get_kind(self.method)
         elif self.batch_size != 1:
             raise ValueError(f"the {self.method} rule is online: batch size 1")
@@ -73,7 +74,7 @@ class Seed000Config(SeedConfig):
         return f"000 {self.method} depth={self.depth} lr={self.lr:g}"
 
     def _execute(self, data):
-        return (train_rule if self.method in RULES else train_backprop)(self, data)
+        return (train_rule if self.method in UPDATE_RULES else train_backprop)(self, data)
 
 
 def init_weights(cfg, n_in, n_out, seed):

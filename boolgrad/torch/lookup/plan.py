@@ -130,7 +130,7 @@ def exact_gradient(table: GradientTable, values: np.ndarray, divisor: float, lo,
     """The table's own ``g`` (scaled, clipped) at dtype values; NaN values have ``g = 0``."""
     out = np.zeros(values.shape, dtype=np.float64)
     ok = ~np.isnan(values)
-    out[ok] = table.gradient(values[ok], kind="values") / divisor
+    out[ok] = table.gradient(values[ok], read_as="values") / divisor
     return clip(out, lo, hi)
 
 

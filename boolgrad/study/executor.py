@@ -1,0 +1,219 @@
+"""Experiments run once each: one atomically written JSON result per config hash, and executors.
+
+An *experiment* (:class:`Experiment`) is a frozen config object with
+
+* ``identity() -> dict`` -- what its result depends on (JSON-able, names the experiment); its
+  hash is the SHA-256 of the canonical JSON ``json.dumps(identity, sort_keys=True,
+  separators=(",", ":"))`` and its result file ``OUT/runs/<hash[:16]>.json``;
+* ``validate() -> self`` -- raises ``ValueError`` on a bad config, before any work;
+* ``execute() -> dict`` -- the result (with ``test_acc`` and ``train_seconds``, and whatever
+  fields describe it besides the stamped ones below);
+* ``label() -> str`` -- its part of the progress line;
+* ``dataset`` and ``seed`` fields.
+
+The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds' configs
+(:mod:`boolgrad.study.seeds`) are experiments; this module knows none of them.
+
+* :func:`run` -- ``validate().execute()`` plus the stamped fields ``schema``, ``config`` (the
+  identity), ``hash``, ``dataset``, ``seed``; NaN/inf become ``null``.  Pure given the config
+  (seeded; torch on one thread), the same numbers on every rerun on the same machine;
+  ``train_seconds`` and ``samples_per_second`` are the only wall-clock fields (:data:`TIMING_FIELDS`).
+* :func:`sweep` -- runs every config whose file is missing or invalid, with a tqdm bar (ETA)
+  and a line per finished run; executors: sequential, ``jobs=N`` (a spawn-context
+  ``ProcessPoolExecutor``), ``cluster="tcp://HOST:8786"`` (an existing Dask scheduler) or
+  ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread workers); ``client=``
+  takes an existing ``distributed.Client`` (the tests' in-process cluster).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from ..atomic import write_json_atomic
+
+__all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "close_client", "config_hash", "connect_cluster", "load_result", "pending",
+           "result_path", "run", "run_to_file", "sweep"]
+
+#: schema of a result file (and the ``schema`` field of the overshoot study's configs)
+SCHEMA = 1
+#: wall-clock fields: excluded from equality between executors
+TIMING_FIELDS = ("train_seconds", "samples_per_second")
+
+
+class Experiment(Protocol):
+    """What :func:`run` and :func:`sweep` need of a config (module doc)."""
+
+    dataset: str
+    seed: int
+
+    def identity(self) -> dict: ...
+
+    def validate(self) -> Experiment: ...
+
+    def execute(self) -> dict: ...
+
+    def label(self) -> str: ...
+
+
+def config_hash(cfg: Experiment) -> str:
+    """SHA-256 (hex) of the experiment's canonical identity JSON."""
+    text = json.dumps(cfg.identity(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def result_path(out, cfg: Experiment) -> Path:
+    return Path(out) / "runs" / f"{config_hash(cfg)[:16]}.json"
+
+
+def load_result(path, cfg: Experiment | None = None):
+    """The result in ``path`` if it is valid (parses, schema, config matches), else ``None``."""
+    try:
+        with open(path) as f:
+            res = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(res, dict) or res.get("schema") != SCHEMA or "test_acc" not in res:
+        return None
+    if cfg is not None and res.get("config") != cfg.identity():
+        return None
+    return res
+
+
+def _clean(obj):
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if hasattr(obj, "item"):
+        return _clean(obj.item())
+    return obj
+
+
+def run(cfg: Experiment) -> dict:
+    """Run the experiment ``cfg`` and return its result, stamped (module doc)."""
+    res = cfg.validate().execute()
+    res.update(schema=SCHEMA, config=cfg.identity(), hash=config_hash(cfg)[:16], dataset=cfg.dataset,
+               seed=cfg.seed)
+    return _clean(res)
+
+
+def run_to_file(cfg: Experiment, out) -> dict:
+    """Run ``cfg`` and write its result file; returns the summary of its progress line."""
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    res = run(cfg)
+    write_json_atomic(result_path(out, cfg), res)
+    return {"hash": res["hash"], "dataset": cfg.dataset, "seed": cfg.seed, "test_acc": res["test_acc"],
+            "train_seconds": res["train_seconds"], "label": cfg.label()}
+
+
+def pending(configs, out) -> list:
+    """Configs whose result file is missing or invalid (in the given order, duplicates dropped)."""
+    seen, todo = set(), []
+    for cfg in configs:
+        h = config_hash(cfg)
+        if h in seen:
+            continue
+        seen.add(h)
+        if load_result(result_path(out, cfg), cfg) is None:
+            todo.append(cfg)
+    return todo
+
+
+def _line(s: dict) -> str:
+    return (f"done {s['hash']} {s['dataset']:8s} {s['label']} seed={s['seed']} "
+            f"test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
+
+
+def connect_cluster(cluster: str, timeout: float = 5.0):
+    """A ``distributed.Client``: ``tcp://HOST:PORT`` (existing scheduler) or ``local:N``."""
+    try:
+        import distributed
+    except ImportError:
+        raise RuntimeError("--cluster needs dask.distributed: pip install 'boolgrad[cluster]'") from None
+    if cluster.startswith("local:"):
+        try:
+            n = int(cluster.split(":", 1)[1])
+        except ValueError:
+            raise ValueError(f"--cluster local:N needs an integer N, got {cluster!r}") from None
+        if n < 1:
+            raise ValueError(f"--cluster local:N needs N >= 1, got {n}")
+        lc = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                      dashboard_address=None)
+        return distributed.Client(lc)
+    try:
+        return distributed.Client(cluster, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise RuntimeError(f"cannot reach the Dask scheduler at {cluster}: {exc}") from None
+
+
+def close_client(client) -> None:
+    """Close a client from :func:`connect_cluster` and the ``LocalCluster`` it started, if any."""
+    if client is None:
+        return
+    cl = getattr(client, "cluster", None)
+    client.close()
+    if cl is not None:
+        cl.close()
+
+
+def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=None, progress: bool = True,
+          log=None) -> dict:
+    """Run every config whose result is missing (module doc); returns counts."""
+    from tqdm.auto import tqdm
+
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    configs = [c.validate() for c in configs]
+    todo = pending(configs, out)
+    done_before = len({config_hash(c) for c in configs}) - len(todo)
+    bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress or not todo, file=sys.stderr)
+
+    def finished(summary):
+        bar.update(1)
+        bar.write(_line(summary), file=sys.stderr) if progress else log(_line(summary))
+
+    try:
+        if client is not None or cluster:
+            own = client is None
+            client = client or connect_cluster(cluster)
+            try:
+                from distributed import as_completed
+
+                futures = [client.submit(run_to_file, c, str(out), pure=False, key=f"run-{config_hash(c)[:16]}")
+                           for c in todo]
+                for fut in as_completed(futures):
+                    finished(fut.result())
+            finally:
+                if own:
+                    close_client(client)
+        elif jobs > 1 and len(todo) > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
+                futures = [ex.submit(run_to_file, c, str(out)) for c in todo]
+                try:
+                    for fut in as_completed(futures):
+                        finished(fut.result())
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
+        else:
+            for c in todo:
+                finished(run_to_file(c, out))
+    finally:
+        bar.close()
+    return {"total": done_before + len(todo), "skipped": done_before, "ran": len(todo)}
