@@ -37,19 +37,20 @@ DATASET_NAMES = {"mnist1d": "MNIST-1D", "yinyang": "Yin-Yang", "digits": "digits
 
 
 def _ms(xs) -> str:
-    if not xs:
-        return ""
-    m = sum(xs) / len(xs)
-    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return f"{m:.3f} ± {s:.3f}"
+    """``mean ± sample std`` to 3 decimals (:func:`boolgrad.study.stats.mean_std`); empty if none."""
+    from boolgrad.study.stats import mean_std
+
+    m, s = mean_std(xs)
+    return "" if m is None else f"{m:.3f} ± {s:.3f}"
 
 
 def study_block(results: Path) -> str:
     """The overshoot study: verdicts with their numbers, and accuracy per dataset x kind x dt."""
     sys.path.insert(0, str(ROOT))
     from boolgrad.paper import numbers as pn
+    from boolgrad.paper.results import read_overshoot
 
-    rows = pn.read_csv(results)
+    rows = read_overshoot(results)
     n = pn.numbers(results)
 
     def v(name):

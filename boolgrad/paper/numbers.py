@@ -83,10 +83,6 @@ def lowest_set_bit(x: float) -> float:
 # -- results files ---------------------------------------------------------------------------------
 
 
-#: the name ``scripts/publish_results.py`` reads the overshoot rows by
-read_csv = read_overshoot
-
-
 def cells(rows, scheme="exact", readout="mse_count") -> dict:
     """``(dataset, kind, dt_over_tau) -> [test_acc, ...]`` of one scheme and readout."""
     return {(k[0], k[1], k[4]): v for k, v in accuracy_cells(rows).items() if k[2] == scheme and k[3] == readout}
