@@ -30,21 +30,29 @@ piece constant ``G**p`` or ``g**p``, summed by :func:`power_sum`: directly where
 integral in closed form (``log1p`` forms; cross terms ``1/((m+x_j)(m+x_k))`` by partial
 fractions written cancellation-free) -- remainder below ``1e-20`` relative.  Accuracy is that
 of float64 evaluation (~``1e-15`` relative); tests compare with sums over every pattern.
+
+**Two paths.**  :func:`integral_exact` does the above per call (exact rationals at the cells,
+:func:`~boolgrad.integral_sums.power_sum` inside segments): the test oracle.  :func:`integral`
+(the default, and ``GradientTable.integral``) evaluates the same closed forms in float64 from a
+piece index cached per table (:mod:`boolgrad.integral_index`: whole pieces once, prefix sums, the
+two cut pieces per window); :func:`integrals_many` takes arrays of windows.  They agree to
+~``1e-12`` relative (tested on every small format and on sampled float32/float64 windows).
 """
 
 from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 
 from .binades import run_segments, segment_terms
+from .integral_index import integrals_many
+from .integral_sums import power_sum
 from .measures import g_at_ranks, g_exact
 
-__all__ = ["integral", "power_sum", "step_gradient", "step_ranks"]
-
-_HEAD = 4096.0  # below this m + x, sum directly; above it Euler--Maclaurin is ~exact
+__all__ = ["integral", "integral_exact", "integrals_many", "power_sum", "step_gradient", "step_ranks"]
 
 
 # -- the step function ----------------------------------------------------------------------------
@@ -102,133 +110,6 @@ def step_gradient(table, u):
         b = table.fmt.pattern_at_rank(r[inside])
         out[inside] = table.gradient(b, read_as="patterns")
     return out
-
-
-# -- sums of h(g(m)) over integer ranges, g(m) = C + sum w / (m + x) ----------------------------------
-def _deriv(C, ws, xs, m: float, k: int) -> float:
-    """``g^(k)(m)``."""
-    s = C if k == 0 else 0.0
-    f = (-1) ** k * math.factorial(k)
-    return s + sum(w * f / (m + x) ** (k + 1) for w, x in zip(ws, xs))
-
-
-def _f_deriv(C, ws, xs, m, k, p):
-    if p == 1:
-        return _deriv(C, ws, xs, m, k)
-    d = [_deriv(C, ws, xs, m, j) for j in range(k + 1)]
-    return sum(math.comb(k, j) * d[j] * d[k - j] for j in range(k + 1))
-
-
-def _integral_closed(C, ws, xs, A: float, B: float, p: int) -> float:
-    """``int_A^B g(m)**p dm`` (p = 1, 2), cancellation-free forms."""
-    L = B - A
-    logs = [math.log1p(L / (A + x)) for x in xs]
-    if p == 1:
-        return C * L + sum(w * lg for w, lg in zip(ws, logs))
-    total = C * C * L + 2 * C * sum(w * lg for w, lg in zip(ws, logs))
-    total += sum(w * w * L / ((A + x) * (B + x)) for w, x in zip(ws, xs))
-    for j in range(len(xs)):
-        for k in range(j + 1, len(xs)):
-            d = xs[k] - xs[j]
-            base = L / ((A + xs[j]) * (B + xs[k]))
-            z = d * base
-            ratio = math.log1p(z) / z if z != 0 else 1.0
-            total += 2 * ws[j] * ws[k] * base * ratio
-    return total
-
-
-def _direct(C, ws, xs, s: int, t: int, p: int, cap) -> float:
-    m = np.arange(s, t + 1, dtype=np.float64)
-    g = np.full(m.shape, C)
-    for w, x in zip(ws, xs):
-        g = g + w / (m + x)
-    if cap is not None:
-        g = np.minimum(g, cap)
-    return math.fsum(g**p)
-
-
-def _smooth_sum(C, ws, xs, s: int, t: int, p: int) -> float:
-    """``sum_{m=s}^t g(m)**p`` where ``g`` is smooth (no cap)."""
-    if t < s:
-        return 0.0
-    if not ws:
-        return (t - s + 1) * C**p
-    head_end = min(t, max(s - 1, math.ceil(_HEAD - min(xs))))
-    if t - s < 4096:
-        head_end = t
-    total = _direct(C, ws, xs, s, head_end, p, None) if head_end >= s else 0.0
-    a = head_end + 1
-    if a > t:
-        return total
-    A, B = float(a), float(t)
-    em = _integral_closed(C, ws, xs, A, B, p)
-    em += 0.5 * (_f_deriv(C, ws, xs, A, 0, p) + _f_deriv(C, ws, xs, B, 0, p))
-    for k, coef in ((1, 1 / 12), (3, -1 / 720), (5, 1 / 30240)):
-        em += coef * (_f_deriv(C, ws, xs, B, k, p) - _f_deriv(C, ws, xs, A, k, p))
-    return total + em
-
-
-def _crossings(C, ws, xs, s: int, t: int, cap: float) -> list[int]:
-    """Integers ``m`` in ``(s, t]`` where ``[g(m) >= cap]`` differs from ``[g(m-1) >= cap]``."""
-    # numerator of g - cap over prod (m + x): real roots locate every crossing
-    poly = np.poly1d([C - cap])
-    for x in xs:
-        poly = poly * np.poly1d([1.0, x])
-    for k, w in enumerate(ws):
-        other = np.poly1d([w])
-        for j, x in enumerate(xs):
-            if j != k:
-                other = other * np.poly1d([1.0, x])
-        poly = poly + other
-    cand = {s, t}
-    for root in np.roots(poly.coeffs) if poly.order > 0 else []:
-        if abs(root.imag) <= 1e-6 * (1 + abs(root.real)) and s - 8 <= root.real <= t + 8:
-            c = int(math.floor(root.real))
-            cand.update(min(t, max(s, c + d)) for d in (-8, 0, 1, 8))
-    pts = sorted(cand)
-
-    def above(m):
-        return _deriv(C, ws, xs, float(m), 0) >= cap
-
-    out = []
-    for a, b in zip(pts[:-1], pts[1:]):
-        fa, fb = above(a), above(b)
-        while fa != fb and b - a > 1:  # bisection keeps one crossing bracketed
-            mid = (a + b) // 2
-            if above(mid) == fa:
-                a = mid
-            else:
-                b = mid
-        if fa != fb:
-            out.append(b)
-    return out
-
-
-def power_sum(C, terms, s: int, t: int, p: int = 1, cap=None) -> float:
-    """``sum_{m=s}^{t} h(g(m))``, ``g(m) = C + sum_{(w, x) in terms} w / (m + x)``, ``m + x > 0``.
-
-    ``h(g) = g**p`` or ``min(g, cap)**p``.  Float64 inputs; see the module doc for the method.
-    """
-    if t < s:
-        return 0.0
-    grouped: dict[float, float] = {}
-    for w, x in terms:
-        grouped[float(x)] = grouped.get(float(x), 0.0) + float(w)
-    xs = [x for x, w in grouped.items() if w != 0]
-    ws = [grouped[x] for x in xs]
-    C = float(C)
-    if t - s < 4096:
-        return _direct(C, ws, xs, s, t, p, cap)
-    if cap is None:
-        return _smooth_sum(C, ws, xs, s, t, p)
-    cuts = [s, *_crossings(C, ws, xs, s, t, cap), t + 1]
-    total = 0.0
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        if _deriv(C, ws, xs, float(a), 0) >= cap:
-            total += (b - a) * cap**p
-        else:
-            total += _smooth_sum(C, ws, xs, a, b - 1, p)
-    return total
 
 
 # -- the integral ---------------------------------------------------------------------------------
@@ -302,7 +183,7 @@ def _full_cells(table, ra: int, rb: int, power: int, clamp) -> list[float]:
             sc = Fraction(2) ** sig
             Cs, ts = float(C * sc), [(float(w * sc), float(x)) for w, x in terms]
             cap = None if clamp is None else float(Fraction(clamp) * sc)
-            for a, b in zip(special[:-1], special[1:]):
+            for a, b in pairwise(special):
                 if b - a >= 2:
                     s = power_sum(Cs, ts, a + 1, b - 1, power, cap)
                     parts.append(math.ldexp(s, q - sig * power) if math.isfinite(s) else s)
@@ -310,13 +191,7 @@ def _full_cells(table, ra: int, rb: int, power: int, clamp) -> list[float]:
     return parts
 
 
-def integral(table, lo: float, hi: float, *, power: int = 1, clamp: float | None = None) -> float:
-    """``int_lo^hi h(g(u)) du`` for the step function ``g`` of the module doc (float64).
-
-    ``power`` 1 or 2; ``clamp=G`` (``G >= 0``) integrates ``min(g, G)**power`` (``clamp=0``:
-    the negative part, as the ``clamp01`` scaling needs).  ``lo``/``hi``
-    may be infinite (the cells end where the format's finite range does).
-    """
+def _checked(lo, hi, power, clamp):
     lo, hi = float(lo), float(hi)
     if math.isnan(lo) or math.isnan(hi):
         raise ValueError("integral bounds must not be NaN")
@@ -326,10 +201,39 @@ def integral(table, lo: float, hi: float, *, power: int = 1, clamp: float | None
         clamp = float(clamp)
         if not (clamp >= 0 and math.isfinite(clamp)):
             raise ValueError(f"clamp must be non-negative and finite, got {clamp!r}")
+    return lo, hi, clamp
+
+
+def integral(table, lo: float, hi: float, *, power: int = 1, clamp: float | None = None,
+             method: str = "fast") -> float:
+    """``int_lo^hi h(g(u)) du`` for the step function ``g`` of the module doc (float64).
+
+    ``power`` 1 or 2; ``clamp=G`` (``G >= 0``) integrates ``min(g, G)**power`` (``clamp=0``:
+    the negative part, as the ``clamp01`` scaling needs).  ``lo``/``hi``
+    may be infinite (the cells end where the format's finite range does).  ``method="fast"``
+    (default): the cached piece index of :mod:`boolgrad.integral_index` (formats it does not
+    support go to the exact path); ``"exact"``: :func:`integral_exact`.
+    """
+    if method == "exact":
+        return integral_exact(table, lo, hi, power=power, clamp=clamp)
+    if method != "fast":
+        raise ValueError(f"method must be 'fast' or 'exact', got {method!r}")
+    lo, hi, clamp = _checked(lo, hi, power, clamp)
+    from .integral_index import supported
+
+    if not supported(table.fmt):
+        return integral_exact(table, lo, hi, power=power, clamp=clamp)
+    return float(integrals_many(table, lo, hi, power=power, clamp=clamp))
+
+
+def integral_exact(table, lo: float, hi: float, *, power: int = 1, clamp: float | None = None) -> float:
+    """:func:`integral` by the reference path (the test oracle): per call, every run's cells in
+    exact rationals and every segment's inside by :func:`~boolgrad.integral_sums.power_sum`."""
+    lo, hi, clamp = _checked(lo, hi, power, clamp)
     if hi < lo:
-        return -integral(table, hi, lo, power=power, clamp=clamp)
+        return -integral_exact(table, hi, lo, power=power, clamp=clamp)
     fmt = table.fmt
-    c0, c1 = _cell_ranks(fmt)
+    _, c1 = _cell_ranks(fmt)
     d_lo, d_hi = _domain(fmt)
     lo, hi = max(lo, d_lo), min(hi, d_hi)
     if not hi > lo:

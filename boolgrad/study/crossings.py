@@ -78,6 +78,20 @@ class BooleanGrad:
         """``int_lo^hi h(u)**power du``."""
         return get_scaling(self.scale).integral(self.table, lo, hi, power, self.divisor)
 
+    def integrals(self, lo, hi, power: int) -> np.ndarray:
+        """:meth:`integral` over arrays of windows at once (:func:`boolgrad.integral_index.integrals_many`;
+        ``clip(g, 0, c)**p = min(g, c)**p - min(g, 0)**p`` as :meth:`Scaling.integral`)."""
+        from ..integral_index import integrals_many, supported
+
+        lo, hi = np.broadcast_arrays(np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+        if not supported(self.table.fmt):
+            return np.vectorize(lambda a, b: self.integral(a, b, power), otypes=[np.float64])(lo, hi)
+        sc, d = get_scaling(self.scale), self.divisor
+        total = integrals_many(self.table, lo, hi, power=power, clamp=None if sc.hi is None else sc.hi * d)
+        if sc.lo is not None:
+            total = total - integrals_many(self.table, lo, hi, power=power, clamp=sc.lo * d)
+        return total / d**power
+
 
 @dataclass(frozen=True)
 class SurrogateGrad:
@@ -118,7 +132,7 @@ def _moments(m1, m2) -> CrossingMoments:
     return CrossingMoments(m1, m2, cv)
 
 
-def _window(theta: float, d: float, side: str) -> tuple[float, float]:
+def _window(theta: float, d, side: str):
     return (theta - d, theta) if side == "below" else (theta, theta + d)
 
 
@@ -136,37 +150,17 @@ def crossing_moments(grad, du, *, side: str = "below") -> CrossingMoments:
         P1 = sf.p1(grad.name, d, **dict(grad.params))
         P2 = sf.p2(grad.name, d, **dict(grad.params))
         return _moments(P1 / d, P2 / d)  # g even: both sides alike
-    m1 = np.empty(d.shape)
-    m2 = np.empty(d.shape)
     theta = grad.theta
-    for idx, dk in np.ndenumerate(d):
-        lo, hi = _window(theta, float(dk), side)
-        m1[idx] = grad.integral(lo, hi, 1) / dk
-        m2[idx] = grad.integral(lo, hi, 2) / dk
+    lo, hi = _window(theta, d, side)
+    m1, m2 = grad.integrals(lo, hi, 1) / d, grad.integrals(lo, hi, 2) / d
     return _moments(m1 if d.ndim else m1[()], m2 if d.ndim else m2[()])
-
-
-def _cumulative(grad, d_sorted: np.ndarray, side: str, power: int) -> np.ndarray:
-    """``int`` over the window of each sorted ``d``, built from disjoint increments."""
-    theta = grad.theta
-    out = np.empty(d_sorted.shape)
-    acc, prev = 0.0, 0.0
-    parts: list[float] = []
-    for k, dk in enumerate(d_sorted):
-        if side == "below":
-            parts.append(grad.integral(theta - dk, theta - prev, power))
-        else:
-            parts.append(grad.integral(theta + prev, theta + dk, power))
-        acc = math.fsum(parts)
-        out[k], prev = acc, dk
-    return out
 
 
 def crossing_moments_for(grad, du_samples, *, side: str = "below") -> CrossingMoments:
     """Moments over a simulated ``dU`` distribution: the mixture of :func:`crossing_moments`.
 
     ``mean = mean_k E^1(dU_k)``, ``second_moment = mean_k E^2(dU_k)``, CV from these.
-    Boolean tables: one exact integral per distinct ``dU`` (over disjoint increments).
+    Boolean tables: one integral per distinct ``dU``, all windows at once.
     """
     side = _side(side)
     d = _check_du(du_samples).ravel()
@@ -174,7 +168,7 @@ def crossing_moments_for(grad, du_samples, *, side: str = "below") -> CrossingMo
         m = crossing_moments(grad, d, side=side)
         return _moments(np.mean(m.mean), np.mean(m.second_moment))
     uniq, counts = np.unique(d, return_counts=True)
-    I1 = _cumulative(grad, uniq, side, 1)
-    I2 = _cumulative(grad, uniq, side, 2)
+    lo, hi = _window(grad.theta, uniq, side)
+    I1, I2 = grad.integrals(lo, hi, 1), grad.integrals(lo, hi, 2)
     n = d.size
     return _moments(math.fsum(counts * I1 / uniq) / n, math.fsum(counts * I2 / uniq) / n)

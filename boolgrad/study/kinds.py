@@ -149,6 +149,22 @@ class KindSpec:
             return float(self.table(theta).meta.theta_used)
         return float(theta)
 
+    def firing_threshold(self, theta: float) -> float:
+        """The real ``u`` from which the forward fires: ``theta``, or for a quantised kind the
+        smallest float64 that rounds (to nearest) onto :meth:`forward_threshold` or above --
+        ``fixed16.3`` at 0.3: ``0.1875``, half an LSB below the threshold used, 0.25.  The crossing
+        theory's window at the threshold used, read with ``u`` rounded down, is the same integral
+        as the nearest-rounded ``g`` over a window at this threshold (exactly for fixed point;
+        for floats up to the half-ulp change at a binade edge), so the simulation and the midpoint
+        reference put their crossings here (:mod:`boolgrad.study.simulate`)."""
+        if self.family == "boolean" and self.quantize_forward:
+            from ..formats import parse_format
+            from ..rules.pieces import forward_thresholds
+
+            t = forward_thresholds(self.table(theta), parse_format("float64"))[1]
+            return float(t[0] if isinstance(t, tuple) else t)
+        return float(theta)
+
 
 def matched_fraction_bits(typical_du: float, lo: int = 3, hi: int = 14) -> int:
     """``F = round(-log2(dU))`` clipped to ``[lo, hi]``: the LSB ``2**-F`` closest to ``dU`` in log."""

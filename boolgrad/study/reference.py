@@ -29,22 +29,28 @@ import numpy as np
 __all__ = ["compare", "expected_mean", "theory_expected"]
 
 
-def expected_mean(kind, theta: float, *, side: str = "below", du_max: float = 2.0, n: int = 1 << 18):
+def expected_mean(kind, theta: float, *, side: str = "below", du_max: float = 2.0, n: int = 1 << 18,
+                  threshold: float | None = None):
     """Callable ``E(dU)`` (vectorised) for ``0 < dU <= du_max`` by the midpoint rule (module doc).
 
-    ``du_max`` is rounded up to a power of two and the tabulation cached per (kind, theta, side).
+    The window sits at ``threshold`` (default ``theta``): where the crossings are.  A quantised
+    kind fires at :meth:`KindSpec.firing_threshold`, half an LSB below its rounded theta; pass that
+    to compare with the crossing theory and the simulation (:func:`boolgrad.study.simulate.simulate`
+    records its crossings there).  ``du_max`` is rounded up to a power of two and the tabulation
+    cached per (kind, theta, side, threshold).
     """
     if side not in ("below", "above"):
         raise ValueError(f"side must be 'below' or 'above', got {side!r}")
     du_max = 2.0 ** math.ceil(math.log2(du_max))
-    return _expected_cached(kind, float(theta), side, du_max, int(n))
+    at = float(theta) if threshold is None else float(threshold)
+    return _expected_cached(kind, float(theta), side, du_max, int(n), at)
 
 
 @lru_cache(maxsize=128)
-def _expected_cached(kind, theta, side, du_max, n):
+def _expected_cached(kind, theta, side, du_max, n, at):
     h = du_max / n
-    x = (np.arange(n) + 0.5) * h  # distance from theta
-    u = theta - x if side == "below" else theta + x
+    x = (np.arange(n) + 0.5) * h  # distance from the threshold
+    u = at - x if side == "below" else at + x
     g = kind.gradient(u, theta)
     cum = np.concatenate([[0.0], np.cumsum(g) * h])
     grid = np.arange(n + 1) * h
@@ -83,8 +89,7 @@ def theory_expected(kind, theta: float, *, side: str = "below"):
         n = max(2, int(np.ceil((hi - lo) * GRID_PER_OCTAVE)) + 1)
         grid = np.unique(np.concatenate([2.0 ** np.linspace(lo, hi, n), [du.min(), du.max()]]))
         t = grad.theta
-        F = np.asarray([grad.integral(t - d, t, 1) if side == "below" else grad.integral(t, t + d, 1)
-                        for d in grid])
+        F = grad.integrals(t - grid, t, 1) if side == "below" else grad.integrals(t, t + grid, 1)
         return np.interp(du, grid, F) / du
 
     return expected

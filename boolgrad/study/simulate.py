@@ -15,8 +15,11 @@ encoding: the same ``I = x W`` every step), ``a = dt / tau``:
 ``u[t-1]`` is always the pre-reset sample); its increment is ``dU = u[t] - u[t-1]``.  At each
 crossing the gradient of every kind is taken at the sample below (``side="below"``, the step
 that did not fire and would have with a slightly larger ``u``) and at the sample above.
-Crossings use the float comparator at theta for every kind (quantised kinds' forward rounds
-theta by less than one LSB; see :meth:`KindSpec.forward_threshold`).
+Crossings use the float comparator at theta, except for kinds whose forward is quantised:
+they fire from :meth:`KindSpec.firing_threshold` (``fixed16.3`` at 0.3: from 0.1875), so
+:func:`simulate` runs their trajectories with that threshold and records their crossings there
+-- where the crossing theory (window at the rounded theta, ``u`` rounded down) puts them.
+(:class:`CrossingRecorder` alone records at one ``threshold`` for every kind.)
 """
 
 from __future__ import annotations
@@ -70,8 +73,11 @@ def lif_trajectory(current, dt_over_tau: float, steps: int, *, scheme: str = "ex
 class CrossingRecorder:
     """Accumulates u - theta over all steps and at crossings from trajectories ``(T, ...)``."""
 
-    def __init__(self, theta: float, max_samples: int = 200_000, seed: int = 0):
+    def __init__(self, theta: float, max_samples: int = 200_000, seed: int = 0, threshold: float | None = None):
         self.theta, self.max_samples = float(theta), int(max_samples)
+        # crossings of ``threshold`` (default theta); the kinds' tables are built at theta
+        self.threshold = self.theta if threshold is None else float(threshold)
+        self._picked = None
         self.rng = np.random.default_rng(seed)
         self.hist_all = np.zeros(len(HIST_EDGES) - 1, np.int64)
         self.n_steps = 0
@@ -80,7 +86,7 @@ class CrossingRecorder:
 
     def update(self, us: np.ndarray) -> None:
         us = np.asarray(us, dtype=np.float64)
-        th = self.theta
+        th = self.threshold
         self.n_steps += us.size
         self.hist_all += np.histogram(np.clip(us - th, -1.5, 1.5), HIST_EDGES)[0]
         prev = np.concatenate([np.zeros_like(us[:1]), us[:-1]])  # u[-1] = 0
@@ -95,16 +101,26 @@ class CrossingRecorder:
         take = min(flat.size, 20_000)
         self.u_all.append(flat[self.rng.choice(flat.size, take, replace=False)] if take < flat.size else flat)
 
-    def finish(self, kinds, *, with_theory: bool = True) -> dict:
-        """Statistics and, per kind, the gradient at crossings against the crossing theory."""
-        below, above = np.concatenate(self.below), np.concatenate(self.above)
-        n_cross = int(below.size)
-        if n_cross > self.max_samples:
-            pick = np.sort(self.rng.choice(n_cross, self.max_samples, replace=False))
-            below, above = below[pick], above[pick]
+    def _samples(self):
+        """``(below, above)`` at the crossings, subsampled to ``max_samples`` (once)."""
+        if self._picked is None:
+            below, above = np.concatenate(self.below), np.concatenate(self.above)
+            if below.size > self.max_samples:
+                pick = np.sort(self.rng.choice(below.size, self.max_samples, replace=False))
+                below, above = below[pick], above[pick]
+            self._picked = (below, above)
+        return self._picked
+
+    def finish(self, kinds, *, with_theory: bool = True, record=None) -> dict:
+        """Statistics and, per kind, the gradient at crossings against the crossing theory.
+
+        ``record(threshold)``: a recorder of the same trajectories fired at ``threshold``; a kind
+        whose :meth:`~KindSpec.firing_threshold` is not this recorder's threshold takes its
+        crossings from there (without ``record``, every kind's from here)."""
+        n_cross = int(sum(b.size for b in self.below))
+        below, above = self._samples()
         du = above - below
-        u_all = np.concatenate(self.u_all)
-        th = self.theta
+        th = self.threshold
         q = np.quantile(du, [0.05, 0.25, 0.5, 0.75, 0.95]).tolist() if du.size else [None] * 5
         out = {
             "n_steps": int(self.n_steps),
@@ -125,12 +141,20 @@ class CrossingRecorder:
             k = get_kind(name) if isinstance(name, str) else name
             if k.matched:
                 k = k.resolve(q[2] if du.size else 0.01)
-            row = {"format": k.format, "frac_nonzero_all": float(np.mean(k.gradient(u_all, th) != 0))}
-            for side, pts in (("below", below), ("above", above)):
-                g = k.gradient(pts, th)
+            src = self
+            if record is not None and k.firing_threshold(self.theta) != th:
+                src = record(k.firing_threshold(self.theta))
+            b_k, a_k = src._samples()
+            row = {"format": k.format,
+                   "frac_nonzero_all": float(np.mean(k.gradient(np.concatenate(src.u_all), self.theta) != 0))}
+            if src is not self:
+                row["firing_threshold"] = src.threshold
+                row["n_crossings"] = int(sum(b.size for b in src.below))
+            for side, pts in (("below", b_k), ("above", a_k)):
+                g = k.gradient(pts, self.theta)
                 row[f"mean_grad_{side}"] = float(g.mean()) if g.size else None
-                if with_theory and du.size:
-                    row[f"theory_{side}"] = compare(du, g, theory_expected(k, th, side=side))
+                if with_theory and pts.size:
+                    row[f"theory_{side}"] = compare(a_k - b_k, g, theory_expected(k, self.theta, side=side))
             out["kinds"][k.name] = row
         return out
 
@@ -140,12 +164,17 @@ def simulate(x: np.ndarray, weights: np.ndarray, dt_over_tau: float, *, scheme: 
              with_theory: bool = True, batch: int = 256) -> dict:
     """Crossing statistics of one LIF layer ``I = x @ weights`` over ``horizon`` time constants."""
     steps = steps_for(dt_over_tau, horizon)
-    rec = CrossingRecorder(theta, seed=seed)
-    for i in range(0, len(x), batch):
-        us, _ = lif_trajectory(np.asarray(x[i:i + batch], np.float64) @ weights, dt_over_tau, steps,
-                               scheme=scheme, theta=theta)
-        rec.update(us)
-    out = rec.finish(kinds, with_theory=with_theory)
+    currents = [np.asarray(x[i:i + batch], np.float64) @ weights for i in range(0, len(x), batch)]
+    recorders = {}
+
+    def record(threshold):  # the same inputs, the LIF fired at ``threshold`` (a quantised kind's)
+        if threshold not in recorders:
+            rec = recorders[threshold] = CrossingRecorder(theta, seed=seed, threshold=threshold)
+            for c in currents:
+                rec.update(lif_trajectory(c, dt_over_tau, steps, scheme=scheme, theta=threshold)[0])
+        return recorders[threshold]
+
+    out = record(float(theta)).finish(kinds, with_theory=with_theory, record=record)
     out.update(dt_over_tau=float(dt_over_tau), steps=steps, scheme=scheme, theta=theta, horizon=horizon)
     return out
 
