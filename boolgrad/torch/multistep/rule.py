@@ -1,0 +1,80 @@
+"""What the fused loop needs from a spike function: its forward threshold and its ``g`` on a tensor.
+
+* forward: the spike as ``lo <= u (< hi)`` in ``u``'s dtype.  A surrogate compares ``u`` with
+  theta cast to the dtype (``gt``: with the next value up, the same set); a Boolean spike with
+  its plan's threshold (:class:`~boolgrad.torch.lookup.TablePlan`: ``forward_threshold``, or
+  ``quantized_threshold`` with ``quantize_forward``, a pair when values above the top round onto
+  NaN);
+* backward: ``cast(g(u))`` over the whole ``(T, B, N)`` tensor in one call -- the Boolean
+  spike's own per-element plan (:meth:`~boolgrad.torch.boolean.BooleanState.gradient`: one
+  numba pass on CPU), the surrogate's own torch expression -- so ``g`` is element for element
+  the step loop's; and ``g_theta`` by the rule's own backward (a learnable threshold).
+
+Other rules (the adapters' shifted spikes, user rules) are refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..boolean import BooleanState
+from ..spike import reduce_to
+from ..surrogates import SurrogateState
+
+__all__ = ["forward_threshold", "rule_gradient", "theta_gradient", "threshold_of"]
+
+
+def threshold_of(spike, theta=None):
+    """The threshold a call ``spike(u, theta)`` uses: a float or a one-element tensor."""
+    theta = spike.theta if theta is None else theta
+    if isinstance(theta, torch.Tensor) and theta.numel() != 1:
+        raise NotImplementedError(
+            "the fused LIF takes one threshold for the layer; per-neuron thresholds (a theta tensor "
+            f"of shape {tuple(theta.shape)}) need the step loop (boolgrad.torch.neurons.lif_step)"
+        )
+    return theta
+
+
+def _check_rule(spike):
+    state = getattr(spike, "state", None)
+    if not isinstance(state, (BooleanState, SurrogateState)):
+        raise NotImplementedError(
+            f"the fused LIF supports Boolean spikes (boolean_spike) and the surrogate zoo (surrogate); "
+            f"got a spike with rule {type(state).__name__} -- use boolgrad.torch.neurons.lif_step"
+        )
+    return state
+
+
+def forward_threshold(spike, theta, dtype: torch.dtype) -> tuple[float, float, bool]:
+    """``(lo, hi, has_hi)``: the spike is ``u >= lo`` (and ``u < hi`` when ``has_hi``) in ``dtype``."""
+    state = _check_rule(spike)
+    np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+    if isinstance(state, BooleanState):
+        plan = state.plans(torch.empty(0, dtype=dtype), theta)[0]
+        t = plan.quantized_threshold if state.quantize_forward else plan.forward_threshold
+        if isinstance(t, tuple):
+            return float(np_dtype.type(t[0])), float(np_dtype.type(t[1])), True
+        return float(np_dtype.type(t)), math.inf, False
+    value = float(theta.detach()) if isinstance(theta, torch.Tensor) else float(theta)
+    t = np_dtype.type(value)  # torch compares a float32 tensor with the scalar cast to float32
+    if spike.comparator == "gt":
+        t = np.nextafter(t, np_dtype.type(np.inf))
+    return float(t), math.inf, False
+
+
+def rule_gradient(spike, u: torch.Tensor, theta) -> torch.Tensor:
+    """``cast(g(u))`` in ``u``'s dtype, every element (the spike's backward without ``dL/ds``)."""
+    state = _check_rule(spike)
+    if isinstance(state, BooleanState):
+        return state.gradient(u, theta)
+    return state.grad(u - theta, **dict(state.params)).to(u.dtype)
+
+
+def theta_gradient(spike, u: torch.Tensor, theta: torch.Tensor, gs: torch.Tensor) -> torch.Tensor:
+    """``dL/dtheta = sum dL/ds * g_theta(u)`` (``gs``: dL/ds at every step), theta's shape and dtype."""
+    state = _check_rule(spike)
+    _, g_theta = state.backward(u, theta, gs, True)
+    return reduce_to(gs * g_theta, theta.shape).to(theta.dtype)
