@@ -9,6 +9,6 @@ of their sums); :func:`spiking_net_forward` is the study network's forward with 
 layer fused.
 """
 
-from .lif import LIFSequence, MultiStepLIF, lif_sequence, spiking_net_forward
+from .lif import LIFSequence, MultiStepLIF, lif_sequence, prepare, spiking_net_forward
 
-__all__ = ["LIFSequence", "MultiStepLIF", "lif_sequence", "spiking_net_forward"]
+__all__ = ["LIFSequence", "MultiStepLIF", "lif_sequence", "prepare", "spiking_net_forward"]

@@ -30,7 +30,7 @@ from torch import nn
 
 from .rule import forward_threshold, rule_gradient, theta_gradient, threshold_of
 
-__all__ = ["MultiStepLIF", "lif_sequence", "spiking_net_forward"]
+__all__ = ["MultiStepLIF", "lif_sequence", "prepare", "spiking_net_forward"]
 
 _PARALLEL_MIN = 1 << 15  # elements (T * n) below which one thread runs the loop
 _LOCK = threading.Lock()  # numba's threading layers may forbid concurrent parallel launches
@@ -42,6 +42,17 @@ def _loops():
 
     from . import loops
 
+    # numba's OpenMP layer sets OpenMP's thread count to NUMBA_NUM_THREADS when it starts (on the
+    # first parallel launch, ours or the Boolean lookup's), and torch reads its own count from
+    # there: start it now and give torch its count back, so torch.set_num_threads(1) stays true
+    threads = torch.get_num_threads()
+    try:
+        from numba.np.ufunc.parallel import _launch_threads
+    except ImportError:  # a private function of numba: without it, the first launch does the same
+        _launch_threads = None
+    if _launch_threads is not None:
+        _launch_threads()
+    torch.set_num_threads(threads)
     return numba, loops
 
 
@@ -54,6 +65,12 @@ class _Config:
     zero_reset: bool
     reset_by: float
     detach: bool
+
+
+def prepare() -> None:
+    """Compile-free set-up: import numba and start its thread pool keeping torch's thread count
+    (call it before the first Boolean backward of a process that sets ``torch.set_num_threads``)."""
+    _loops()
 
 
 def _parallel(numel: int) -> bool:
