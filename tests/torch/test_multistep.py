@@ -185,3 +185,12 @@ def test_unsupported_combinations_raise():
         lif_sequence(x.half(), LIFParams(spike))
     with pytest.raises(ValueError, match="time axis"):
         lif_sequence(torch.tensor(1.0), LIFParams(spike))
+
+
+def test_prepare_keeps_torch_thread_count():
+    from boolgrad.torch.multistep import prepare
+
+    n = torch.get_num_threads()
+    prepare()
+    lif_sequence(inputs(), LIFParams(kind_spike("boolean_yj2025"), beta=0.8))
+    assert torch.get_num_threads() == n
