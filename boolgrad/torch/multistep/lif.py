@@ -38,22 +38,10 @@ _LOCK = threading.Lock()  # numba's threading layers may forbid concurrent paral
 
 @functools.lru_cache(maxsize=1)
 def _loops():
-    import numba
-
+    from ..lookup.cpu_kernel import start_pool  # numba's pool, keeping torch's thread count
     from . import loops
 
-    # numba's OpenMP layer sets OpenMP's thread count to NUMBA_NUM_THREADS when it starts (on the
-    # first parallel launch, ours or the Boolean lookup's), and torch reads its own count from
-    # there: start it now and give torch its count back, so torch.set_num_threads(1) stays true
-    threads = torch.get_num_threads()
-    try:
-        from numba.np.ufunc.parallel import _launch_threads
-    except ImportError:  # a private function of numba: without it, the first launch does the same
-        _launch_threads = None
-    if _launch_threads is not None:
-        _launch_threads()
-    torch.set_num_threads(threads)
-    return numba, loops
+    return start_pool(), loops
 
 
 @dataclass(frozen=True)
