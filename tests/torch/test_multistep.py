@@ -9,6 +9,7 @@ time or elements is involved (a constant input, a learnable threshold).
 
 import math
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
@@ -194,3 +195,117 @@ def test_prepare_keeps_torch_thread_count():
     prepare()
     lif_sequence(inputs(), LIFParams(kind_spike("boolean_yj2025"), beta=0.8))
     assert torch.get_num_threads() == n
+
+
+_LOOP_PARAMS = {"arctan": {"alpha": 3}, "rectangle": {"width": 0.7, "height": 1.3}, "straight_through": {},
+                "fast_sigmoid": {"slope": 7.0}, "triangle": {"width": 0.7, "height": 1.3}}
+
+
+@pytest.mark.parametrize("name", sorted(_LOOP_PARAMS))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("theta", [THETA, 1.0])
+def test_in_loop_surrogates_are_the_torch_expression_bit_for_bit(name, dtype, theta):
+    from boolgrad.torch.multistep import loops
+    from boolgrad.torch.multistep.rule import loop_rule, rule_gradient
+
+    assert set(loops.SURROGATE_KINDS) == set(_LOOP_PARAMS)
+    g = torch.Generator().manual_seed(0)
+    u = torch.cat([torch.randn(20000, generator=g, dtype=torch.float64) * s for s in (0.01, 0.5, 3.0, 1e3)])
+    u = torch.cat([u.to(dtype), torch.tensor([theta, 0.0, -0.0, math.inf, -math.inf, 1e-40], dtype=dtype)])
+    u = torch.cat([u, torch.nextafter(u[-6:-5], u[-6:-5] + 1), torch.nextafter(u[-6:-5], u[-6:-5] - 1)])
+    for kw in ({}, _LOOP_PARAMS[name]):
+        spike = bt.surrogate(name, theta, **kw)
+        kind, th, c0, c1, _ = loop_rule(spike, u, theta, loops)
+        assert kind == loops.SURROGATE_KINDS[name]
+        got = loops.surrogate_g(kind, u.numpy(), th, c0, c1)
+        ref = rule_gradient(spike, u, theta).numpy()
+        assert got.dtype == ref.dtype
+        assert np.array_equal(got.view("u1"), ref.view("u1"))  # bit for bit, signs too
+
+
+def _boolean_spikes():
+    out = [(k, kind_spike(k)) for k, spec in KINDS.items() if spec.family != "surrogate"]
+    out += [(f"{f}-{s}", bt.boolean_spike(f, THETA, scale=s)) for f in ("float32", "bfloat16", "fixed16.12")
+            for s in ("clamp", "unit_area")]
+    out += [("float32-gt", bt.boolean_spike("float32", THETA, scale="clamp", comparator="gt"))]
+    return out
+
+
+@pytest.mark.parametrize("name,spike", _boolean_spikes(), ids=lambda v: v if isinstance(v, str) else "")
+def test_in_loop_boolean_g_is_the_lookup_bit_for_bit(name, spike):
+    from boolgrad.torch.multistep import loops
+    from boolgrad.torch.multistep.rule import loop_rule, rule_gradient
+
+    g = torch.Generator().manual_seed(1)
+    u = (torch.rand(1 << 18, generator=g, dtype=torch.float64) * 3 - 1).to(torch.float32)
+    t = torch.tensor(THETA)
+    near = torch.arange(-300, 300, dtype=torch.int32) + t.view(torch.int32)  # theta's neighbourhood
+    u = torch.cat([u, near.view(torch.float32), torch.randn(4096, generator=g) * 1e-30,
+                   torch.tensor([0.0, -0.0, math.inf, -math.inf, 1e-45, -1e-45, 3e38])])
+    u = u[torch.randperm(u.numel(), generator=g)]
+    kind, *_, args = loop_rule(spike, u, THETA, loops)
+    assert kind == loops.BOOLEAN_KIND
+    bits, tabs, p, rnd, pow2, special = args
+    got = loops.boolean_g(u.numpy(), bits.reshape(-1), tabs, p, rnd, pow2, special)
+    ref = rule_gradient(spike, u, THETA).numpy()
+    rerun = np.isnan(got)  # the slow path's: the loop runs again with the tensor call
+    assert not (rerun & ~(np.abs(u.numpy()) < 2.0**-126)).any()  # only at subnormal inputs here
+    assert np.array_equal(got[~rerun].view("u1"), ref[~rerun].view("u1"))
+    with_nan = torch.cat([u[:100], torch.tensor([math.nan])])
+    *_, args = loop_rule(spike, with_nan, THETA, loops)
+    got = loops.boolean_g(with_nan.numpy(), args[0].reshape(-1), *args[1:])
+    ref = rule_gradient(spike, with_nan, THETA).numpy()
+    assert np.isnan(got[-1]) or got[-1] == ref[-1]  # a NaN input: the slow path's (a direct table's own)
+    assert np.array_equal(got[:-1].view("u1"), ref[:-1].view("u1"))
+
+
+@pytest.mark.parametrize("name", ["arctan", "rectangle", "triangle", "sigmoid", "boolean_yj2025", "boolean_bf16"])
+def test_in_loop_rules_skip_the_tensor_call(name, monkeypatch):
+    from boolgrad.torch.multistep import lif
+
+    calls = []
+    real = lif.rule_gradient
+    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    exact = name not in INEXACT
+    if name.startswith("boolean"):
+        compare(kind_spike(name))
+        compare(kind_spike(name), const=True, reset="subtract", dtype=torch.float32)
+    else:
+        compare(bt.surrogate(name, THETA), exact_grad=exact)
+        compare(bt.surrogate(name, THETA, learn_theta=True), const=True, exact_grad=exact)
+    assert bool(calls) == (name == "sigmoid")  # sigmoid's exp: torch's, on the whole u
+
+
+def test_boolean_slow_path_reruns_with_the_tensor_call(monkeypatch):
+    from boolgrad.torch.multistep import lif
+
+    calls = []
+    real = lif.rule_gradient
+    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    spike = kind_spike("boolean_yj2025")
+    x = inputs()
+    x[2, 0, 7] = math.nan  # u is NaN there from step 2 on: the lookup's slow path
+    x1 = x.clone().requires_grad_(True)
+    x2 = x.clone().requires_grad_(True)
+    s1, _ = lif_sequence(x1, LIFParams(spike, beta=0.8))
+    s2, _ = step_loop(x2, LIFParams(spike, beta=0.8))
+    (g1,) = torch.autograd.grad(s1.sum(), x1)
+    (g2,) = torch.autograd.grad(s2.sum(), x2)
+    assert calls == [1]
+    assert torch.equal(g1.isnan(), g2.isnan())
+    assert torch.equal(g1.nan_to_num(), g2.nan_to_num())
+
+
+@pytest.mark.parametrize("kind", ["arctan", "boolean_bf16", "sigmoid"])
+def test_parallel_path_equals_serial_other_rules(kind, monkeypatch):
+    from boolgrad.torch.multistep import lif
+
+    params = LIFParams(kind_spike(kind) if kind in KINDS else bt.surrogate(kind, THETA), beta=0.8)
+    x = (torch.rand(16, 64, 64, generator=torch.Generator().manual_seed(5)) * 0.9 - 0.15).requires_grad_()
+    runs = []
+    for lim in (1 << 40, 1):
+        monkeypatch.setattr(lif, "_PARALLEL_MIN", lim)
+        s, u = lif_sequence(x, params)
+        (gx,) = torch.autograd.grad((s * u.cos()).sum(), x)
+        runs.append(gx)
+    assert torch.equal(*runs)

@@ -3,8 +3,10 @@
 ``lif_sequence(I, params)`` equals ``boolgrad.torch.neurons.run(lif_step, params, I)`` (the
 step loop) with ``u`` recorded: spikes bit for bit, ``u`` bit for bit, gradients to the rounding
 of their sums (the loops' arithmetic: :mod:`.loops`).  Forward and backward are each one numba
-pass over time; the spike's ``g`` is evaluated on the whole recorded ``u`` at once by the rule
-itself (:mod:`.rule`).  ``I`` is ``(T, ...)``, or ``(...)`` with ``steps=T``: the same current
+pass over time; the spike's ``g`` is computed inside the backward pass, operation for operation
+as the rule computes it (arctan, rectangle, straight-through, fast sigmoid, triangle; the Boolean
+lookup's CPU kernel), or else evaluated on the whole recorded ``u`` at once by the rule itself
+(:mod:`.rule`).  ``I`` is ``(T, ...)``, or ``(...)`` with ``steps=T``: the same current
 at every step (direct encoding; the first layer of the study's network), whose gradient is the
 sum over time.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 - e^{-a}``),
 as a separate ``I * gain`` would.
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .rule import forward_threshold, rule_gradient, theta_gradient, threshold_of
+from .rule import forward_threshold, loop_rule, rule_gradient, theta_gradient, threshold_of
 
 __all__ = ["MultiStepLIF", "lif_sequence", "prepare", "spiking_net_forward"]
 
@@ -105,16 +107,23 @@ class LIFSequence(torch.autograd.Function):
         T = u.shape[0]
         n = u[0].numel()
         go = torch.zeros_like(u) if grad_s is None else grad_s.contiguous()
-        g = rule_gradient(cfg.spike, u, theta).contiguous()
+        surr = loop_rule(cfg.spike, u, theta, loops)
+        g = rule_gradient(cfg.spike, u, theta).contiguous() if surr[0] == 0 else torch.empty((1, 1), dtype=u.dtype)
         gI = torch.empty(ctx.in_shape, dtype=u.dtype)
         gs = torch.empty_like(u) if want_theta else torch.empty((1, 1), dtype=u.dtype)
         c = functools.partial(loops.dtype_scalar, u.numpy().dtype)
         r = (T, n)
+        args = (go.numpy().reshape(r), s.numpy().reshape(r), u.numpy().reshape(r))
+        outs = (gI.numpy().reshape(1 if const else T, n), gs.numpy().reshape(r if want_theta else (1, 1)))
+        consts = (c(cfg.decay), c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach, const, want_theta)
         with _LOCK:
-            loops.backward(go.numpy().reshape(r), s.numpy().reshape(r), u.numpy().reshape(r),
-                           g.numpy().reshape(r), c(cfg.decay), c(cfg.reset_by), c(cfg.gain), cfg.zero_reset,
-                           cfg.detach, const, want_theta, gI.numpy().reshape(1 if const else T, n),
-                           gs.numpy().reshape(r if want_theta else (1, 1)), _parallel(T * n))
+            slow = loops.backward(*args, g.numpy().reshape(r if surr[0] == 0 else (1, 1)), surr, *consts, *outs,
+                                  _parallel(T * n))
+        if slow:  # a Boolean g needing the lookup's slow path: the whole-tensor call, and again
+            g = rule_gradient(cfg.spike, u, theta).contiguous()
+            surr = (0, *surr[1:4], loops.no_boolean(u.numpy().dtype))
+            with _LOCK:
+                loops.backward(*args, g.numpy().reshape(r), surr, *consts, *outs, _parallel(T * n))
         grad_theta = theta_gradient(cfg.spike, u, theta, gs) if want_theta else None
         return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None
 

@@ -8,13 +8,17 @@
 * backward: ``cast(g(u))`` over the whole ``(T, B, N)`` tensor in one call -- the Boolean
   spike's own per-element plan (:meth:`~boolgrad.torch.boolean.BooleanState.gradient`: one
   numba pass on CPU), the surrogate's own torch expression -- so ``g`` is element for element
-  the step loop's; and ``g_theta`` by the rule's own backward (a learnable threshold).
+  the step loop's; and ``g_theta`` by the rule's own backward (a learnable threshold).  The
+  surrogates whose expression is plain arithmetic (:data:`~.loops.SURROGATE_KINDS`) are instead
+  computed inside the backward loop, operation for operation, and so is the Boolean spike's
+  lookup where it runs the CPU kernel (:func:`loop_rule` gives the loop what it needs).
 
 Other rules (the adapters' shifted spikes, user rules) are refused with a clear error.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -24,7 +28,7 @@ from ..boolean import BooleanState
 from ..spike import reduce_to
 from ..surrogates import SurrogateState
 
-__all__ = ["forward_threshold", "rule_gradient", "theta_gradient", "threshold_of"]
+__all__ = ["forward_threshold", "loop_rule", "rule_gradient", "theta_gradient", "threshold_of"]
 
 
 def threshold_of(spike, theta=None):
@@ -63,6 +67,60 @@ def forward_threshold(spike, theta, dtype: torch.dtype) -> tuple[float, float, b
     if spike.comparator == "gt":
         t = np.nextafter(t, np_dtype.type(np.inf))
     return float(t), math.inf, False
+
+
+def loop_rule(spike, u: torch.Tensor, theta, loops) -> tuple:
+    """``(kind, th, c0, c1, bool_args)`` for the backward loop (:mod:`.loops`): ``kind`` 0 (``g``
+    from :func:`rule_gradient`) unless the loop computes the spike's ``g`` itself -- a surrogate of
+    ``loops.SURROGATE_KINDS`` (its constants as torch casts the expression's Python scalars to
+    ``u``'s dtype) or a Boolean spike whose plan runs the CPU kernel (its kernel arrays and
+    ``u``'s bits, ``(T, n)``)."""
+    state = _check_rule(spike)
+    np_dtype = u.numpy().dtype
+    zero = np_dtype.type(0.0)
+    none = (0, zero, zero, zero, loops.no_boolean(np_dtype))
+    if isinstance(state, BooleanState):
+        return _loop_boolean(state, u, theta, loops) or none
+    kind = loops.SURROGATE_KINDS.get(spike.name, 0)
+    from .. import surrogates
+
+    if not kind or state.grad is not surrogates.SURROGATE_GRADS.get(spike.name):
+        return none  # sigmoid, gaussian, exponential: torch's exp; or a state computing another g
+    bound = inspect.signature(state.grad).bind(None, **dict(state.params))
+    bound.apply_defaults()
+    p = dict(list(bound.arguments.items())[1:])
+    value = float(theta.detach()) if isinstance(theta, torch.Tensor) else float(theta)
+    c0, c1 = {
+        "arctan": lambda: (math.pi / 2 * p["alpha"], p["alpha"] / 2),
+        "rectangle": lambda: (p["width"], p["height"]),
+        "straight_through": lambda: (0.0, 0.0),
+        "fast_sigmoid": lambda: (p["slope"], 0.0),
+        "triangle": lambda: (p["width"], p["height"]),
+    }[spike.name]()
+    return kind, np_dtype.type(value), np_dtype.type(c0), np_dtype.type(c1), none[4]
+
+
+def _loop_boolean(state, u, theta, loops):
+    from ..lookup import cpu_kernel
+    from ..lookup.evaluate import kernel_params
+
+    plan, _, error = state.plans(u, theta)
+    if error is not None or not plan.shift or u.dtype != plan.dtype or not cpu_kernel.available():
+        return None  # rule_gradient: the error, or the torch path
+    local = plan.workspace  # the kernel's own arrays, kept per thread by the plan
+    kp = getattr(local, "kernel_params", None)
+    if kp is None:
+        kp = local.kernel_params = kernel_params(plan)
+    tabs, p, (rnd, pow2), _ = kp
+    special = getattr(local, "loop_special", None)
+    if special is None:  # the slow path's g at +0, -0, inf, -inf: what the lookup gives them
+        from ..lookup.evaluate import slow
+
+        special = local.loop_special = slow(plan, torch.tensor([0.0, -0.0, math.inf, -math.inf], dtype=u.dtype)).numpy()
+    a = u.numpy()
+    bits = a.view(np.int32 if a.dtype == np.float32 else np.int64).reshape(u.shape[0], -1)
+    zero = a.dtype.type(0.0)
+    return loops.BOOLEAN_KIND, zero, zero, zero, (bits, tabs, p, rnd, pow2, special)
 
 
 def rule_gradient(spike, u: torch.Tensor, theta) -> torch.Tensor:
