@@ -232,9 +232,11 @@ def _boolean_spikes():
 
 
 @pytest.mark.parametrize("name,spike", _boolean_spikes(), ids=lambda v: v if isinstance(v, str) else "")
-def test_in_loop_boolean_g_is_the_lookup_bit_for_bit(name, spike):
-    from boolgrad.torch.multistep import loops
+def test_in_loop_boolean_g_is_the_lookup_bit_for_bit(name, spike, monkeypatch):
+    from boolgrad.torch.multistep import loops, rule
     from boolgrad.torch.multistep.rule import loop_rule, rule_gradient
+
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
 
     g = torch.Generator().manual_seed(1)
     u = (torch.rand(1 << 18, generator=g, dtype=torch.float64) * 3 - 1).to(torch.float32)
@@ -261,8 +263,9 @@ def test_in_loop_boolean_g_is_the_lookup_bit_for_bit(name, spike):
 
 @pytest.mark.parametrize("name", ["arctan", "rectangle", "triangle", "sigmoid", "boolean_yj2025", "boolean_bf16"])
 def test_in_loop_rules_skip_the_tensor_call(name, monkeypatch):
-    from boolgrad.torch.multistep import lif
+    from boolgrad.torch.multistep import lif, rule
 
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
     calls = []
     real = lif.rule_gradient
     monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
@@ -277,7 +280,9 @@ def test_in_loop_rules_skip_the_tensor_call(name, monkeypatch):
 
 
 def test_boolean_slow_path_reruns_with_the_tensor_call(monkeypatch):
-    from boolgrad.torch.multistep import lif
+    from boolgrad.torch.multistep import lif, rule
+
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
 
     calls = []
     real = lif.rule_gradient
@@ -298,7 +303,9 @@ def test_boolean_slow_path_reruns_with_the_tensor_call(monkeypatch):
 
 @pytest.mark.parametrize("kind", ["arctan", "boolean_bf16", "sigmoid"])
 def test_parallel_path_equals_serial_other_rules(kind, monkeypatch):
-    from boolgrad.torch.multistep import lif
+    from boolgrad.torch.multistep import lif, rule
+
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
 
     params = LIFParams(kind_spike(kind) if kind in KINDS else bt.surrogate(kind, THETA), beta=0.8)
     x = (torch.rand(16, 64, 64, generator=torch.Generator().manual_seed(5)) * 0.9 - 0.15).requires_grad_()
@@ -309,3 +316,14 @@ def test_parallel_path_equals_serial_other_rules(kind, monkeypatch):
         (gx,) = torch.autograd.grad((s * u.cos()).sum(), x)
         runs.append(gx)
     assert torch.equal(*runs)
+
+
+def test_boolean_in_loop_off_by_default(monkeypatch):
+    from boolgrad.torch.multistep import lif, rule
+
+    assert rule.BOOLEAN_IN_LOOP is False  # slower so far (rule.py): the lookup's whole-tensor pass
+    calls = []
+    real = lif.rule_gradient
+    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    compare(kind_spike("boolean_yj2025"))
+    assert calls == [1]

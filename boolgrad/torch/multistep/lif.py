@@ -5,7 +5,7 @@ step loop) with ``u`` recorded: spikes bit for bit, ``u`` bit for bit, gradients
 of their sums (the loops' arithmetic: :mod:`.loops`).  Forward and backward are each one numba
 pass over time; the spike's ``g`` is computed inside the backward pass, operation for operation
 as the rule computes it (arctan, rectangle, straight-through, fast sigmoid, triangle; the Boolean
-lookup's CPU kernel), or else evaluated on the whole recorded ``u`` at once by the rule itself
+lookup's CPU kernel when ``rule.BOOLEAN_IN_LOOP``), or else evaluated on the whole recorded ``u`` at once by the rule itself
 (:mod:`.rule`).  ``I`` is ``(T, ...)``, or ``(...)`` with ``steps=T``: the same current
 at every step (direct encoding; the first layer of the study's network), whose gradient is the
 sum over time.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 - e^{-a}``),

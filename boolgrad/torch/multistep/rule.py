@@ -10,8 +10,9 @@
   numba pass on CPU), the surrogate's own torch expression -- so ``g`` is element for element
   the step loop's; and ``g_theta`` by the rule's own backward (a learnable threshold).  The
   surrogates whose expression is plain arithmetic (:data:`~.loops.SURROGATE_KINDS`) are instead
-  computed inside the backward loop, operation for operation, and so is the Boolean spike's
-  lookup where it runs the CPU kernel (:func:`loop_rule` gives the loop what it needs).
+  computed inside the backward loop, operation for operation, and so, when
+  :data:`BOOLEAN_IN_LOOP` (off: slower so far), is the Boolean spike's lookup where it runs the
+  CPU kernel (:func:`loop_rule` gives the loop what it needs).
 
 Other rules (the adapters' shifted spikes, user rules) are refused with a clear error.
 """
@@ -29,6 +30,14 @@ from ..spike import reduce_to
 from ..surrogates import SurrogateState
 
 __all__ = ["forward_threshold", "loop_rule", "rule_gradient", "theta_gradient", "threshold_of"]
+
+
+#: compute the Boolean ``g`` in the backward loop (:func:`~boolgrad.torch.lookup.cpu_loops.element_g`).
+#: Off: it equals the lookup bit for bit (tests) but costs ~80-100 ns an element in the loop against
+#: ~8 ns for the lookup kernel's whole-tensor pass (measured on digits T=64: backward 56 ms vs 7 ms a
+#: layer); the per-element slowness is not yet explained (not the tuple unpacking, round_to, the
+#: binary search or the neighbour check: each removed alone, it stays).
+BOOLEAN_IN_LOOP = False
 
 
 def threshold_of(spike, theta=None):
@@ -80,7 +89,7 @@ def loop_rule(spike, u: torch.Tensor, theta, loops) -> tuple:
     zero = np_dtype.type(0.0)
     none = (0, zero, zero, zero, loops.no_boolean(np_dtype))
     if isinstance(state, BooleanState):
-        return _loop_boolean(state, u, theta, loops) or none
+        return (BOOLEAN_IN_LOOP and _loop_boolean(state, u, theta, loops)) or none
     kind = loops.SURROGATE_KINDS.get(spike.name, 0)
     from .. import surrogates
 
