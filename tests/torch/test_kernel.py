@@ -263,3 +263,27 @@ def test_theta_neighbours_and_the_buckets_they_cut(theta, kw):
         for protect in (True, False):
             _same(_kernel(plan, u, protect=protect), ref)
             _same(_kernel(plan, u, go, protect), ref * go)
+
+
+_THREADS_SCRIPT = """
+import torch
+import boolgrad.torch as bt
+torch.set_num_threads(1)
+spike = bt.boolean_spike("bfloat16", 0.3, scale="unit_peak")
+u = torch.linspace(-2, 2, 1 << 16, requires_grad=True)
+spike(u).sum().backward()  # the first parallel numba launch of the process
+print(torch.get_num_threads())
+"""
+
+
+def test_boolean_backward_keeps_torch_thread_count():
+    # numba's OpenMP pool, started by the first parallel launch, resets OpenMP's thread count,
+    # which torch reads: run in a fresh process, where that launch is the first
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split()[-1] == "1"

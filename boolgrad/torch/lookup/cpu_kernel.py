@@ -42,15 +42,40 @@ import threading
 
 import numpy as np
 
-__all__ = ["available", "params", "run"]
+__all__ = ["available", "params", "run", "start_pool"]
 
 _PARALLEL_MIN = 1 << 15  # smaller inputs: the serial loop (torch's own grain size for elementwise ops)
 _LOCK = threading.Lock()  # some numba threading layers forbid concurrent parallel launches
 
 
 @functools.lru_cache(maxsize=1)
-def _numba():
+def start_pool():
+    """Import numba and start its thread pool now, keeping torch's thread count; returns numba.
+
+    numba's OpenMP threading layer sets OpenMP's thread count to ``NUMBA_NUM_THREADS`` when its
+    pool starts (the first parallel launch), and torch reads its own count from OpenMP: without
+    this, the first Boolean backward silently turned ``torch.set_num_threads(1)`` into
+    ``NUMBA_NUM_THREADS`` torch threads.  Every parallel numba launch of the torch layer goes
+    through here first."""
     import numba
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        from numba.np.ufunc.parallel import _launch_threads
+    except ImportError:  # a private function of numba: without it, start the pool by a launch
+        _launch_threads = None
+    if _launch_threads is not None:
+        _launch_threads()
+    else:
+        numba.get_num_threads()
+    torch.set_num_threads(threads)
+    return numba
+
+
+@functools.lru_cache(maxsize=1)
+def _numba():
+    numba = start_pool()
 
     from .cpu_loops import kernel_for
 

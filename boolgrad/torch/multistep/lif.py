@@ -1,0 +1,204 @@
+"""The fused multi-step LIF: :func:`lif_sequence`, its autograd Function and :class:`MultiStepLIF`.
+
+``lif_sequence(I, params)`` equals ``boolgrad.torch.neurons.run(lif_step, params, I)`` (the
+step loop) with ``u`` recorded: spikes bit for bit, ``u`` bit for bit, gradients to the rounding
+of their sums (the loops' arithmetic: :mod:`.loops`).  Forward and backward are each one numba
+pass over time; the spike's ``g`` is computed inside the backward pass, operation for operation
+as the rule computes it (arctan, rectangle, straight-through, fast sigmoid, triangle; the Boolean
+lookup's CPU kernel when ``rule.BOOLEAN_IN_LOOP``), or else evaluated on the whole recorded ``u`` at once by the rule itself
+(:mod:`.rule`).  ``I`` is ``(T, ...)``, or ``(...)`` with ``steps=T``: the same current
+at every step (direct encoding; the first layer of the study's network), whose gradient is the
+sum over time.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 - e^{-a}``),
+as a separate ``I * gain`` would.
+
+Supported: CPU tensors of float32 or float64; Boolean spikes (every format, convention,
+comparator, scaling, ``quantize_forward``) and every surrogate of the zoo; ``reset="zero"`` or
+``"subtract"`` with or without ``detach_reset``; a float or one-element learnable threshold
+(``learn_theta=True``: its gradient as the rule's backward gives it).  Refused with an error:
+other devices (no Triton kernel yet), per-neuron thresholds, a tensor ``tau``/``beta``
+(learnable leak), other spike rules.  ``u`` is returned for the crossing statistics and is not
+differentiable.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .rule import forward_threshold, loop_rule, rule_gradient, theta_gradient, threshold_of
+
+__all__ = ["MultiStepLIF", "lif_sequence", "prepare", "spiking_net_forward"]
+
+_PARALLEL_MIN = 1 << 15  # elements (T * n) below which one thread runs the loop
+_LOCK = threading.Lock()  # numba's threading layers may forbid concurrent parallel launches
+
+
+@functools.lru_cache(maxsize=1)
+def _loops():
+    from ..lookup.cpu_kernel import start_pool  # numba's pool, keeping torch's thread count
+    from . import loops
+
+    return start_pool(), loops
+
+
+@dataclass(frozen=True)
+class _Config:
+    spike: object
+    steps: int
+    decay: float
+    gain: float
+    zero_reset: bool
+    reset_by: float
+    detach: bool
+
+
+def prepare() -> None:
+    """Compile-free set-up: import numba and start its thread pool keeping torch's thread count
+    (call it before the first Boolean backward of a process that sets ``torch.set_num_threads``)."""
+    _loops()
+
+
+def _parallel(numel: int) -> bool:
+    numba, _ = _loops()
+    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    if numel < _PARALLEL_MIN or threads == 1:
+        return False
+    if numba.get_num_threads() != threads:
+        numba.set_num_threads(threads)
+    return True
+
+
+class LIFSequence(torch.autograd.Function):
+    """``apply(I, theta, theta_tensor, cfg) -> (s, u)``; ``theta_tensor``: a tensor threshold (or None)."""
+
+    @staticmethod
+    def forward(ctx, current, theta, theta_t, cfg: _Config):
+        _, loops = _loops()
+        const = current.dim() >= 1 and cfg.steps is not None
+        T = cfg.steps if const else current.shape[0]
+        shape = (T, *current.shape) if const else tuple(current.shape)
+        x = current.detach().contiguous()
+        n = x[0].numel() if not const else x.numel()
+        I2 = x.numpy().reshape(1 if const else T, n)
+        u = torch.empty(shape, dtype=current.dtype)
+        s = torch.empty(shape, dtype=current.dtype)
+        lo, hi, has_hi = forward_threshold(cfg.spike, theta, current.dtype)
+        c = functools.partial(loops.dtype_scalar, I2.dtype)
+        with _LOCK:
+            loops.forward(I2, const, c(cfg.gain), c(cfg.decay), c(cfg.reset_by), cfg.zero_reset,
+                          c(lo), c(hi), has_hi, u.numpy().reshape(T, n), s.numpy().reshape(T, n),
+                          _parallel(T * n))
+        ctx.save_for_backward(u, s)
+        ctx.cfg, ctx.theta, ctx.const, ctx.in_shape = cfg, theta, const, current.shape
+        ctx.mark_non_differentiable(u)
+        return s, u
+
+    @staticmethod
+    def backward(ctx, grad_s, grad_u):
+        _, loops = _loops()
+        u, s = ctx.saved_tensors
+        cfg, theta, const = ctx.cfg, ctx.theta, ctx.const
+        want_theta = ctx.needs_input_grad[2]
+        T = u.shape[0]
+        n = u[0].numel()
+        go = torch.zeros_like(u) if grad_s is None else grad_s.contiguous()
+        surr = loop_rule(cfg.spike, u, theta, loops)
+        g = rule_gradient(cfg.spike, u, theta).contiguous() if surr[0] == 0 else torch.empty((1, 1), dtype=u.dtype)
+        gI = torch.empty(ctx.in_shape, dtype=u.dtype)
+        gs = torch.empty_like(u) if want_theta else torch.empty((1, 1), dtype=u.dtype)
+        c = functools.partial(loops.dtype_scalar, u.numpy().dtype)
+        r = (T, n)
+        args = (go.numpy().reshape(r), s.numpy().reshape(r), u.numpy().reshape(r))
+        outs = (gI.numpy().reshape(1 if const else T, n), gs.numpy().reshape(r if want_theta else (1, 1)))
+        consts = (c(cfg.decay), c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach, const, want_theta)
+        with _LOCK:
+            slow = loops.backward(*args, g.numpy().reshape(r if surr[0] == 0 else (1, 1)), surr, *consts, *outs,
+                                  _parallel(T * n))
+        if slow:  # a Boolean g needing the lookup's slow path: the whole-tensor call, and again
+            g = rule_gradient(cfg.spike, u, theta).contiguous()
+            surr = (0, *surr[1:4], loops.no_boolean(u.numpy().dtype))
+            with _LOCK:
+                loops.backward(*args, g.numpy().reshape(r), surr, *consts, *outs, _parallel(T * n))
+        grad_theta = theta_gradient(cfg.spike, u, theta, gs) if want_theta else None
+        return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None
+
+
+def _scalar(name, value):
+    if isinstance(value, torch.Tensor):
+        raise NotImplementedError(
+            f"the fused LIF takes a fixed {name} (a float); a tensor {name} (learnable) needs the step "
+            "loop (boolgrad.torch.neurons.lif_step)"
+        )
+    return float(value)
+
+
+def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int | None = None,
+                 gain: float = 1.0, theta=None):
+    """``(spikes, u)`` of a LIF layer over time (module doc); ``params``: a
+    :class:`boolgrad.torch.neurons.LIFParams`.  ``steps``: ``current`` is one step's, repeated."""
+    if not (dt > 0):
+        raise ValueError(f"dt must be positive, got {dt!r}")
+    if current.device.type != "cpu":
+        raise NotImplementedError(
+            f"the fused LIF runs on CPU (numba); got a {current.device.type} tensor -- use the step loop"
+        )
+    if current.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"the fused LIF takes float32 or float64 currents, got {current.dtype}")
+    if steps is None and current.dim() < 1:
+        raise ValueError("current must have a leading time axis, or give steps=")
+    if steps is not None and int(steps) < 1:
+        raise ValueError(f"steps must be >= 1, got {steps!r}")
+    decay = _scalar("beta", params.beta) if params.beta is not None else _scalar("tau", params.tau)
+    if params.beta is None:
+        decay = math.exp(-dt / decay) if math.isfinite(decay) else 1.0
+    spike = params.spike
+    theta = threshold_of(spike, theta)
+    cfg = _Config(spike, None if steps is None else int(steps), decay, float(gain), params.reset == "zero",
+                  _scalar("reset_by", params.reset_by), bool(params.detach_reset))
+    theta_t = theta if isinstance(theta, torch.Tensor) and theta.requires_grad else None
+    return LIFSequence.apply(current, theta, theta_t, cfg)
+
+
+class MultiStepLIF(nn.Module):
+    """A LIF layer over time, fused (module doc): ``forward(I, steps=None) -> (spikes, u)``.
+
+    Options as :class:`boolgrad.torch.neurons.LIF` (``tau``, ``dt``, ``reset``, ``reset_by``,
+    ``detach_reset``, ``beta``) plus ``gain`` on the input; the spike module (and its learnable
+    threshold) trains with the layer."""
+
+    def __init__(self, spike, tau=2.0, dt=1.0, reset="zero", reset_by=1.0, detach_reset=False, beta=None,
+                 gain=1.0):
+        super().__init__()
+        from ..neurons import LIFParams
+
+        self.spike = spike
+        self.dt, self.gain = float(dt), float(gain)
+        self._params = LIFParams(spike, float(tau), reset, reset_by, detach_reset, beta)
+        lif_sequence(torch.zeros(1, 1), self._params, self.dt)  # validate now
+
+    def forward(self, current: torch.Tensor, steps: int | None = None):
+        return lif_sequence(current, self._params, self.dt, steps=steps, gain=self.gain)
+
+
+def spiking_net_forward(net, x, record=False):
+    """:meth:`boolgrad.study.train.SpikingNet.forward` with each spiking layer fused: the same
+    outputs (spikes bit for bit) and, with ``record``, each layer's ``u`` (T, B, H)."""
+    from ..neurons import LIFParams
+
+    params = LIFParams(net.spike, beta=net.decay)
+    us, spikes = [], None
+    for i, w in enumerate(net.weights):
+        if i == 0:
+            spikes, u = lif_sequence(x @ w, params, steps=net.steps, gain=net.gain)
+        else:
+            spikes, u = lif_sequence(spikes @ w, params, gain=net.gain)
+        if record:
+            us.append(u)
+    rate = spikes.mean(0)
+    out = net.linear(rate) if net.linear is not None else rate
+    return (out, us) if record else out

@@ -1,0 +1,329 @@
+"""The fused multi-step LIF equals the step loop of ``lif_step``: every kind, reset and option.
+
+Spikes and ``u`` bit for bit; gradients w.r.t. the input currents bit for bit where the loop
+adds the same terms in the same order (a per-step input), to float32 rounding where a sum over
+time or elements is involved (a constant input, a learnable threshold).
+"""
+
+
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the PyTorch layer needs torch (pip install boolgrad[torch])")
+pytest.importorskip("numba", reason="the fused LIF runs numba loops")
+
+import boolgrad.torch as bt
+from boolgrad.study.kinds import KINDS
+from boolgrad.torch.multistep import MultiStepLIF, lif_sequence
+from boolgrad.torch.neurons import LIFParams, lif_step
+from boolgrad.torch.spike import Spike
+
+THETA = 0.3
+T, B, N = 12, 3, 40
+SUM_TOL = {"rtol": 1e-5, "atol": 1e-6}
+INEXACT = {"sigmoid"}  # see test_every_surrogate_of_the_zoo
+
+
+def kind_spike(name, theta=THETA):
+    spec = KINDS[name]
+    if spec.matched:
+        spec = spec.resolve(0.05)
+    return spec.spike(theta)
+
+
+def inputs(steps=T, const=False, seed=0, dtype=torch.float32, theta=THETA):
+    """Currents that cross often, with some elements landing exactly on theta (and near it)."""
+    g = torch.Generator().manual_seed(seed)
+    shape = (B, N) if const else (steps, B, N)
+    x = (torch.rand(shape, generator=g, dtype=torch.float64) * 0.9 - 0.15).to(dtype)
+    t = torch.tensor(theta, dtype=dtype)
+    first = x if const else x[0]
+    first[0, :4] = t  # u[0] = I[0] = theta exactly
+    first[0, 4] = torch.nextafter(t, torch.tensor(math.inf, dtype=dtype))
+    first[0, 5] = torch.nextafter(t, torch.tensor(-math.inf, dtype=dtype))
+    if not const:
+        x[1:, 1, :3] = 0.0  # after a reset to 0: u = I = 0; before: decays
+        x[3, 2, :6] = t
+    return x
+
+
+def step_loop(current, params, steps=None, gain=1.0):
+    """The reference: ``lif_step`` T times (as SpikingNet.forward runs it)."""
+    drive = current * gain if gain != 1.0 else current
+    outs, us, state = [], [], None
+    for t in range(steps if steps is not None else current.shape[0]):
+        s, state = lif_step(drive if steps is not None else drive[t], state, params)
+        outs.append(s)
+        us.append(state.u)
+    return torch.stack(outs), torch.stack(us)
+
+
+def compare(spike, *, reset="zero", detach=False, const=False, gain=1.0, beta=0.8, dtype=torch.float32,
+            exact_grad=True, seed=0, theta=THETA):
+    params = LIFParams(spike, reset=reset, detach_reset=detach, beta=beta, reset_by=0.75
+                       if reset == "subtract" else 1.0)
+    x = inputs(const=const, seed=seed, dtype=dtype, theta=theta)
+    steps = T if const else None
+    x1 = x.clone().requires_grad_(True)
+    x2 = x.clone().requires_grad_(True)
+    s1, u1 = lif_sequence(x1, params, steps=steps, gain=gain)
+    s2, u2 = step_loop(x2, params, steps, gain)
+    assert s1.dtype == s2.dtype and s1.shape == s2.shape
+    assert torch.equal(u1, u2.detach())
+    assert torch.equal(s1.detach(), s2.detach())
+    assert 0.05 < float(s1.detach().mean()) < 0.95  # crossings happen
+    w = torch.randn(s1.shape, generator=torch.Generator().manual_seed(seed + 1), dtype=dtype)
+    theta_t = spike.theta if isinstance(spike.theta, torch.Tensor) and spike.theta.requires_grad else None
+    wrt = (x1,) if theta_t is None else (x1, theta_t)
+    g1 = torch.autograd.grad((s1 * w).sum(), wrt)
+    wrt = (x2,) if theta_t is None else (x2, theta_t)
+    g2 = torch.autograd.grad((s2 * w).sum(), wrt)
+    assert bool((g2[0] != 0).any())
+    if exact_grad and not const:
+        assert torch.equal(g1[0], g2[0])
+    else:
+        torch.testing.assert_close(g1[0], g2[0], **SUM_TOL)
+    if theta_t is not None:
+        torch.testing.assert_close(g1[1], g2[1], **SUM_TOL)
+    return s1, u1
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("reset,detach", [("zero", False), ("zero", True), ("subtract", False),
+                                          ("subtract", True)])
+def test_every_study_kind_and_reset_equals_the_step_loop(kind, reset, detach):
+    compare(kind_spike(kind), reset=reset, detach=detach)
+
+
+@pytest.mark.parametrize("kind", ["boolean_yj2025", "boolean_fixed16", "boolean_matched", "arctan"])
+@pytest.mark.parametrize("scheme_gain", [1.0, -math.expm1(-0.25)])  # authors' c = 1; exact c = 1 - e^-a
+def test_constant_input_and_scheme_gain(kind, scheme_gain):
+    compare(kind_spike(kind), const=True, gain=scheme_gain, beta=math.exp(-0.25))
+    compare(kind_spike(kind), gain=scheme_gain, beta=math.exp(-0.25), seed=3)
+
+
+@pytest.mark.parametrize("name", sorted(bt.SURROGATES))
+@pytest.mark.parametrize("comparator", ["ge", "gt"])
+def test_every_surrogate_of_the_zoo(name, comparator):
+    # torch's vectorised sigmoid and its scalar tail differ in the last bit, so g itself depends on
+    # the tensor's length there: the step loop's (B, N) and the fused (T, B, N) call round apart
+    compare(bt.surrogate(name, THETA, comparator=comparator), exact_grad=name not in INEXACT)
+
+
+@pytest.mark.parametrize("scale", sorted(bt.SCALINGS))
+@pytest.mark.parametrize("fmt", ["float32", "bfloat16", "fixed16.12"])
+def test_every_scaling_of_the_boolean_spike(scale, fmt):
+    try:
+        spike = bt.boolean_spike(fmt, THETA, scale=scale, quantize_forward=fmt != "float32")
+        spike.state.gradient(torch.zeros(1), THETA)
+    except ValueError as e:  # a peak beyond float32 (scale 'none' on float32): refused by the spike
+        pytest.skip(str(e))
+    compare(spike)
+
+
+@pytest.mark.parametrize("kind", ["boolean_yj2025", "boolean_secant_clamp", "arctan", "rectangle"])
+def test_learnable_threshold(kind):
+    spec = KINDS[kind]
+    if spec.family == "surrogate":
+        spike = bt.surrogate(spec.surrogate, THETA, learn_theta=True, **dict(spec.params))
+    else:
+        spike = bt.boolean_spike("float32", THETA, scale=spec.scale, learn_theta=True)
+    compare(spike)
+    compare(spike, const=True, reset="subtract")
+
+
+@pytest.mark.parametrize("kind", ["boolean_yj2025", "arctan"])
+def test_float64(kind):
+    spike = kind_spike(kind) if kind == "arctan" else bt.boolean_spike("float64", THETA, scale="clamp")
+    compare(spike, dtype=torch.float64)
+
+
+def test_parallel_path_equals_serial(monkeypatch):
+    from boolgrad.torch.multistep import lif
+
+    spike = kind_spike("boolean_yj2025")
+    params = LIFParams(spike, beta=0.8)
+    x = (torch.rand(16, 64, 64, generator=torch.Generator().manual_seed(5)) * 0.9 - 0.15).requires_grad_()
+    runs = []
+    for lim in (1 << 40, 1):  # serial, then parallel (when torch has threads)
+        monkeypatch.setattr(lif, "_PARALLEL_MIN", lim)
+        s, u = lif_sequence(x, params)
+        (gx,) = torch.autograd.grad((s * u.cos()).sum(), x)
+        runs.append((s.detach(), u, gx))
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)
+
+
+def test_module_and_theta_override():
+    spike = kind_spike("arctan")
+    m = MultiStepLIF(spike, tau=2.0, reset="subtract", detach_reset=True)
+    x = inputs()
+    s, u = m(x)
+    ref, ref_u = step_loop(x, LIFParams(spike, tau=2.0, reset="subtract", detach_reset=True))
+    assert torch.equal(s, ref) and torch.equal(u, ref_u)
+    s7, _ = lif_sequence(x, LIFParams(spike, beta=0.5), theta=0.7)
+    assert torch.equal(s7, step_loop(x, LIFParams(bt.surrogate("arctan", 0.7), beta=0.5))[0])
+
+
+def test_unsupported_combinations_raise():
+    spike = kind_spike("arctan")
+    x = inputs()
+    with pytest.raises(NotImplementedError, match="tensor tau"):
+        lif_sequence(x, LIFParams(spike, tau=torch.tensor(2.0, requires_grad=True)))
+    with pytest.raises(NotImplementedError, match="per-neuron"):
+        lif_sequence(x, LIFParams(bt.surrogate("arctan", torch.full((N,), THETA))))
+
+    class Odd:
+        def spikes(self, u, theta, comparator):
+            return (u >= theta).to(u.dtype)
+
+    with pytest.raises(NotImplementedError, match="rule Odd"):
+        lif_sequence(x, LIFParams(Spike("odd", bt.surrogates.ArctanSpike, THETA, "ge", Odd())))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        lif_sequence(x.half(), LIFParams(spike))
+    with pytest.raises(ValueError, match="time axis"):
+        lif_sequence(torch.tensor(1.0), LIFParams(spike))
+
+
+def test_prepare_keeps_torch_thread_count():
+    from boolgrad.torch.multistep import prepare
+
+    n = torch.get_num_threads()
+    prepare()
+    lif_sequence(inputs(), LIFParams(kind_spike("boolean_yj2025"), beta=0.8))
+    assert torch.get_num_threads() == n
+
+
+_LOOP_PARAMS = {"arctan": {"alpha": 3}, "rectangle": {"width": 0.7, "height": 1.3}, "straight_through": {},
+                "fast_sigmoid": {"slope": 7.0}, "triangle": {"width": 0.7, "height": 1.3}}
+
+
+@pytest.mark.parametrize("name", sorted(_LOOP_PARAMS))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("theta", [THETA, 1.0])
+def test_in_loop_surrogates_are_the_torch_expression_bit_for_bit(name, dtype, theta):
+    from boolgrad.torch.multistep import loops
+    from boolgrad.torch.multistep.rule import loop_rule, rule_gradient
+
+    assert set(loops.SURROGATE_KINDS) == set(_LOOP_PARAMS)
+    g = torch.Generator().manual_seed(0)
+    u = torch.cat([torch.randn(20000, generator=g, dtype=torch.float64) * s for s in (0.01, 0.5, 3.0, 1e3)])
+    u = torch.cat([u.to(dtype), torch.tensor([theta, 0.0, -0.0, math.inf, -math.inf, 1e-40], dtype=dtype)])
+    u = torch.cat([u, torch.nextafter(u[-6:-5], u[-6:-5] + 1), torch.nextafter(u[-6:-5], u[-6:-5] - 1)])
+    for kw in ({}, _LOOP_PARAMS[name]):
+        spike = bt.surrogate(name, theta, **kw)
+        kind, th, c0, c1, _ = loop_rule(spike, u, theta, loops)
+        assert kind == loops.SURROGATE_KINDS[name]
+        got = loops.surrogate_g(kind, u.numpy(), th, c0, c1)
+        ref = rule_gradient(spike, u, theta).numpy()
+        assert got.dtype == ref.dtype
+        assert np.array_equal(got.view("u1"), ref.view("u1"))  # bit for bit, signs too
+
+
+def _boolean_spikes():
+    out = [(k, kind_spike(k)) for k, spec in KINDS.items() if spec.family != "surrogate"]
+    out += [(f"{f}-{s}", bt.boolean_spike(f, THETA, scale=s)) for f in ("float32", "bfloat16", "fixed16.12")
+            for s in ("clamp", "unit_area")]
+    out += [("float32-gt", bt.boolean_spike("float32", THETA, scale="clamp", comparator="gt"))]
+    return out
+
+
+@pytest.mark.parametrize("name,spike", _boolean_spikes(), ids=lambda v: v if isinstance(v, str) else "")
+def test_in_loop_boolean_g_is_the_lookup_bit_for_bit(name, spike, monkeypatch):
+    from boolgrad.torch.multistep import loops, rule
+    from boolgrad.torch.multistep.rule import loop_rule, rule_gradient
+
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
+
+    g = torch.Generator().manual_seed(1)
+    u = (torch.rand(1 << 18, generator=g, dtype=torch.float64) * 3 - 1).to(torch.float32)
+    t = torch.tensor(THETA)
+    near = torch.arange(-300, 300, dtype=torch.int32) + t.view(torch.int32)  # theta's neighbourhood
+    u = torch.cat([u, near.view(torch.float32), torch.randn(4096, generator=g) * 1e-30,
+                   torch.tensor([0.0, -0.0, math.inf, -math.inf, 1e-45, -1e-45, 3e38])])
+    u = u[torch.randperm(u.numel(), generator=g)]
+    kind, *_, args = loop_rule(spike, u, THETA, loops)
+    assert kind == loops.BOOLEAN_KIND
+    bits, tabs, p, rnd, pow2, special = args
+    got = loops.boolean_g(u.numpy(), bits.reshape(-1), tabs, p, rnd, pow2, special)
+    ref = rule_gradient(spike, u, THETA).numpy()
+    rerun = np.isnan(got)  # the slow path's: the loop runs again with the tensor call
+    assert not (rerun & ~(np.abs(u.numpy()) < 2.0**-126)).any()  # only at subnormal inputs here
+    assert np.array_equal(got[~rerun].view("u1"), ref[~rerun].view("u1"))
+    with_nan = torch.cat([u[:100], torch.tensor([math.nan])])
+    *_, args = loop_rule(spike, with_nan, THETA, loops)
+    got = loops.boolean_g(with_nan.numpy(), args[0].reshape(-1), *args[1:])
+    ref = rule_gradient(spike, with_nan, THETA).numpy()
+    assert np.isnan(got[-1]) or got[-1] == ref[-1]  # a NaN input: the slow path's (a direct table's own)
+    assert np.array_equal(got[:-1].view("u1"), ref[:-1].view("u1"))
+
+
+@pytest.mark.parametrize("name", ["arctan", "rectangle", "triangle", "sigmoid", "boolean_yj2025", "boolean_bf16"])
+def test_in_loop_rules_skip_the_tensor_call(name, monkeypatch):
+    from boolgrad.torch.multistep import lif, rule
+
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
+    calls = []
+    real = lif.rule_gradient
+    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    exact = name not in INEXACT
+    if name.startswith("boolean"):
+        compare(kind_spike(name))
+        compare(kind_spike(name), const=True, reset="subtract", dtype=torch.float32)
+    else:
+        compare(bt.surrogate(name, THETA), exact_grad=exact)
+        compare(bt.surrogate(name, THETA, learn_theta=True), const=True, exact_grad=exact)
+    assert bool(calls) == (name == "sigmoid")  # sigmoid's exp: torch's, on the whole u
+
+
+def test_boolean_slow_path_reruns_with_the_tensor_call(monkeypatch):
+    from boolgrad.torch.multistep import lif, rule
+
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
+
+    calls = []
+    real = lif.rule_gradient
+    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    spike = kind_spike("boolean_yj2025")
+    x = inputs()
+    x[2, 0, 7] = math.nan  # u is NaN there from step 2 on: the lookup's slow path
+    x1 = x.clone().requires_grad_(True)
+    x2 = x.clone().requires_grad_(True)
+    s1, _ = lif_sequence(x1, LIFParams(spike, beta=0.8))
+    s2, _ = step_loop(x2, LIFParams(spike, beta=0.8))
+    (g1,) = torch.autograd.grad(s1.sum(), x1)
+    (g2,) = torch.autograd.grad(s2.sum(), x2)
+    assert calls == [1]
+    assert torch.equal(g1.isnan(), g2.isnan())
+    assert torch.equal(g1.nan_to_num(), g2.nan_to_num())
+
+
+@pytest.mark.parametrize("kind", ["arctan", "boolean_bf16", "sigmoid"])
+def test_parallel_path_equals_serial_other_rules(kind, monkeypatch):
+    from boolgrad.torch.multistep import lif, rule
+
+    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
+
+    params = LIFParams(kind_spike(kind) if kind in KINDS else bt.surrogate(kind, THETA), beta=0.8)
+    x = (torch.rand(16, 64, 64, generator=torch.Generator().manual_seed(5)) * 0.9 - 0.15).requires_grad_()
+    runs = []
+    for lim in (1 << 40, 1):
+        monkeypatch.setattr(lif, "_PARALLEL_MIN", lim)
+        s, u = lif_sequence(x, params)
+        (gx,) = torch.autograd.grad((s * u.cos()).sum(), x)
+        runs.append(gx)
+    assert torch.equal(*runs)
+
+
+def test_boolean_in_loop_off_by_default(monkeypatch):
+    from boolgrad.torch.multistep import lif, rule
+
+    assert rule.BOOLEAN_IN_LOOP is False  # slower so far (rule.py): the lookup's whole-tensor pass
+    calls = []
+    real = lif.rule_gradient
+    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    compare(kind_spike("boolean_yj2025"))
+    assert calls == [1]
