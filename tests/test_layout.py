@@ -37,3 +37,16 @@ def test_core_and_study_import_without_optional_frameworks():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_package_folder_is_installed():
+    """A non-editable install (CI's) ships only the packages pyproject.toml lists: a new
+    subpackage missing there imports in a clone and fails once installed."""
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(cfg["packages"])
+    dirs = {cfg.get("package-dir", {}).get(p, p.replace(".", "/")): p for p in listed}
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "boolgrad").rglob("__init__.py")}
+    on_disk |= {dirs[d] for d in dirs if (ROOT / d / "__init__.py").is_file()}
+    assert on_disk == listed
