@@ -31,7 +31,7 @@ from itertools import pairwise
 import numpy as np
 
 from .binades import run_segments, segment_terms
-from .integral_sums import Curve
+from .integral_sums import Curve, clamped_power, clamped_power_exact
 from .measures import g_at_ranks, g_exact
 
 __all__ = ["TableIndex", "index_of", "integrals_many", "supported"]
@@ -69,24 +69,6 @@ def _cell_ranks(fmt) -> tuple[int, int]:
     if fmt.kind == "fixed":
         return 0, fmt.n_ranks - 1
     return (1 if fmt.has_inf else 0), fmt.n_ranks - (3 if fmt.has_inf else 2)
-
-
-def _h(g, power: int, clamp):
-    g = np.asarray(g, dtype=np.float64)
-    if clamp is not None:
-        g = np.minimum(g, clamp)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return g**power
-
-
-def _h_exact(g: Fraction, width: Fraction, power: int, clamp) -> float:
-    if clamp is not None:
-        g = min(g, Fraction(clamp))
-    x = g**power * width
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf if x > 0 else -math.inf
 
 
 class TableIndex:
@@ -169,17 +151,17 @@ class TableIndex:
         hit = self._totals.get(key)
         if hit is not None:
             return hit
-        tot = _h(self.g, power, clamp) * (self.end - self.start)
+        tot = clamped_power(self.g, power, clamp) * (self.end - self.start)
         for i in np.flatnonzero(self.curve >= 0):
             curve, q, sig, _, _ = self.curves[self.curve[i]]
             cap = None if clamp is None else math.ldexp(clamp, sig)
             s = float(curve.sums([curve.a], [curve.b], power, cap)[0])
             tot[i] = math.ldexp(s, q - sig * power) if math.isfinite(s) else s
         for i, g in self.exact.items():
-            tot[i] = _h_exact(g, Fraction(self.end[i]) - Fraction(self.start[i]), power, clamp)
+            tot[i] = clamped_power_exact(g, Fraction(self.end[i]) - Fraction(self.start[i]), power, clamp)
         bad = np.flatnonzero((self.curve < 0) & ~np.isfinite(tot) & np.isfinite(self.g))
         for i in bad:  # h * width overflowed in float64 although the product may not
-            tot[i] = _h_exact(Fraction(float(self.g[i])), Fraction(self.end[i]) - Fraction(self.start[i]),
+            tot[i] = clamped_power_exact(Fraction(float(self.g[i])), Fraction(self.end[i]) - Fraction(self.start[i]),
                               power, clamp)
         hi = np.empty(len(tot) + 1)
         lo = np.empty(len(tot) + 1)
@@ -213,9 +195,9 @@ class TableIndex:
         c = int(self.curve[piece])
         if c < 0:
             if piece in self.exact:
-                return np.asarray([_h_exact(self.exact[piece], Fraction(y) - Fraction(x), power, clamp)
+                return np.asarray([clamped_power_exact(self.exact[piece], Fraction(y) - Fraction(x), power, clamp)
                                    for x, y in zip(a, b)])
-            return _h(self.g[piece], power, clamp) * np.maximum(b - a, 0.0)
+            return clamped_power(self.g[piece], power, clamp) * np.maximum(b - a, 0.0)
         curve, q, sig, sign, c0 = self.curves[c]
         cap = None if clamp is None else math.ldexp(clamp, sig)
         if sign:  # cell m is y in (m, m + 1] with y = |u| / 2**q - c0 + 1
@@ -249,7 +231,7 @@ class TableIndex:
         if plain.any():  # constant pieces, all at once: h(g) times the overlap
             e, w = ends[plain], which[plain]
             width = np.maximum(np.minimum(hi_l[w], self.end[e]) - np.maximum(lo_l[w], self.start[e]), 0.0)
-            np.add.at(res, w, _h(self.g[e], power, clamp) * width)
+            np.add.at(res, w, clamped_power(self.g[e], power, clamp) * width)
         for piece in np.unique(ends[~plain]):
             sel = (ends == piece) & ~plain
             w = which[sel]

@@ -13,11 +13,33 @@ path of :mod:`boolgrad.integral_index`.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from itertools import pairwise
 
 import numpy as np
 
-__all__ = ["Curve", "crossings", "power_sum"]
+__all__ = ["Curve", "clamped_power", "clamped_power_exact", "crossings", "power_sum"]
+
+
+def clamped_power(g, power: int, clamp):
+    """``min(g, clamp)**power`` in float64, elementwise (``clamp=None``: ``g**power``); overflow
+    gives inf without a warning (the callers fall back to :func:`clamped_power_exact`)."""
+    g = np.asarray(g, dtype=np.float64)
+    if clamp is not None:
+        g = np.minimum(g, clamp)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return g**power
+
+
+def clamped_power_exact(g: Fraction, width: Fraction, power: int, clamp) -> float:
+    """``min(g, clamp)**power * width`` in exact rationals, rounded once (``+-inf`` beyond float64)."""
+    if clamp is not None:
+        g = min(g, Fraction(clamp))
+    x = g**power * width
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 _HEAD = 4096.0  # below this m + x, sum directly; above it Euler--Maclaurin is ~exact
 

@@ -49,7 +49,7 @@ import numpy as np
 
 from .binades import run_segments, segment_terms
 from .integral_index import integrals_many
-from .integral_sums import power_sum
+from .integral_sums import clamped_power, clamped_power_exact, power_sum
 from .measures import g_at_ranks, g_exact
 
 __all__ = ["integral", "integral_exact", "integrals_many", "power_sum", "step_gradient", "step_ranks"]
@@ -113,24 +113,6 @@ def step_gradient(table, u):
 
 
 # -- the integral ---------------------------------------------------------------------------------
-def _h(g, power: int, clamp):
-    g = np.asarray(g, dtype=np.float64)
-    if clamp is not None:
-        g = np.minimum(g, clamp)
-    with np.errstate(over="ignore"):
-        return g**power
-
-
-def _h_exact(g: Fraction, width: Fraction, power: int, clamp) -> float:
-    if clamp is not None:
-        g = min(g, Fraction(clamp))
-    x = g**power * width
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf if x > 0 else -math.inf
-
-
 def _points(table, ranks, runs, widths, power, clamp) -> list[float]:
     """``h(g) * width`` at single cells (exact ``g``, rounded once; overflow -> exact)."""
     if not ranks:
@@ -140,10 +122,10 @@ def _points(table, ranks, runs, widths, power, clamp) -> list[float]:
     for gi, r, k, wd in zip(g, ranks, runs, widths):
         if wd == 0:
             continue
-        if math.isfinite(gi) and math.isfinite(float(_h(gi, power, clamp)) * float(wd)):
-            out.append(float(_h(gi, power, clamp)) * float(wd))
+        if math.isfinite(gi) and math.isfinite(float(clamped_power(gi, power, clamp)) * float(wd)):
+            out.append(float(clamped_power(gi, power, clamp)) * float(wd))
         else:
-            out.append(_h_exact(g_exact(table, gi, r, k), Fraction(wd), power, clamp))
+            out.append(clamped_power_exact(g_exact(table, gi, r, k), Fraction(wd), power, clamp))
     return out
 
 
