@@ -56,6 +56,8 @@ def _check(a):
             raise ValueError(f"--dt values must be positive (dt/tau), got {dt!r}")
     if a.seeds < 1 or (a.epochs is not None and a.epochs < 1) or a.jobs < 1:
         raise ValueError("--seeds, --epochs and --jobs must be >= 1")
+    if getattr(a, "stack", 1) < 1:
+        raise ValueError("--stack must be >= 1")
 
 
 def _cmd_overshoot(a) -> int:
@@ -76,9 +78,9 @@ def _cmd_overshoot(a) -> int:
     client = connect_cluster(a.cluster) if a.cluster else None  # unreachable: exit 2, nothing done
     t0 = time.perf_counter()
     configs = grid(a.datasets, a.kinds, a.dt, a.seeds, epochs=a.epochs, quick=a.quick,
-                   data_dir=a.data_dir or "", authors_row=not a.no_authors_row, ce_dts=ce_dts)
+                   data_dir=a.data_dir or "", authors_row=not a.no_authors_row, ce_dts=ce_dts, engine=a.engine)
     try:
-        counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress)
+        counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress, stack=a.stack)
     finally:
         close_client(client)
     schemes = ("exact",) if a.quick else SCHEMES
@@ -133,6 +135,10 @@ def add_parser(sub) -> None:
     o.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 3, quick 1)")
     o.add_argument("--epochs", type=int, default=None, help="override the per-dataset epochs")
     o.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    o.add_argument("--stack", type=int, default=16,
+                   help="train up to N runs that differ only in seed (or learning rate) as one stacked model")
+    o.add_argument("--engine", choices=("fused", "step"), default="fused",
+                   help="LIF layers fused over time (numba) or the lif_step loop (the reference)")
     o.add_argument("--cluster", default=None, help="tcp://HOST:8786 (Dask scheduler) or local:N")
     o.add_argument("--no-authors-row", action="store_true", help="leave out the authors' setting")
     o.add_argument("--no-progress", action="store_true")

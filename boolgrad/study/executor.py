@@ -9,7 +9,9 @@ An *experiment* (:class:`Experiment`) is a frozen config object with
 * ``execute() -> dict`` -- the result (with ``test_acc`` and ``train_seconds``, and whatever
   fields describe it besides the stamped ones below);
 * ``label() -> str`` -- its part of the progress line;
-* ``dataset`` and ``seed`` fields.
+* ``dataset`` and ``seed`` fields;
+* optionally ``group_key()`` and ``execute_group(configs) -> list[dict]``: configs of equal keys
+  may run as one job (the study's stacked models), each result as :meth:`execute` would give it.
 
 The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds' configs
 (:mod:`boolgrad.study.seeds`) are experiments; this module knows none of them.
@@ -18,8 +20,9 @@ The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds
   identity), ``hash``, ``dataset``, ``seed``; NaN/inf become ``null``.  Pure given the config
   (seeded; torch on one thread), the same numbers on every rerun on the same machine;
   ``train_seconds`` and ``samples_per_second`` are the only wall-clock fields (:data:`TIMING_FIELDS`).
-* :func:`sweep` -- runs every config whose file is missing or invalid, with a tqdm bar (ETA)
-  and a line per finished run; executors: sequential, ``jobs=N`` (a spawn-context
+* :func:`sweep` -- runs every config whose file is missing or invalid, in groups of up to
+  ``stack`` configs of one ``group_key()`` (one job each; every config still writes its own
+  file), with a tqdm bar (ETA) and a line per finished run; executors: sequential, ``jobs=N`` (a spawn-context
   ``ProcessPoolExecutor``), ``cluster="tcp://HOST:8786"`` (an existing Dask scheduler) or
   ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread workers); ``client=``
   takes an existing ``distributed.Client`` (the tests' in-process cluster).
@@ -37,7 +40,7 @@ from typing import Protocol
 from ..atomic import write_json_atomic
 
 __all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "close_client", "config_hash", "connect_cluster", "load_result", "pending",
-           "result_path", "run", "run_to_file", "sweep"]
+           "groups", "result_path", "run", "run_group", "run_to_file", "sweep"]
 
 #: schema of a result file (and the ``schema`` field of the overshoot study's configs)
 SCHEMA = 1
@@ -97,26 +100,53 @@ def _clean(obj):
     return obj
 
 
-def run(cfg: Experiment) -> dict:
-    """Run the experiment ``cfg`` and return its result, stamped (module doc)."""
-    res = cfg.validate().execute()
+def _stamp(cfg: Experiment, res: dict) -> dict:
     res.update(schema=SCHEMA, config=cfg.identity(), hash=config_hash(cfg)[:16], dataset=cfg.dataset,
                seed=cfg.seed)
     return _clean(res)
 
 
-def run_to_file(cfg: Experiment, out) -> dict:
-    """Run ``cfg`` and write its result file; returns the summary of its progress line."""
+def run(cfg: Experiment) -> dict:
+    """Run the experiment ``cfg`` and return its result, stamped (module doc)."""
+    return _stamp(cfg, cfg.validate().execute())
+
+
+def run_group(cfgs) -> list[dict]:
+    """Run configs of one ``group_key()`` as one job (``execute_group``); their results, stamped."""
+    cfgs = [c.validate() for c in cfgs]
+    if len(cfgs) == 1:
+        return [run(cfgs[0])]
+    return [_stamp(c, r) for c, r in zip(cfgs, cfgs[0].execute_group(cfgs))]
+
+
+def run_to_file(cfgs, out) -> list[dict]:
+    """Run a config, or a group of them (:func:`run_group`), and write each result file; returns
+    the summaries of their progress lines."""
     try:
         import torch
 
         torch.set_num_threads(1)
     except ImportError:
         pass
-    res = run(cfg)
-    write_json_atomic(result_path(out, cfg), res)
-    return {"hash": res["hash"], "dataset": cfg.dataset, "seed": cfg.seed, "test_acc": res["test_acc"],
-            "train_seconds": res["train_seconds"], "label": cfg.label()}
+    cfgs = list(cfgs) if isinstance(cfgs, (list, tuple)) else [cfgs]
+    summaries = []
+    for cfg, res in zip(cfgs, run_group(cfgs)):
+        write_json_atomic(result_path(out, cfg), res)
+        summaries.append({"hash": res["hash"], "dataset": cfg.dataset, "seed": cfg.seed, "test_acc": res["test_acc"],
+                          "train_seconds": res["train_seconds"], "label": cfg.label()})
+    return summaries
+
+
+def groups(configs, stack: int) -> list[list]:
+    """``configs`` in jobs: runs of up to ``stack`` configs of one ``group_key()`` (first-seen
+    order), each config alone where it has no ``group_key``."""
+    if stack < 1:
+        raise ValueError(f"stack must be >= 1, got {stack!r}")
+    keyed: dict = {}
+    for i, c in enumerate(configs):
+        key = c.group_key() if stack > 1 and hasattr(c, "execute_group") else ("alone", i)
+        keyed.setdefault(key, []).append(c)
+    return [g[i:i + stack] for g in keyed.values() for i in range(0, len(g), stack)]
 
 
 def pending(configs, out) -> list:
@@ -170,19 +200,21 @@ def close_client(client) -> None:
 
 
 def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=None, progress: bool = True,
-          log=None) -> dict:
+          log=None, stack: int = 16) -> dict:
     """Run every config whose result is missing (module doc); returns counts."""
     from tqdm.auto import tqdm
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     configs = [c.validate() for c in configs]
     todo = pending(configs, out)
+    jobs_ = groups(todo, stack)
     done_before = len({config_hash(c) for c in configs}) - len(todo)
     bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress or not todo, file=sys.stderr)
 
-    def finished(summary):
-        bar.update(1)
-        bar.write(_line(summary), file=sys.stderr) if progress else log(_line(summary))
+    def finished(summaries):
+        for summary in summaries:
+            bar.update(1)
+            bar.write(_line(summary), file=sys.stderr) if progress else log(_line(summary))
 
     try:
         if client is not None or cluster:
@@ -191,19 +223,19 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
             try:
                 from distributed import as_completed
 
-                futures = [client.submit(run_to_file, c, str(out), pure=False, key=f"run-{config_hash(c)[:16]}")
-                           for c in todo]
+                futures = [client.submit(run_to_file, g, str(out), pure=False,
+                                         key=f"run-{config_hash(g[0])[:16]}-{len(g)}") for g in jobs_]
                 for fut in as_completed(futures):
                     finished(fut.result())
             finally:
                 if own:
                     close_client(client)
-        elif jobs > 1 and len(todo) > 1:
+        elif jobs > 1 and len(jobs_) > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
-                futures = [ex.submit(run_to_file, c, str(out)) for c in todo]
+                futures = [ex.submit(run_to_file, g, str(out)) for g in jobs_]
                 try:
                     for fut in as_completed(futures):
                         finished(fut.result())
@@ -212,8 +244,8 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
                         f.cancel()
                     raise
         else:
-            for c in todo:
-                finished(run_to_file(c, out))
+            for g in jobs_:
+                finished(run_to_file(g, out))
     finally:
         bar.close()
     return {"total": done_before + len(todo), "skipped": done_before, "ran": len(todo)}

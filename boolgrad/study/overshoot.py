@@ -63,6 +63,7 @@ class RunConfig:
     subset: tuple = ()  # (n_train, n_eval) or () for the full splits
     data_seed: int = 0  # split seed of the dataset (fixed across run seeds)
     data_dir: str = ""  # for mnist / fashion (not part of the identity: see identity())
+    engine: str = "fused"  # "fused" (boolgrad.torch.multistep) or the "step" loop: the same network
     schema: int = field(default=SCHEMA)
 
     def identity(self) -> dict:
@@ -90,25 +91,51 @@ class RunConfig:
             raise ValueError(f"dataset {self.dataset!r} needs --data-dir DIR (IDX files)")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be >= 1")
+        if self.engine not in ("fused", "step"):
+            raise ValueError(f"engine must be 'fused' or 'step', got {self.engine!r}")
+        if not (self.lr > 0):
+            raise ValueError(f"the learning rate must be positive, got {self.lr!r}")
         return self
+
+    def group_key(self) -> tuple:
+        """Configs with equal keys train as one stacked model (:meth:`execute_group`): every
+        identity field but ``seed`` and ``lr`` (and, for a matched kind, whose format depends on
+        the seed's initial weights, the seed too)."""
+        d = self.identity()
+        d.pop("lr")
+        if not get_kind(self.kind).matched:
+            d.pop("seed")
+        return tuple(sorted((k, repr(v)) for k, v in d.items()))
+
+    @staticmethod
+    def execute_group(configs) -> list[dict]:
+        """:meth:`execute` for configs of one :meth:`group_key`, trained as one stacked model
+        (:func:`~boolgrad.study.train.train_group`): each result as if trained alone."""
+        from .train import train_group
+
+        return [c._named(r) for c, r in zip(configs, train_group(configs, configs[0]._data()))]
+
+    def _data(self):
+        from .data import load_dataset
+
+        return load_dataset(self.dataset, seed=self.data_seed, data_dir=self.data_dir or None,
+                            subset=tuple(self.subset) or None)
+
+    def _named(self, res: dict) -> dict:
+        res.update(dt_over_tau=self.dt_over_tau, scheme=self.scheme, readout=self.readout, kind_name=self.kind)
+        return res
 
     def execute(self) -> dict:
         """Train the network; the result names its cell (``dt_over_tau``, ``scheme``, ``readout``,
         ``kind_name``) beside :func:`~boolgrad.study.train.train`'s fields."""
-        from .data import load_dataset
-        from .train import train
-
-        data = load_dataset(self.dataset, seed=self.data_seed, data_dir=self.data_dir or None,
-                            subset=tuple(self.subset) or None)
-        res = train(self, data)
-        res.update(dt_over_tau=self.dt_over_tau, scheme=self.scheme, readout=self.readout, kind_name=self.kind)
-        return res
+        return self.execute_group([self])[0]
 
     def label(self) -> str:
         return f"{self.kind:22s} dt/tau={self.dt_over_tau:<7g}"
 
 
-def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", authors_row=True, ce_dts=()):
+def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", authors_row=True, ce_dts=(),
+         engine="fused"):
     """The configs of a sweep: datasets x kinds x dt x seeds (exact scheme, the authors' MSE
     spike-count readout), the cross-entropy readout at ``ce_dts``, plus the authors' row."""
     out = []
@@ -123,12 +150,13 @@ def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", 
                 for dt in these:
                     for seed in range(seeds):
                         out.append(RunConfig(dataset=ds, kind=kind, dt_over_tau=float(dt), seed=seed,
-                                             readout=readout, data_dir=data_dir, **base))
+                                             readout=readout, data_dir=data_dir, engine=engine, **base))
         if authors_row:  # Yoo & Jeong: their form, dt = tau, T = 60, batch 24, Adam 1e-4
             for kind in [k for k in ("boolean_yj2025", "rectangle") if k in kinds]:
                 for seed in range(seeds):
                     out.append(RunConfig(dataset=ds, kind=kind, dt_over_tau=1.0, seed=seed, scheme="authors",
-                                         horizon=60.0, batch_size=24, lr=1e-4, data_dir=data_dir, **base))
+                                         horizon=60.0, batch_size=24, lr=1e-4, data_dir=data_dir, engine=engine,
+                                         **base))
     return out
 
 

@@ -206,7 +206,7 @@ _LOOP_PARAMS = {"arctan": {"alpha": 3}, "rectangle": {"width": 0.7, "height": 1.
 @pytest.mark.parametrize("theta", [THETA, 1.0])
 def test_in_loop_surrogates_are_the_torch_expression_bit_for_bit(name, dtype, theta):
     from boolgrad.torch.multistep import loops
-    from boolgrad.torch.multistep.rule import loop_rule, rule_gradient
+    from boolgrad.torch.multistep.rule import loop_constants, loop_gradient, rule_gradient
 
     assert set(loops.SURROGATE_KINDS) == set(_LOOP_PARAMS)
     g = torch.Generator().manual_seed(0)
@@ -215,60 +215,22 @@ def test_in_loop_surrogates_are_the_torch_expression_bit_for_bit(name, dtype, th
     u = torch.cat([u, torch.nextafter(u[-6:-5], u[-6:-5] + 1), torch.nextafter(u[-6:-5], u[-6:-5] - 1)])
     for kw in ({}, _LOOP_PARAMS[name]):
         spike = bt.surrogate(name, theta, **kw)
-        kind, th, c0, c1, _ = loop_rule(spike, u, theta, loops)
+        kind, th, c0, c1 = loop_constants(spike, u, theta, loops)
         assert kind == loops.SURROGATE_KINDS[name]
         got = loops.surrogate_g(kind, u.numpy(), th, c0, c1)
         ref = rule_gradient(spike, u, theta).numpy()
         assert got.dtype == ref.dtype
         assert np.array_equal(got.view("u1"), ref.view("u1"))  # bit for bit, signs too
-
-
-def _boolean_spikes():
-    out = [(k, kind_spike(k)) for k, spec in KINDS.items() if spec.family != "surrogate"]
-    out += [(f"{f}-{s}", bt.boolean_spike(f, THETA, scale=s)) for f in ("float32", "bfloat16", "fixed16.12")
-            for s in ("clamp", "unit_area")]
-    out += [("float32-gt", bt.boolean_spike("float32", THETA, scale="clamp", comparator="gt"))]
-    return out
-
-
-@pytest.mark.parametrize("name,spike", _boolean_spikes(), ids=lambda v: v if isinstance(v, str) else "")
-def test_in_loop_boolean_g_is_the_lookup_bit_for_bit(name, spike, monkeypatch):
-    from boolgrad.torch.multistep import loops, rule
-    from boolgrad.torch.multistep.rule import loop_rule, rule_gradient
-
-    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
-
-    g = torch.Generator().manual_seed(1)
-    u = (torch.rand(1 << 18, generator=g, dtype=torch.float64) * 3 - 1).to(torch.float32)
-    t = torch.tensor(THETA)
-    near = torch.arange(-300, 300, dtype=torch.int32) + t.view(torch.int32)  # theta's neighbourhood
-    u = torch.cat([u, near.view(torch.float32), torch.randn(4096, generator=g) * 1e-30,
-                   torch.tensor([0.0, -0.0, math.inf, -math.inf, 1e-45, -1e-45, 3e38])])
-    u = u[torch.randperm(u.numel(), generator=g)]
-    kind, *_, args = loop_rule(spike, u, THETA, loops)
-    assert kind == loops.BOOLEAN_KIND
-    bits, tabs, p, rnd, pow2, special = args
-    got = loops.boolean_g(u.numpy(), bits.reshape(-1), tabs, p, rnd, pow2, special)
-    ref = rule_gradient(spike, u, THETA).numpy()
-    rerun = np.isnan(got)  # the slow path's: the loop runs again with the tensor call
-    assert not (rerun & ~(np.abs(u.numpy()) < 2.0**-126)).any()  # only at subnormal inputs here
-    assert np.array_equal(got[~rerun].view("u1"), ref[~rerun].view("u1"))
-    with_nan = torch.cat([u[:100], torch.tensor([math.nan])])
-    *_, args = loop_rule(spike, with_nan, THETA, loops)
-    got = loops.boolean_g(with_nan.numpy(), args[0].reshape(-1), *args[1:])
-    ref = rule_gradient(spike, with_nan, THETA).numpy()
-    assert np.isnan(got[-1]) or got[-1] == ref[-1]  # a NaN input: the slow path's (a direct table's own)
-    assert np.array_equal(got[:-1].view("u1"), ref[:-1].view("u1"))
+        assert np.array_equal(loop_gradient(spike, u, theta, loops).numpy().view("u1"), ref.view("u1"))
 
 
 @pytest.mark.parametrize("name", ["arctan", "rectangle", "triangle", "sigmoid", "boolean_yj2025", "boolean_bf16"])
-def test_in_loop_rules_skip_the_tensor_call(name, monkeypatch):
-    from boolgrad.torch.multistep import lif, rule
+def test_loop_gradient_takes_the_rule_only_where_it_must(name, monkeypatch):
+    from boolgrad.torch.multistep import rule
 
-    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
     calls = []
-    real = lif.rule_gradient
-    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    real = rule.rule_gradient
+    monkeypatch.setattr(rule, "rule_gradient", lambda *a: calls.append(1) or real(*a))
     exact = name not in INEXACT
     if name.startswith("boolean"):
         compare(kind_spike(name))
@@ -276,17 +238,10 @@ def test_in_loop_rules_skip_the_tensor_call(name, monkeypatch):
     else:
         compare(bt.surrogate(name, THETA), exact_grad=exact)
         compare(bt.surrogate(name, THETA, learn_theta=True), const=True, exact_grad=exact)
-    assert bool(calls) == (name == "sigmoid")  # sigmoid's exp: torch's, on the whole u
+    assert bool(calls) == (name in ("sigmoid", "boolean_yj2025", "boolean_bf16"))  # exp; the lookup
 
 
-def test_boolean_slow_path_reruns_with_the_tensor_call(monkeypatch):
-    from boolgrad.torch.multistep import lif, rule
-
-    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
-
-    calls = []
-    real = lif.rule_gradient
-    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+def test_nan_inputs_give_the_step_loops_gradient():
     spike = kind_spike("boolean_yj2025")
     x = inputs()
     x[2, 0, 7] = math.nan  # u is NaN there from step 2 on: the lookup's slow path
@@ -296,34 +251,48 @@ def test_boolean_slow_path_reruns_with_the_tensor_call(monkeypatch):
     s2, _ = step_loop(x2, LIFParams(spike, beta=0.8))
     (g1,) = torch.autograd.grad(s1.sum(), x1)
     (g2,) = torch.autograd.grad(s2.sum(), x2)
-    assert calls == [1]
+    assert bool(g1.isnan().any())
     assert torch.equal(g1.isnan(), g2.isnan())
     assert torch.equal(g1.nan_to_num(), g2.nan_to_num())
 
 
 @pytest.mark.parametrize("kind", ["arctan", "boolean_bf16", "sigmoid"])
-def test_parallel_path_equals_serial_other_rules(kind, monkeypatch):
-    from boolgrad.torch.multistep import lif, rule
+@pytest.mark.parametrize("const", [False, True])
+def test_parallel_path_equals_serial_other_rules(kind, const, monkeypatch):
+    from boolgrad.torch.multistep import lif, loops
 
-    monkeypatch.setattr(rule, "BOOLEAN_IN_LOOP", True)
-
+    monkeypatch.setattr(loops, "_BLOCK", 100)  # blocks that end inside a row
     params = LIFParams(kind_spike(kind) if kind in KINDS else bt.surrogate(kind, THETA), beta=0.8)
-    x = (torch.rand(16, 64, 64, generator=torch.Generator().manual_seed(5)) * 0.9 - 0.15).requires_grad_()
+    gen = torch.Generator().manual_seed(5)
+    x = (torch.rand((64, 64) if const else (16, 64, 64), generator=gen) * 0.9 - 0.15).requires_grad_()
     runs = []
     for lim in (1 << 40, 1):
         monkeypatch.setattr(lif, "_PARALLEL_MIN", lim)
-        s, u = lif_sequence(x, params)
+        s, u = lif_sequence(x, params, steps=16 if const else None)
         (gx,) = torch.autograd.grad((s * u.cos()).sum(), x)
-        runs.append(gx)
-    assert torch.equal(*runs)
+        runs.append((s.detach(), u, gx))
+    for a, b in zip(*runs):
+        assert torch.equal(a, b)
 
 
-def test_boolean_in_loop_off_by_default(monkeypatch):
-    from boolgrad.torch.multistep import lif, rule
+@pytest.mark.parametrize("kind", ["boolean_yj2025", "arctan", "sigmoid"])
+@pytest.mark.parametrize("const", [False, True])
+def test_stacked_layers_equal_each_alone(kind, const):
+    """time_dim=1: K layers in one call give each layer's own spikes, u and gradients, bit for bit."""
+    spike = kind_spike(kind) if kind in KINDS else bt.surrogate(kind, THETA)
+    params = LIFParams(spike, beta=0.8)
+    K = 3
+    xs = [inputs(const=const, seed=k) for k in range(K)]
+    x = torch.stack(xs).requires_grad_(True)
+    w = torch.randn((K, T, B, N), generator=torch.Generator().manual_seed(9))
+    s, u = lif_sequence(x, params, steps=T if const else None, gain=0.7, time_dim=1)
+    assert s.shape == (K, T, B, N)
+    (gx,) = torch.autograd.grad((s * w).sum(), x)
+    for k in range(K):
+        xk = xs[k].clone().requires_grad_(True)
+        sk, uk = lif_sequence(xk, params, steps=T if const else None, gain=0.7)
+        (gk,) = torch.autograd.grad((sk * w[k]).sum(), xk)
+        assert torch.equal(s[k].detach(), sk.detach()) and torch.equal(u[k], uk)
+        assert torch.equal(gx[k], gk)
 
-    assert rule.BOOLEAN_IN_LOOP is False  # slower so far (rule.py): the lookup's whole-tensor pass
-    calls = []
-    real = lif.rule_gradient
-    monkeypatch.setattr(lif, "rule_gradient", lambda *a: calls.append(1) or real(*a))
-    compare(kind_spike("boolean_yj2025"))
-    assert calls == [1]
+

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["element_g", "fix", "kernel_for", "round_slow", "round_to"]
+__all__ = ["fix", "kernel_for", "round_slow", "round_to"]
 
 _TINY32 = 2.0**-126  # float32's smallest normal
 _SUB32 = 2.0**149  # float32 subnormals are integers times 2**-149
@@ -52,56 +52,6 @@ def round_to(v, bits, rnd, pow2):
     if r > maxf:
         r = over
     return math.copysign(r, v)
-
-@njit(cache=True, inline="always", error_model="numpy")
-def element_g(x, bi, tabs, p, rnd, pow2):
-    """Scaled, clipped float64 ``g`` of one element (``x``: its value as float64, ``bi``: its bits
-    as int64), without ``grad_out`` or offset: the kernel's fast path with :func:`fix`'s
-    resolution of what it flags, in their operations; NaN where the caller's slow path is needed
-    (the elements that stay flagged in ``bad``)."""
-    PB, QB, exc_x, exc_g, KL, KH, BND, PP, PQ, PB2, QB2, gx = tabs
-    shift, has_q, fits, lo, hi, direct, K, tb, nbr = p[0], p[1], p[2], p[4], p[5], p[9], p[10], p[11], p[12]
-    b = (bi >> shift) & 0xFFFF
-    q = 0.0
-    if direct:  # the rounded pattern (kernel_for's docstring): one entry, g itself
-        mag = min(bi & 0x7FFFFFFF, 0x7FC00000)
-        g = PB[((mag + 0x7FFF + ((mag >> 16) & 1)) >> 16) | ((bi >> 31) & 0x8000)]
-    else:
-        if K > 0:  # one bound in the bucket at pattern offset K
-            j = 2 * b + (1 if (bi & ((1 << shift) - 1)) >= K else 0)
-            g = PB2[j]
-            q = QB2[j]
-        else:
-            g = PB[b]
-            q = QB[b]
-        if math.isnan(g):  # cut by bounds: the piece the slow path's searchsorted finds
-            g = PB[b]
-            q = QB[b]
-            k = KL[b]
-            if k >= 0:
-                kh = KH[b]
-                while k < kh:
-                    mid = (k + kh) // 2
-                    if x >= BND[mid]:
-                        k = mid + 1
-                    else:
-                        kh = mid
-                g = PP[k]
-                q = PQ[k]
-        if has_q:
-            v = x if fits else round_to(x, bi, rnd, pow2)
-            g = g + q / v
-    if g > hi:
-        g = hi
-    if g < lo:
-        g = lo
-    if x == exc_x[0]:  # the one patched pattern (NaN when there is none: never equal)
-        g = exc_g[0]
-    d = (bi ^ tb) & 0xFFFFFFFF
-    if nbr and (d & (d - 1)) == 0:  # theta's neighbour: its own entry (32: theta itself)
-        g = gx[32 if d == 0 else int(np.log2(np.float64(d)))]
-    return g
-
 
 @njit(cache=True, error_model="numpy")
 def fix(bits, u, go, out, out_bits, bad, tabs, p, rnd, pow2):

@@ -1,15 +1,14 @@
 """Multi-step neurons fused over time: one compiled pass forward, one backward (BPTT).
 
 :func:`lif_sequence` / :class:`MultiStepLIF` run a LIF layer over a whole ``(T, B, N)`` input
-(:mod:`.lif`) in one numba loop each way (:mod:`.loops`), with the spike's backward the spike
-function's own rule at the recorded ``u`` (computed in the loop where it can be, bit for bit:
-:mod:`.rule`): the Boolean table's
-per-element plan under any scaling, or any surrogate of the zoo.  Equal to the step loop of
-:func:`boolgrad.torch.neurons.lif_step` (spikes and ``u`` bit for bit, gradients to the rounding
-of their sums); :func:`spiking_net_forward` is the study network's forward with every spiking
-layer fused.
+(:mod:`.lif`) -- or K stacked layers ``(K, T, B, N)`` -- in one numba loop each way
+(:mod:`.loops`), with the spike's backward the spike function's own rule at the recorded ``u``
+(:mod:`.rule`): the Boolean table's per-element plan under any scaling, or any surrogate of the
+zoo.  Equal to the step loop of :func:`boolgrad.torch.neurons.lif_step` (spikes and ``u`` bit
+for bit, gradients to the rounding of their sums); the study's network
+(:class:`boolgrad.study.network.SpikingNet`, ``engine="fused"``) runs its layers with it.
 """
 
-from .lif import LIFSequence, MultiStepLIF, lif_sequence, prepare, spiking_net_forward
+from .lif import LIFSequence, MultiStepLIF, lif_sequence, prepare
 
-__all__ = ["LIFSequence", "MultiStepLIF", "lif_sequence", "prepare", "spiking_net_forward"]
+__all__ = ["LIFSequence", "MultiStepLIF", "lif_sequence", "prepare"]

@@ -3,12 +3,12 @@
 ``lif_sequence(I, params)`` equals ``boolgrad.torch.neurons.run(lif_step, params, I)`` (the
 step loop) with ``u`` recorded: spikes bit for bit, ``u`` bit for bit, gradients to the rounding
 of their sums (the loops' arithmetic: :mod:`.loops`).  Forward and backward are each one numba
-pass over time; the spike's ``g`` is computed inside the backward pass, operation for operation
-as the rule computes it (arctan, rectangle, straight-through, fast sigmoid, triangle; the Boolean
-lookup's CPU kernel when ``rule.BOOLEAN_IN_LOOP``), or else evaluated on the whole recorded ``u`` at once by the rule itself
+pass over time, one vectorised loop over the neurons per step; the spike's ``g`` is evaluated
+on the whole recorded ``u`` at once, by the rule itself or op for op as it computes it
 (:mod:`.rule`).  ``I`` is ``(T, ...)``, or ``(...)`` with ``steps=T``: the same current
 at every step (direct encoding; the first layer of the study's network), whose gradient is the
-sum over time.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 - e^{-a}``),
+sum over time; with ``time_dim=1``, ``(K, T, ...)`` or ``(K, ...)``: K stacked layers (models)
+in one call.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 - e^{-a}``),
 as a separate ``I * gain`` would.
 
 Supported: CPU tensors of float32 or float64; Boolean spikes (every format, convention,
@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .rule import forward_threshold, loop_rule, rule_gradient, theta_gradient, threshold_of
+from .rule import forward_threshold, loop_gradient, theta_gradient, threshold_of
 
-__all__ = ["MultiStepLIF", "lif_sequence", "prepare", "spiking_net_forward"]
+__all__ = ["MultiStepLIF", "lif_sequence", "prepare"]
 
 _PARALLEL_MIN = 1 << 15  # elements (T * n) below which one thread runs the loop
 _LOCK = threading.Lock()  # numba's threading layers may forbid concurrent parallel launches
@@ -49,12 +49,13 @@ def _loops():
 @dataclass(frozen=True)
 class _Config:
     spike: object
-    steps: int
+    steps: int | None  # the constant input's step count (None: ``I`` has a time axis)
     decay: float
     gain: float
     zero_reset: bool
     reset_by: float
     detach: bool
+    time_dim: int  # 0, or 1 for stacked models (K, T, ...)
 
 
 def prepare() -> None:
@@ -73,28 +74,36 @@ def _parallel(numel: int) -> bool:
     return True
 
 
+def _as3(t: torch.Tensor, K: int, rows: int):
+    """The numpy ``(K, rows, n)`` view of a contiguous tensor."""
+    return t.numpy().reshape(K, rows, -1)
+
+
 class LIFSequence(torch.autograd.Function):
     """``apply(I, theta, theta_tensor, cfg) -> (s, u)``; ``theta_tensor``: a tensor threshold (or None)."""
 
     @staticmethod
     def forward(ctx, current, theta, theta_t, cfg: _Config):
         _, loops = _loops()
-        const = current.dim() >= 1 and cfg.steps is not None
-        T = cfg.steps if const else current.shape[0]
-        shape = (T, *current.shape) if const else tuple(current.shape)
+        ctx.set_materialize_grads(False)  # u is not differentiable: no zero gradient for it
+        const = cfg.steps is not None
         x = current.detach().contiguous()
-        n = x[0].numel() if not const else x.numel()
-        I2 = x.numpy().reshape(1 if const else T, n)
+        K = x.shape[0] if cfg.time_dim else 1
+        if const:
+            T = cfg.steps
+            shape = (K, T, *x.shape[1:]) if cfg.time_dim else (T, *x.shape)
+        else:
+            T, shape = x.shape[cfg.time_dim], tuple(x.shape)
         u = torch.empty(shape, dtype=current.dtype)
         s = torch.empty(shape, dtype=current.dtype)
         lo, hi, has_hi = forward_threshold(cfg.spike, theta, current.dtype)
-        c = functools.partial(loops.dtype_scalar, I2.dtype)
+        c = functools.partial(loops.dtype_scalar, x.numpy().dtype)
         with _LOCK:
-            loops.forward(I2, const, c(cfg.gain), c(cfg.decay), c(cfg.reset_by), cfg.zero_reset,
-                          c(lo), c(hi), has_hi, u.numpy().reshape(T, n), s.numpy().reshape(T, n),
-                          _parallel(T * n))
+            loops.forward(_as3(x, K, 1 if const else T), const, c(cfg.gain), c(cfg.decay), c(cfg.reset_by),
+                          cfg.zero_reset, c(lo), c(hi), has_hi, _as3(u, K, T), _as3(s, K, T), _parallel(u.numel()))
         ctx.save_for_backward(u, s)
-        ctx.cfg, ctx.theta, ctx.const, ctx.in_shape = cfg, theta, const, current.shape
+        ctx.cfg, ctx.theta, ctx.dims = cfg, theta, (K, T, 1 if const else T)
+        ctx.in_shape = current.shape
         ctx.mark_non_differentiable(u)
         return s, u
 
@@ -102,28 +111,19 @@ class LIFSequence(torch.autograd.Function):
     def backward(ctx, grad_s, grad_u):
         _, loops = _loops()
         u, s = ctx.saved_tensors
-        cfg, theta, const = ctx.cfg, ctx.theta, ctx.const
+        cfg, theta = ctx.cfg, ctx.theta
+        K, T, rows = ctx.dims
         want_theta = ctx.needs_input_grad[2]
-        T = u.shape[0]
-        n = u[0].numel()
         go = torch.zeros_like(u) if grad_s is None else grad_s.contiguous()
-        surr = loop_rule(cfg.spike, u, theta, loops)
-        g = rule_gradient(cfg.spike, u, theta).contiguous() if surr[0] == 0 else torch.empty((1, 1), dtype=u.dtype)
+        g = loop_gradient(cfg.spike, u, theta, loops).contiguous()
         gI = torch.empty(ctx.in_shape, dtype=u.dtype)
-        gs = torch.empty_like(u) if want_theta else torch.empty((1, 1), dtype=u.dtype)
+        gs = torch.empty_like(u) if want_theta else torch.empty((1, 1, 1), dtype=u.dtype)
         c = functools.partial(loops.dtype_scalar, u.numpy().dtype)
-        r = (T, n)
-        args = (go.numpy().reshape(r), s.numpy().reshape(r), u.numpy().reshape(r))
-        outs = (gI.numpy().reshape(1 if const else T, n), gs.numpy().reshape(r if want_theta else (1, 1)))
-        consts = (c(cfg.decay), c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach, const, want_theta)
         with _LOCK:
-            slow = loops.backward(*args, g.numpy().reshape(r if surr[0] == 0 else (1, 1)), surr, *consts, *outs,
-                                  _parallel(T * n))
-        if slow:  # a Boolean g needing the lookup's slow path: the whole-tensor call, and again
-            g = rule_gradient(cfg.spike, u, theta).contiguous()
-            surr = (0, *surr[1:4], loops.no_boolean(u.numpy().dtype))
-            with _LOCK:
-                loops.backward(*args, g.numpy().reshape(r), surr, *consts, *outs, _parallel(T * n))
+            loops.backward(_as3(go, K, T), _as3(s, K, T), _as3(u, K, T), _as3(g, K, T), c(cfg.decay),
+                           c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach, cfg.steps is not None,
+                           want_theta, _as3(gI, K, rows), _as3(gs, K, T) if want_theta else gs.numpy(),
+                           _parallel(u.numel()))
         grad_theta = theta_gradient(cfg.spike, u, theta, gs) if want_theta else None
         return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None
 
@@ -138,9 +138,11 @@ def _scalar(name, value):
 
 
 def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int | None = None,
-                 gain: float = 1.0, theta=None):
+                 gain: float = 1.0, theta=None, time_dim: int = 0):
     """``(spikes, u)`` of a LIF layer over time (module doc); ``params``: a
-    :class:`boolgrad.torch.neurons.LIFParams`.  ``steps``: ``current`` is one step's, repeated."""
+    :class:`boolgrad.torch.neurons.LIFParams`.  ``steps``: ``current`` is one step's, repeated.
+    ``time_dim=1``: ``current`` is ``(K, T, ...)`` (``(K, ...)`` with ``steps``), K independent
+    layers (stacked models) run as one, each exactly as alone."""
     if not (dt > 0):
         raise ValueError(f"dt must be positive, got {dt!r}")
     if current.device.type != "cpu":
@@ -149,8 +151,12 @@ def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int |
         )
     if current.dtype not in (torch.float32, torch.float64):
         raise TypeError(f"the fused LIF takes float32 or float64 currents, got {current.dtype}")
-    if steps is None and current.dim() < 1:
-        raise ValueError("current must have a leading time axis, or give steps=")
+    if time_dim not in (0, 1):
+        raise ValueError(f"time_dim must be 0 or 1 (after a stacked-models axis), got {time_dim!r}")
+    if steps is None and current.dim() < 1 + time_dim:
+        raise ValueError("current must have a time axis, or give steps=")
+    if time_dim and current.dim() < 1:
+        raise ValueError("time_dim=1 needs a leading stacked-models axis")
     if steps is not None and int(steps) < 1:
         raise ValueError(f"steps must be >= 1, got {steps!r}")
     decay = _scalar("beta", params.beta) if params.beta is not None else _scalar("tau", params.tau)
@@ -159,7 +165,7 @@ def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int |
     spike = params.spike
     theta = threshold_of(spike, theta)
     cfg = _Config(spike, None if steps is None else int(steps), decay, float(gain), params.reset == "zero",
-                  _scalar("reset_by", params.reset_by), bool(params.detach_reset))
+                  _scalar("reset_by", params.reset_by), bool(params.detach_reset), int(time_dim))
     theta_t = theta if isinstance(theta, torch.Tensor) and theta.requires_grad else None
     return LIFSequence.apply(current, theta, theta_t, cfg)
 
@@ -183,22 +189,3 @@ class MultiStepLIF(nn.Module):
 
     def forward(self, current: torch.Tensor, steps: int | None = None):
         return lif_sequence(current, self._params, self.dt, steps=steps, gain=self.gain)
-
-
-def spiking_net_forward(net, x, record=False):
-    """:meth:`boolgrad.study.train.SpikingNet.forward` with each spiking layer fused: the same
-    outputs (spikes bit for bit) and, with ``record``, each layer's ``u`` (T, B, H)."""
-    from ..neurons import LIFParams
-
-    params = LIFParams(net.spike, beta=net.decay)
-    us, spikes = [], None
-    for i, w in enumerate(net.weights):
-        if i == 0:
-            spikes, u = lif_sequence(x @ w, params, steps=net.steps, gain=net.gain)
-        else:
-            spikes, u = lif_sequence(spikes @ w, params, gain=net.gain)
-        if record:
-            us.append(u)
-    rate = spikes.mean(0)
-    out = net.linear(rate) if net.linear is not None else rate
-    return (out, us) if record else out

@@ -5,20 +5,20 @@
   its plan's threshold (:class:`~boolgrad.torch.lookup.TablePlan`: ``forward_threshold``, or
   ``quantized_threshold`` with ``quantize_forward``, a pair when values above the top round onto
   NaN);
-* backward: ``cast(g(u))`` over the whole ``(T, B, N)`` tensor in one call -- the Boolean
-  spike's own per-element plan (:meth:`~boolgrad.torch.boolean.BooleanState.gradient`: one
-  numba pass on CPU), the surrogate's own torch expression -- so ``g`` is element for element
-  the step loop's; and ``g_theta`` by the rule's own backward (a learnable threshold).  The
-  surrogates whose expression is plain arithmetic (:data:`~.loops.SURROGATE_KINDS`) are instead
-  computed inside the backward loop, operation for operation, and so, when
-  :data:`BOOLEAN_IN_LOOP` (off: slower so far), is the Boolean spike's lookup where it runs the
-  CPU kernel (:func:`loop_rule` gives the loop what it needs).
+* backward: ``cast(g(u))`` over the whole ``(K, T, B, N)`` tensor in one call
+  (:func:`loop_gradient`) -- the Boolean spike's own per-element plan
+  (:meth:`~boolgrad.torch.boolean.BooleanState.gradient`: one numba pass on CPU), the
+  surrogate's own torch expression, or, for the surrogates whose expression is plain arithmetic
+  (:data:`~.loops.SURROGATE_KINDS`), that expression operation for operation in one vectorised
+  numba pass -- so ``g`` is element for element the step loop's; and ``g_theta`` by the rule's
+  own backward (a learnable threshold).
 
 Other rules (the adapters' shifted spikes, user rules) are refused with a clear error.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 
@@ -29,15 +29,7 @@ from ..boolean import BooleanState
 from ..spike import reduce_to
 from ..surrogates import SurrogateState
 
-__all__ = ["forward_threshold", "loop_rule", "rule_gradient", "theta_gradient", "threshold_of"]
-
-
-#: compute the Boolean ``g`` in the backward loop (:func:`~boolgrad.torch.lookup.cpu_loops.element_g`).
-#: Off: it equals the lookup bit for bit (tests) but costs ~80-100 ns an element in the loop against
-#: ~8 ns for the lookup kernel's whole-tensor pass (measured on digits T=64: backward 56 ms vs 7 ms a
-#: layer); the per-element slowness is not yet explained (not the tuple unpacking, round_to, the
-#: binary search or the neighbour check: each removed alone, it stays).
-BOOLEAN_IN_LOOP = False
+__all__ = ["forward_threshold", "loop_constants", "loop_gradient", "rule_gradient", "theta_gradient", "threshold_of"]
 
 
 def threshold_of(spike, theta=None):
@@ -78,58 +70,52 @@ def forward_threshold(spike, theta, dtype: torch.dtype) -> tuple[float, float, b
     return float(t), math.inf, False
 
 
-def loop_rule(spike, u: torch.Tensor, theta, loops) -> tuple:
-    """``(kind, th, c0, c1, bool_args)`` for the backward loop (:mod:`.loops`): ``kind`` 0 (``g``
-    from :func:`rule_gradient`) unless the loop computes the spike's ``g`` itself -- a surrogate of
-    ``loops.SURROGATE_KINDS`` (its constants as torch casts the expression's Python scalars to
-    ``u``'s dtype) or a Boolean spike whose plan runs the CPU kernel (its kernel arrays and
-    ``u``'s bits, ``(T, n)``)."""
-    state = _check_rule(spike)
-    np_dtype = u.numpy().dtype
-    zero = np_dtype.type(0.0)
-    none = (0, zero, zero, zero, loops.no_boolean(np_dtype))
-    if isinstance(state, BooleanState):
-        return (BOOLEAN_IN_LOOP and _loop_boolean(state, u, theta, loops)) or none
-    kind = loops.SURROGATE_KINDS.get(spike.name, 0)
+@functools.lru_cache(maxsize=256)
+def _surrogate_constants(name, grad, params: tuple, kinds: tuple):
+    """``(kind, c0, c1)`` of surrogate ``name`` with ``grad`` and ``params`` (module doc of
+    :mod:`.loops`), or None; cached: ``inspect.signature`` costs more than the loop it feeds."""
+    kind = dict(kinds).get(name, 0)
     from .. import surrogates
 
-    if not kind or state.grad is not surrogates.SURROGATE_GRADS.get(spike.name):
-        return none  # sigmoid, gaussian, exponential: torch's exp; or a state computing another g
-    bound = inspect.signature(state.grad).bind(None, **dict(state.params))
+    if not kind or grad is not surrogates.SURROGATE_GRADS.get(name):
+        return None
+    bound = inspect.signature(grad).bind(None, **dict(params))
     bound.apply_defaults()
     p = dict(list(bound.arguments.items())[1:])
-    value = float(theta.detach()) if isinstance(theta, torch.Tensor) else float(theta)
     c0, c1 = {
         "arctan": lambda: (math.pi / 2 * p["alpha"], p["alpha"] / 2),
         "rectangle": lambda: (p["width"], p["height"]),
         "straight_through": lambda: (0.0, 0.0),
         "fast_sigmoid": lambda: (p["slope"], 0.0),
         "triangle": lambda: (p["width"], p["height"]),
-    }[spike.name]()
-    return kind, np_dtype.type(value), np_dtype.type(c0), np_dtype.type(c1), none[4]
+    }[name]()
+    return kind, c0, c1
 
 
-def _loop_boolean(state, u, theta, loops):
-    from ..lookup import cpu_kernel
-    from ..lookup.evaluate import kernel_params
+def loop_constants(spike, u: torch.Tensor, theta, loops):
+    """``(kind, th, c0, c1)`` for :func:`~.loops.surrogate_g` when ``spike`` is a surrogate of
+    ``loops.SURROGATE_KINDS`` computing its own expression (its constants as torch casts the
+    expression's Python scalars to ``u``'s dtype); ``None`` for the others (Boolean spikes, the
+    surrogates with torch's ``exp``, a state computing another ``g``)."""
+    state = _check_rule(spike)
+    if isinstance(state, BooleanState):
+        return None
+    found = _surrogate_constants(spike.name, state.grad, state.params, tuple(loops.SURROGATE_KINDS.items()))
+    if found is None:
+        return None
+    kind, c0, c1 = found
+    value = float(theta.detach()) if isinstance(theta, torch.Tensor) else float(theta)
+    f = u.numpy().dtype.type
+    return kind, f(value), f(c0), f(c1)
 
-    plan, _, error = state.plans(u, theta)
-    if error is not None or not plan.shift or u.dtype != plan.dtype or not cpu_kernel.available():
-        return None  # rule_gradient: the error, or the torch path
-    local = plan.workspace  # the kernel's own arrays, kept per thread by the plan
-    kp = getattr(local, "kernel_params", None)
-    if kp is None:
-        kp = local.kernel_params = kernel_params(plan)
-    tabs, p, (rnd, pow2), _ = kp
-    special = getattr(local, "loop_special", None)
-    if special is None:  # the slow path's g at +0, -0, inf, -inf: what the lookup gives them
-        from ..lookup.evaluate import slow
 
-        special = local.loop_special = slow(plan, torch.tensor([0.0, -0.0, math.inf, -math.inf], dtype=u.dtype)).numpy()
-    a = u.numpy()
-    bits = a.view(np.int32 if a.dtype == np.float32 else np.int64).reshape(u.shape[0], -1)
-    zero = a.dtype.type(0.0)
-    return loops.BOOLEAN_KIND, zero, zero, zero, (bits, tabs, p, rnd, pow2, special)
+def loop_gradient(spike, u: torch.Tensor, theta, loops) -> torch.Tensor:
+    """:func:`rule_gradient`, by :func:`~.loops.surrogate_g`'s one vectorised pass where
+    :func:`loop_constants` has the spike's constants (the same values, bit for bit: tests)."""
+    consts = loop_constants(spike, u, theta, loops)
+    if consts is None:
+        return rule_gradient(spike, u, theta)
+    return torch.from_numpy(loops.surrogate_g(consts[0], u.numpy(), *consts[1:]))
 
 
 def rule_gradient(spike, u: torch.Tensor, theta) -> torch.Tensor:

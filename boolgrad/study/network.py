@@ -1,0 +1,116 @@
+"""The study's spiking network, K independent models of one shape stacked into one module.
+
+Network (Yoo & Jeong's shape scaled to the data): input ``x`` (features in [0, 1], the same
+current every step: direct encoding) -> LIF hidden layer(s) -> output, weights Xavier-uniform,
+no biases in spiking layers.  LIF with hard reset and ``a = dt / tau`` (see
+:mod:`boolgrad.study.simulate` for the two schemes): ``u[t] = e^{-a} u[t-1] (1 - s[t-1]) + c I[t]``
+with ``c = 1 - e^{-a}`` (``scheme="exact"``) or ``c = 1`` (``"authors"``), ``s = spike(u)``
+(the kind's spike function; the gradient flows through the reset as in the authors' code);
+``steps = horizon / a``.  Readouts: ``mse_count`` (a spiking output layer; output = its spike
+count averaged over time) or ``ce_linear`` (a linear readout, with bias, of the last hidden
+layer's mean spike count).
+
+Stacking: model ``k`` has its own weights (``weights[i][k]``, ``(n_in, n_out)``), initialised
+from its own generator exactly as a lone model would be, and its own input ``x[k]``; a layer's
+product is one batched call (:func:`boolgrad.torch.linear.linear`) and its LIF one pass over
+all models.  Models never mix: model k's outputs and gradients are those of training it alone.
+
+Engines (the same numbers: spikes and ``u`` bit for bit, gradients to the rounding of sums over
+time): ``"fused"`` -- :func:`boolgrad.torch.multistep.lif_sequence` per layer (one numba pass
+over time each way); ``"step"`` -- :func:`boolgrad.torch.neurons.lif_step` T times per layer
+(the reference).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..torch.linear import linear
+from .simulate import input_gain
+
+__all__ = ["ENGINES", "SpikingNet"]
+
+ENGINES = ("fused", "step")
+
+
+def _init(sizes, n_spiking, readout, generator):
+    """One model's weights, drawn in a fixed order from ``generator`` (Xavier-uniform spiking
+    weights; the readout as ``torch.nn.Linear`` initialises its own)."""
+    ws = []
+    for i in range(n_spiking):
+        bound = math.sqrt(6.0 / (sizes[i] + sizes[i + 1]))
+        ws.append(torch.empty(sizes[i], sizes[i + 1]).uniform_(-bound, bound, generator=generator))
+    if readout == "ce_linear":
+        bound = 1.0 / math.sqrt(sizes[-2])
+        ws.append(torch.empty(sizes[-1], sizes[-2]).uniform_(-bound, bound, generator=generator))
+        ws.append(torch.empty(sizes[-1]).uniform_(-bound, bound, generator=generator))
+    return ws
+
+
+class SpikingNet(torch.nn.Module):
+    """``sizes = (n_in, *hidden, n_out)``; one model per generator of ``generator`` (a generator,
+    None, or a list of them: K stacked models); module doc."""
+
+    def __init__(self, sizes, spike, *, dt_over_tau, steps, scheme="exact", readout="mse_count",
+                 generator=None, engine="fused"):
+        super().__init__()
+        if readout not in ("mse_count", "ce_linear"):
+            raise ValueError(f"readout must be 'mse_count' or 'ce_linear', got {readout!r}")
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        gens = list(generator) if isinstance(generator, (list, tuple)) else [generator]
+        self.spike, self.steps, self.readout, self.engine = spike, int(steps), readout, engine
+        self.decay, self.gain = math.exp(-dt_over_tau), input_gain(dt_over_tau, scheme)
+        n_spiking = len(sizes) - 1 if readout == "mse_count" else len(sizes) - 2
+        per_model = [_init(sizes, n_spiking, readout, g) for g in gens]
+        stacked = [torch.stack(ws) for ws in zip(*per_model)]
+        self.weights = torch.nn.ParameterList(torch.nn.Parameter(w) for w in stacked[:n_spiking])
+        self.readout_weight = self.readout_bias = None
+        if readout == "ce_linear":  # (K, n_out, n_hidden) and (K, n_out), as torch.nn.Linear's
+            self.readout_weight = torch.nn.Parameter(stacked[n_spiking])
+            self.readout_bias = torch.nn.Parameter(stacked[n_spiking + 1])
+        from boolgrad.torch.neurons import LIFParams
+
+        self.params = LIFParams(spike, beta=self.decay)
+
+    @property
+    def models(self) -> int:
+        """K, the number of stacked models."""
+        return self.weights[0].shape[0]
+
+    def _layer(self, current, first):
+        """Spikes and ``u`` ``(K, T, B, H)`` of one LIF layer: ``current`` ``(K, B, H)`` every step
+        (``first``) or ``(K, T, B, H)``."""
+        if self.engine == "fused":
+            from boolgrad.torch.multistep import lif_sequence
+
+            return lif_sequence(current, self.params, steps=self.steps if first else None, gain=self.gain,
+                                time_dim=1)
+        from boolgrad.torch.neurons import lif_step
+
+        drive = current * self.gain
+        state, outs, us = None, [], []
+        for t in range(self.steps):
+            s, state = lif_step(drive if first else drive[:, t], state, self.params)
+            outs.append(s)
+            us.append(state.u)
+        return torch.stack(outs, 1), torch.stack(us, 1).detach()
+
+    def forward(self, x, record=False):
+        """Output ``(K, B, n_out)`` (counts or logits) of inputs ``x`` ``(K, B, n_in)`` (or
+        ``(B, n_in)``: the same batch for every model) and, with ``record``, each spiking layer's
+        ``u`` ``(K, T, B, H)``."""
+        if x.dim() == 2:
+            x = x.expand(self.models, *x.shape)
+        us, spikes = [], None
+        for i, w in enumerate(self.weights):
+            current = linear(x if i == 0 else spikes, w)
+            spikes, u = self._layer(current, i == 0)
+            if record:
+                us.append(u)
+        rate = spikes.mean(1)
+        if self.readout_weight is not None:
+            rate = linear(rate, self.readout_weight.transpose(1, 2)) + self.readout_bias.unsqueeze(1)
+        return (rate, us) if record else rate

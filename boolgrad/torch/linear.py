@@ -1,0 +1,61 @@
+"""``x @ w`` for a spiking layer's input, in the memory layout the CPU BLAS runs fastest.
+
+:func:`linear` is ``x @ w`` (``x``: ``(..., n_in)``, ``w``: ``(n_in, n_out)``), or for K stacked
+models ``x``: ``(K, ..., n_in)``, ``w``: ``(K, n_in, n_out)`` (a batched product per model), with
+its gradients ``dx = dy w^T`` and ``dw = x^T dy``.  The values are those products; only the
+layout of the calls changes: for a narrow output (``n_out < 16``: the study's 10- and 3-class
+readouts) ``y`` is computed as ``(w^T x^T)^T`` and ``dw`` as ``(dy^T x)^T``, because MKL's
+single-thread ``sgemm`` with 10 output columns runs 3-5x slower than the same product transposed
+(measured at the study's sizes: ``(1024, 128) @ (128, 10)`` 335 us against 73 us;
+``benchmarks/bench_engine.py``).  Summation order inside the BLAS may differ between the two
+layouts, so results agree to float rounding with a plain ``x @ w``; every engine of the study
+calls this one function, so they agree with each other bit for bit.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["NARROW", "linear"]
+
+#: outputs narrower than this take the transposed layout
+NARROW = 16
+
+
+def _mm(a, b):
+    return torch.mm(a, b) if a.dim() == 2 else torch.bmm(a, b)
+
+
+def _t(a):
+    return a.transpose(-1, -2)
+
+
+class _Linear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return _t(_mm(_t(w), _t(x))) if w.shape[-1] < NARROW else _mm(x, w)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        gx = _mm(gy, _t(w)) if ctx.needs_input_grad[0] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            gw = _t(_mm(_t(gy), x)) if w.shape[-1] < NARROW else _mm(_t(x), gy)
+        return gx, gw
+
+
+def linear(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``x @ w`` (module doc): ``w`` ``(n_in, n_out)`` or stacked ``(K, n_in, n_out)``."""
+    if w.dim() not in (2, 3):
+        raise ValueError(f"w must be (n_in, n_out) or (K, n_in, n_out), got shape {tuple(w.shape)}")
+    lead = x.shape[:-1] if w.dim() == 2 else x.shape[1:-1]
+    if w.dim() == 2:
+        flat = x.reshape(-1, x.shape[-1])
+    else:
+        if x.shape[0] != w.shape[0]:
+            raise ValueError(f"x has {x.shape[0]} stacked models, w has {w.shape[0]}")
+        flat = x.reshape(x.shape[0], -1, x.shape[-1])
+    y = _Linear.apply(flat, w)
+    return y.reshape(*((w.shape[0],) if w.dim() == 3 else ()), *lead, w.shape[-1])

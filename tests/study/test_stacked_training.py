@@ -1,0 +1,75 @@
+"""Many models per process: configs that differ only in seed and learning rate train as one
+stacked model, and each result equals training the config alone (``train_group``, ``sweep``)."""
+
+import json
+
+import pytest
+
+from boolgrad.study import executor
+from boolgrad.study.executor import TIMING_FIELDS, groups, result_path, sweep
+from boolgrad.study.overshoot import RunConfig
+
+TINY = {"dataset": "yinyang", "epochs": 2, "subset": (300, 100), "hidden": (16,), "probe": 64}
+
+
+def _strip(res):
+    return {k: v for k, v in res.items() if k not in TIMING_FIELDS}
+
+
+def test_group_keys():
+    a = RunConfig(**TINY)
+    assert a.group_key() == RunConfig(**TINY, seed=3, lr=0.01).group_key()
+    for other in ({"dt_over_tau": 0.5}, {"kind": "boolean_yj2025"}, {"epochs": 3}, {"engine": "step"},
+                  {"hidden": (8,)}, {"batch_size": 32}):
+        assert a.group_key() != RunConfig(**{**TINY, **other}).group_key()
+    m = RunConfig(**TINY, kind="boolean_matched")  # its format depends on the seed's weights
+    assert m.group_key() != RunConfig(**TINY, kind="boolean_matched", seed=1).group_key()
+    assert m.group_key() == RunConfig(**TINY, kind="boolean_matched", lr=0.01).group_key()
+
+
+def test_groups_chunk_in_first_seen_order():
+    cfgs = [RunConfig(**TINY, seed=s, kind=k) for s in range(5) for k in ("arctan", "rectangle")]
+    got = groups(cfgs, 2)
+    assert [[(c.kind, c.seed) for c in g] for g in got] == [
+        [("arctan", 0), ("arctan", 1)], [("arctan", 2), ("arctan", 3)], [("arctan", 4)],
+        [("rectangle", 0), ("rectangle", 1)], [("rectangle", 2), ("rectangle", 3)], [("rectangle", 4)]]
+    assert groups(cfgs, 1) == [[c] for c in cfgs]
+    with pytest.raises(ValueError, match="stack"):
+        groups(cfgs, 0)
+
+
+@pytest.mark.parametrize("kind,engine", [("boolean_yj2025", "fused"), ("arctan", "step")])
+def test_four_stacked_equal_each_alone(kind, engine):
+    pytest.importorskip("torch")
+    cfgs = [RunConfig(**TINY, kind=kind, engine=engine, seed=s, lr=lr)
+            for s, lr in ((0, 1e-3), (1, 1e-3), (2, 3e-3), (0, 1e-2))]
+    stacked = executor.run_group(cfgs)
+    for cfg, res in zip(cfgs, stacked):
+        alone = executor.run(cfg)
+        assert _strip(res) == _strip(alone)  # every number: accuracies, losses, gradient statistics
+        assert res["hash"] == executor.config_hash(cfg)[:16]
+    assert len({r["test_acc"] for r in stacked} | {json.dumps(r["history"]) for r in stacked}) > 2
+
+
+def test_a_group_refuses_configs_of_other_keys():
+    torch = pytest.importorskip("torch")
+    from boolgrad.study.data import load_dataset
+    from boolgrad.study.train import train_group
+
+    del torch
+    data = load_dataset("yinyang", subset=(300, 100))
+    with pytest.raises(ValueError, match="only in seed and learning rate"):
+        train_group([RunConfig(**TINY), RunConfig(**TINY, dt_over_tau=0.5)], data)
+
+
+def test_sweep_stacked_and_alone_write_the_same_files(tmp_path):
+    pytest.importorskip("torch")
+    grid = [RunConfig(**TINY, kind=k, seed=s) for k in ("arctan", "boolean_matched") for s in range(3)]
+    lines = []
+    assert sweep(grid, tmp_path / "a", stack=4, progress=False, log=lines.append)["ran"] == 6
+    assert len(lines) == 6
+    sweep(grid, tmp_path / "b", stack=1, progress=False, log=lambda m: None)
+    for c in grid:
+        a = json.loads(result_path(tmp_path / "a", c).read_text())
+        b = json.loads(result_path(tmp_path / "b", c).read_text())
+        assert _strip(a) == _strip(b)
