@@ -21,6 +21,7 @@ of the weight-gradient norm.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -31,7 +32,13 @@ from .kinds import get_kind
 from .network import SpikingNet
 from .simulate import CrossingRecorder, steps_for
 
-__all__ = ["SpikingNet", "train", "train_group"]
+__all__ = ["FLUSH_DENORMAL", "SpikingNet", "train", "train_group"]
+
+#: train with subnormals flushed to zero (``torch.set_flush_denormal``: FTZ/DAZ on the training
+#: thread, for torch's kernels and the fused engine's loops).  It changed no weight bit in any
+#: full run of the study's Boolean kinds (``benchmarks/check_flush.py``; a test repeats the
+#: comparison on a short run), while a subnormal operand costs a microcode assist.
+FLUSH_DENORMAL = True
 
 def _losses(net, out, y, n_classes):
     """Per-model losses ``(K,)``: each the mean over its batch, as a lone model's loss."""
@@ -99,14 +106,25 @@ def _resolved(cfg, sizes, steps, probe):
     return spec, {"typical_du": du, "format": spec.format}
 
 
+@contextlib.contextmanager
+def _flushed():
+    on = FLUSH_DENORMAL and torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if on:
+            torch.set_flush_denormal(False)
+
+
 def train(cfg, data, *, progress=None) -> dict:
     """Train one network (``cfg``: a :class:`boolgrad.study.overshoot.RunConfig`); result dict."""
     return train_group([cfg], data, progress=progress)[0]
 
 
-def train_group(cfgs, data, *, progress=None) -> list[dict]:
+def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
     """Train configs of one ``group_key()`` (:meth:`~boolgrad.study.overshoot.RunConfig.group_key`)
-    as one stacked model; one result dict each, in order."""
+    as one stacked model; one result dict each, in order.  ``weights``: a list that receives
+    each model's final (best-epoch) parameters, name -> tensor."""
     cfgs = list(cfgs)
     cfg = cfgs[0]
     if len({c.group_key() for c in cfgs}) != 1:
@@ -131,15 +149,16 @@ def train_group(cfgs, data, *, progress=None) -> list[dict]:
     for epoch in range(1, cfg.epochs + 1):
         perms = [torch.randperm(len(x_tr), generator=g).split(cfg.batch_size) for g in gens]
         losses, norms = [], np.zeros((K, len(net.weights)))
-        for batch in zip(*perms):
-            idx = torch.stack(batch)  # (K, B): each model's own batch
-            opt.zero_grad()
-            loss = _losses(net, net(x_tr[idx]), y_tr[idx], data.n_classes)
-            loss.sum().backward()
-            norms += torch.stack([w.grad.flatten(1).norm(dim=1) for w in net.weights], 1).double().numpy()
-            opt.step()
-            losses.append(loss.detach().double().numpy())
-            samples += idx.shape[1]
+        with _flushed():  # the training steps only: the statistics see subnormal g as they are
+            for batch in zip(*perms):
+                idx = torch.stack(batch)  # (K, B): each model's own batch
+                opt.zero_grad()
+                loss = _losses(net, net(x_tr[idx]), y_tr[idx], data.n_classes)
+                loss.sum().backward()
+                norms += torch.stack([w.grad.flatten(1).norm(dim=1) for w in net.weights], 1).double().numpy()
+                opt.step()
+                losses.append(loss.detach().double().numpy())
+                samples += idx.shape[1]
         rows, _ = _layer_stats(net, probe, cfg.theta, threshold)
         val = _accuracy(net, x_va, y_va)
         mean_loss = np.mean(losses, axis=0)
@@ -157,6 +176,8 @@ def train_group(cfgs, data, *, progress=None) -> list[dict]:
         for n, p in net.named_parameters():
             for k in range(K):
                 p[k] = best[k]["state"][n]
+    if weights is not None:
+        weights.extend(best[k]["state"] for k in range(K))
     test = _accuracy(net, x_te, y_te)  # test once, at each model's best-validation epoch
     rows, recs = _layer_stats(net, probe, cfg.theta, threshold)
     out = []

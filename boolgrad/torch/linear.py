@@ -7,7 +7,7 @@ layout of the calls changes: for a narrow output (``n_out < 16``: the study's 10
 readouts) ``y`` is computed as ``(w^T x^T)^T`` and ``dw`` as ``(dy^T x)^T``, because MKL's
 single-thread ``sgemm`` with 10 output columns runs 3-5x slower than the same product transposed
 (measured at the study's sizes: ``(1024, 128) @ (128, 10)`` 335 us against 73 us;
-``benchmarks/bench_engine.py``).  Summation order inside the BLAS may differ between the two
+``benchmarks/bench_study.py``).  Summation order inside the BLAS may differ between the two
 layouts, so results agree to float rounding with a plain ``x @ w``; every engine of the study
 calls this one function, so they agree with each other bit for bit.
 """

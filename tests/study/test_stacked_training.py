@@ -73,3 +73,34 @@ def test_sweep_stacked_and_alone_write_the_same_files(tmp_path):
         a = json.loads(result_path(tmp_path / "a", c).read_text())
         b = json.loads(result_path(tmp_path / "b", c).read_text())
         assert _strip(a) == _strip(b)
+
+
+def test_flushing_subnormals_changes_no_weight(monkeypatch):
+    """The engine trains with subnormals flushed (train.FLUSH_DENORMAL): the same weights, bit for
+    bit, as without, on a run whose exact float32 gradient has subnormal values."""
+    torch = pytest.importorskip("torch")
+    from boolgrad.study import train
+    from boolgrad.study.data import load_dataset
+    from boolgrad.study.kinds import get_kind
+
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush denormals")
+    torch.set_flush_denormal(False)
+    cfg = RunConfig(dataset="digits", kind="boolean_secant_clamp", epochs=2, subset=(400, 100), hidden=(32,),
+                    probe=64)
+    data = load_dataset("digits", subset=(400, 100))
+    u = torch.linspace(-2, 2, 100_001)
+    g = get_kind(cfg.kind).spike(cfg.theta).state.gradient(u, cfg.theta)
+    assert bool(((g != 0) & (g.abs() < torch.finfo(torch.float32).tiny)).any())  # subnormal g exist
+    runs = []
+    for flush in (False, True):
+        monkeypatch.setattr(train, "FLUSH_DENORMAL", flush)
+        weights = []
+        res = train.train_group([cfg], data, weights=weights)[0]
+        runs.append((res, weights[0]))
+    (a, wa), (b, wb) = runs
+    assert _strip(a) == _strip(b)
+    for name in wa:
+        assert torch.equal(wa[name].view(torch.int32), wb[name].view(torch.int32))
+    x = torch.tensor([1e-39])
+    assert float(x * 1.0) != 0.0  # the flag is off again after training
