@@ -70,9 +70,11 @@ def _epoch(opt, forward, x, target, K, seed=0):
     def run():
         for batch in zip(*perms):
             idx = torch.stack(batch) if K > 1 else batch[0]
+            flat = idx.flatten()
             opt.zero_grad()
-            out = forward(x[idx])
-            loss = torch.nn.functional.mse_loss(out, target[idx], reduction="none")
+            out = forward(x.index_select(0, flat).view(*idx.shape, -1))
+            loss = torch.nn.functional.mse_loss(out, target.index_select(0, flat).view(*idx.shape, -1),
+                                                reduction="none")
             loss.reshape(K, -1).mean(1).sum().backward() if K > 1 else loss.mean().backward()
             opt.step()
 

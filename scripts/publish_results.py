@@ -248,6 +248,36 @@ def backends_speed_block(results: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def study_speed_block(results: Path) -> str:
+    """The study engine's speed and the subnormal check: the records of ``benchmarks/bench_study.py``
+    and ``benchmarks/check_flush.py`` (``--out``)."""
+    import json
+
+    lines = []
+    for path in sorted((results / "benchmarks").glob("study_*.json")):
+        rec = json.loads(path.read_text())
+        lines += [_record_line(path, rec, f" ({rec['threads']} torch thread, batch {rec['batch']}, "
+                                          f"{rec['rounds']} rounds)"), "",
+                  "| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
+        lines += [f"| {r['net']} | {r['T']} | {r['engine']} | {r['kind']} | {r['median_s']:.3f} | {r['min_s']:.3f} | "
+                  f"{r['model_samples_per_s']:.0f} | {fmt(r['vs_step'])} | {fmt(r['rel'])} |" for r in rec["rows"]]
+        lines.append("")
+    for path in sorted((results / "benchmarks").glob("flush_*.json")):
+        rec = json.loads(path.read_text())
+        lines += [_record_line(path, rec), "",
+                  "| dataset | dt/tau | kind | subnormal g | weights differing | test acc off / on | s off / on |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['dataset']} | {r['dt_over_tau']:g} | {r['kind']} | {r['subnormal_g_fraction']:.2%} | "
+                  f"{r['differing']} / {r['weights']} | {r['test_acc'][0]:.4f} / {r['test_acc'][1]:.4f} | "
+                  f"{r['train_seconds'][0]:.1f} / {r['train_seconds'][1]:.1f} |" for r in rec["rows"]]
+        lines.append("")
+    if not lines:
+        return "No speed record is committed (`python benchmarks/bench_study.py --out results/benchmarks/NAME.json`).\n"
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def examples_block(results: Path) -> str:
     """What the README's digits example (its code stays in README.md) and ``examples/train_digits.py``
     printed: their records (``scripts/readme_examples.py``, ``examples/train_digits.py --out``)."""
@@ -301,7 +331,8 @@ def closed_form_block(results: Path) -> str:
 
 
 BLOCKS = {"study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block,
-          "closed_form": closed_form_block, "backends_speed": backends_speed_block, "examples": examples_block}
+          "closed_form": closed_form_block, "backends_speed": backends_speed_block, "examples": examples_block,
+          "study_speed": study_speed_block}
 
 
 def render(doc: str, results: Path) -> str:

@@ -152,8 +152,10 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
         with _flushed():  # the training steps only: the statistics see subnormal g as they are
             for batch in zip(*perms):
                 idx = torch.stack(batch)  # (K, B): each model's own batch
+                flat = idx.flatten()
                 opt.zero_grad()
-                loss = _losses(net, net(x_tr[idx]), y_tr[idx], data.n_classes)
+                xb = x_tr.index_select(0, flat).view(*idx.shape, -1)  # x_tr[idx], without advanced indexing
+                loss = _losses(net, net(xb), y_tr.index_select(0, flat).view(idx.shape), data.n_classes)
                 loss.sum().backward()
                 norms += torch.stack([w.grad.flatten(1).norm(dim=1) for w in net.weights], 1).double().numpy()
                 opt.step()
