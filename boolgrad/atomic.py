@@ -2,8 +2,9 @@
 fsynced and renamed over the target (``os.replace`` is atomic on POSIX and Windows).
 
 On any failure -- a full disk, a file-size limit, Ctrl-C -- the temporary file is removed and
-an existing target is left byte for byte as it was.  :func:`check_writable` is the cheap test
-made *before* long work starts (a sweep must not run for minutes and then fail to save).
+an existing target is left byte for byte as it was.  :func:`check_writable` (a file) and
+:func:`check_writable_dir` (an output folder) are the cheap tests made *before* long work
+starts (a sweep must not run for minutes and then fail to save).
 :func:`write_text_atomic` and :func:`write_json_atomic` write a whole text or JSON file that way
 (creating the folder): every result file, record and report of the package goes through them.
 """
@@ -16,7 +17,14 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["OutputPathError", "atomic_write", "check_writable", "write_json_atomic", "write_text_atomic"]
+__all__ = [
+    "OutputPathError",
+    "atomic_write",
+    "check_writable",
+    "check_writable_dir",
+    "write_json_atomic",
+    "write_text_atomic",
+]
 
 
 class OutputPathError(OSError):
@@ -35,6 +43,20 @@ def check_writable(path) -> Path:
         raise OutputPathError(f"{path}: directory {parent} is not writable")
     if path.exists() and not os.access(path, os.W_OK):
         raise OutputPathError(f"{path}: file is not writable")
+    return path
+
+
+def check_writable_dir(path) -> Path:
+    """The path of an output folder, if it is a writable directory or can be made as one (its
+    nearest existing ancestor is a writable directory); nothing is created."""
+    path = Path(path)
+    p = path
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    if not p.is_dir():
+        raise OutputPathError(f"{path}: {p} is not a directory")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{path}: directory {p} is not writable")
     return path
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from .checks import check_counts, check_out
 from .kinds import KINDS
 from .overshoot import (
     DEFAULT_DATASETS,
@@ -38,7 +39,7 @@ def _floats(text):
 
 
 def _check(a):
-    from .data import DATASETS
+    from .data import DATASETS, load_dataset
 
     for k in a.kinds:
         if k not in KINDS:
@@ -54,16 +55,18 @@ def _check(a):
     for dt in a.dt:
         if not (dt > 0 and dt < float("inf")):
             raise ValueError(f"--dt values must be positive (dt/tau), got {dt!r}")
-    if a.seeds < 1 or (a.epochs is not None and a.epochs < 1) or a.jobs < 1:
-        raise ValueError("--seeds, --epochs and --jobs must be >= 1")
-    if getattr(a, "stack", 1) < 1:
-        raise ValueError("--stack must be >= 1")
+    check_counts(a, ("seeds", "epochs", "jobs", "stack"))
+    check_out(a.out, "runs", "sim")
+    for ds in a.datasets:  # IDX files: read and checked now (sizes, classes, shapes), not in a run
+        if DATASETS[ds]:
+            load_dataset(ds, data_dir=a.data_dir)
 
 
 def _cmd_overshoot(a) -> int:
     from .executor import close_client, connect_cluster, sweep
     from .report import write_reports
 
+    check_counts(a)  # before the defaults below: --seeds 0 is refused, not the default grid
     if a.quick:
         a.datasets = a.datasets or list(QUICK["datasets"])
         a.kinds = a.kinds or list(QUICK["kinds"])

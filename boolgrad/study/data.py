@@ -18,7 +18,11 @@ float32 arrays scaled to ``[0, 1]`` and integer labels.  Nothing is ever downloa
   permutation gives 360 test, 287 validation, 1150 train.
 * ``mnist`` / ``fashion`` -- MNIST or Fashion-MNIST from the four IDX files in ``data_dir``
   (``train-images-idx3-ubyte`` etc., optionally ``.gz``), parsed with numpy; pixels ``/ 255``,
-  784 features; the last 5000 training images are the validation split.
+  ``h * w`` features (784 for 28x28); the last ``min(5000, n // 12)`` of the ``n`` training
+  images are the validation split (5000 for MNIST's 60,000).  Any image size is accepted if
+  train and test agree; :func:`check_idx` refuses, in one line naming the sizes, fewer than
+  120 training images (a validation split under 10), labels outside ``0..9``, a class without
+  a training or test image, and train / test images of different shapes.
 
 ``subset=(n_train, n_eval)`` keeps the first ``n_train`` train and ``n_eval`` val / test samples
 (the quick grid).
@@ -33,7 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "read_idx", "yinyang"]
+__all__ = ["DATASETS", "IDX_MIN_TRAIN", "Dataset", "check_idx", "idx_val_size", "load_dataset", "read_idx", "yinyang"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,19 +183,60 @@ def _find_idx(data_dir, stem):
     raise FileNotFoundError(f"missing IDX file {stem}[.gz] in {data_dir}")
 
 
-def _idx_dataset(name: str, data_dir, seed: int, n_val: int = 5000) -> Dataset:
+#: the validation split of an IDX dataset is the last ``n // IDX_VAL_FRACTION`` training images,
+#: at most ``IDX_VAL_MAX``; fewer than ``IDX_MIN_TRAIN`` training images are refused
+IDX_VAL_MAX, IDX_VAL_FRACTION, IDX_MIN_TRAIN = 5000, 12, 120
+
+
+def idx_val_size(n_train_images: int) -> int:
+    """Size of the validation split carved from ``n`` IDX training images (module doc)."""
+    return min(IDX_VAL_MAX, int(n_train_images) // IDX_VAL_FRACTION)
+
+
+def _classes_missing(y, n_classes=10):
+    return sorted(set(range(n_classes)) - set(np.unique(y).tolist()))
+
+
+def check_idx(data_dir, parts) -> None:
+    """Refuse IDX data the study cannot train on, in one line naming the sizes (module doc).
+
+    ``parts``: ``{"train": (images, labels), "test": (images, labels)}`` as read from the files.
+    """
+    for prefix, (xi, yi) in parts.items():
+        if xi.ndim != 3 or yi.ndim != 1 or len(xi) != len(yi):
+            raise ValueError(f"{data_dir}: {prefix} images {xi.shape} and labels {yi.shape} do not match "
+                             "(need images (n, h, w) and labels (n,))")
+        bad = yi[(yi < 0) | (yi > 9)] if yi.size else yi
+        if bad.size:
+            raise ValueError(f"{data_dir}: {prefix} labels must be 0..9, found {int(bad[0])}")
+    (x, y), (xt, yt) = parts["train"], parts["test"]
+    if x.shape[1:] != xt.shape[1:]:
+        raise ValueError(f"{data_dir}: train images are {x.shape[1]}x{x.shape[2]} but test images "
+                         f"{xt.shape[1]}x{xt.shape[2]}")
+    if len(x) < IDX_MIN_TRAIN or len(xt) < 1:
+        raise ValueError(f"{data_dir}: {len(x)} training and {len(xt)} test images; need at least "
+                         f"{IDX_MIN_TRAIN} training images (the validation split is 1/{IDX_VAL_FRACTION} of them, "
+                         f"at most {IDX_VAL_MAX}) and 1 test image")
+    n_val = idx_val_size(len(x))
+    for what, labels in (("training", y[:-n_val]), ("test", yt)):
+        missing = _classes_missing(labels)
+        if missing:
+            raise ValueError(f"{data_dir}: no {what} image of class {', '.join(map(str, missing))} "
+                             f"({len(labels)} {what} images; the study has 10 classes)")
+
+
+def _idx_dataset(name: str, data_dir, seed: int) -> Dataset:
     if data_dir is None:
         raise ValueError(f"dataset {name!r} reads IDX files: pass data_dir (--data-dir DIR)")
     if not os.path.isdir(data_dir):
         raise FileNotFoundError(f"data directory {data_dir} does not exist")
     parts = {}
     for split, prefix in (("train", "train"), ("test", "t10k")):
-        xi = read_idx(_find_idx(data_dir, f"{prefix}-images-idx3-ubyte"))
-        yi = read_idx(_find_idx(data_dir, f"{prefix}-labels-idx1-ubyte"))
-        if xi.ndim != 3 or yi.ndim != 1 or len(xi) != len(yi):
-            raise ValueError(f"{data_dir}: {prefix} images {xi.shape} and labels {yi.shape} do not match")
-        parts[split] = (xi.reshape(len(xi), -1) / 255.0, yi)
-    (x, y), (xt, yt) = parts["train"], parts["test"]
+        parts[split] = (read_idx(_find_idx(data_dir, f"{prefix}-images-idx3-ubyte")),
+                        read_idx(_find_idx(data_dir, f"{prefix}-labels-idx1-ubyte")))
+    check_idx(data_dir, parts)
+    (x, y), (xt, yt) = ((xi.reshape(len(xi), -1) / 255.0, yi) for xi, yi in (parts["train"], parts["test"]))
+    n_val = idx_val_size(len(x))
     return Dataset(name, _f32(x[:-n_val]), _i64(y[:-n_val]), _f32(x[-n_val:]), _i64(y[-n_val:]),
                    _f32(xt), _i64(yt), 10)
 

@@ -1,4 +1,4 @@
-"""Adapters: snnTorch, SpikingJelly, Sinabs give the same gradients as our own neurons."""
+"""Adapters: snnTorch, SpikingJelly, Sinabs and Norse give the same gradients as our own neurons."""
 
 # ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
 
@@ -222,3 +222,120 @@ def test_load_table_is_a_spike_function(tmp_path, table_ge):
     assert spike(u).tolist() == [0.0, 1.0, 1.0]
     spike(u).sum().backward()
     assert u.grad.tolist() == torch.tensor(table_ge.gradient([0.5, 1.0, 3.0]), dtype=torch.float32).tolist()
+
+
+# -- Norse ----------------------------------------------------------------------------------------------------
+def _norse_params(theta, **kw):
+    from norse.torch.functional.lif import LIFParameters
+
+    return LIFParameters(v_th=torch.tensor(theta), **kw)
+
+
+def _norse_run(cell, currents):
+    state, outs, vs = None, [], []
+    for c in currents:
+        z, state = cell(c, state)
+        outs.append(z)
+        vs.append(state.v)
+    return torch.stack(outs), vs
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_norse_lif_cell_is_norse_step_with_the_boolean_threshold(table_gt, exact, monkeypatch):
+    """Against Norse's own ``lif_feed_forward_step`` whose ``threshold`` is the bare shifted spike:
+    spikes, potentials and weight gradients equal bit for bit."""
+    nt = pytest.importorskip("norse.torch", reason="norse not installed")
+    import norse.torch.functional.lif as norse_lif
+
+    from boolgrad.torch.adapters._shifted import ShiftedBooleanSpike
+    from boolgrad.torch.adapters.norse import BooleanLIFCell
+
+    theta = float(torch.tensor(0.3))
+    g = torch.Generator().manual_seed(4)
+    # potentials stay in [theta/2, 2 theta] (v - v_th is then exact): both modes read v's bits
+    xs = 0.5 + 0.5 * torch.rand(12, 5, 4, generator=g)
+    W = 0.05 + 0.05 * torch.rand(3, 4, generator=g)
+    p = _norse_params(theta, v_leak=torch.tensor(0.2), v_reset=torch.tensor(0.2))
+    fc1, fc2 = (torch.nn.Linear(4, 3, bias=False) for _ in range(2))
+    with torch.no_grad():
+        fc1.weight.copy_(W)
+        fc2.weight.copy_(W)
+    s1, v1 = _norse_run(BooleanLIFCell(table_gt, p, exact=exact), fc1(xs))
+    bare = ShiftedBooleanSpike(table_gt, theta, "gt")
+    monkeypatch.setattr(norse_lif, "threshold", lambda x, method, alpha: bare(x))
+    s2, v2 = _norse_run(nt.LIFCell(p), fc2(xs))
+    assert torch.equal(s1, s2) and 0 < s1.sum() < s1.numel()
+    assert all(torch.equal(a, b) for a, b in zip(v1, v2))
+    assert all(0.15 <= float(v.detach().min()) and float(v.detach().max()) <= 0.6 for v in v1)  # precondition
+    _loss(s1).backward()
+    _loss(s2).backward()
+    assert fc1.weight.grad.abs().sum() > 0
+    assert torch.equal(fc1.weight.grad, fc2.weight.grad)
+
+
+def test_norse_cells_fire_as_norse_for_any_potential(table_gt):
+    """Exact mode, any inputs: the same spikes and states as Norse's stock cells (their forward
+    is ``heaviside(v - v_th) = [v - v_th > 0]``, ours ``[v > v_th]``), over time and recurrent."""
+    nt = pytest.importorskip("norse.torch", reason="norse not installed")
+    from boolgrad.torch.adapters.norse import BooleanLIF, BooleanLIFCell, BooleanLIFRecurrent
+
+    theta = float(torch.tensor(0.3))
+    p = _norse_params(theta)
+    g = torch.Generator().manual_seed(5)
+    xs = 40 * torch.randn(16, 6, 5, generator=g)
+    s1, v1 = _norse_run(BooleanLIFCell(table_gt, p), xs)
+    s2, v2 = _norse_run(nt.LIFCell(p), xs)
+    assert torch.equal(s1, s2) and 0 < s1.sum() < s1.numel()
+    assert all(torch.equal(a, b) for a, b in zip(v1, v2))
+    z, state = BooleanLIF(table_gt, p)(xs)
+    assert torch.equal(z, s1) and torch.equal(state.v, v1[-1])
+    torch.manual_seed(6)
+    rec1 = BooleanLIFRecurrent(table_gt, 5, 3, p)
+    rec2 = nt.LIFRecurrent(5, 3, p, input_weights=rec1.input_weights, recurrent_weights=rec1.recurrent_weights)
+    (z1, st1), (z2, st2) = rec1(xs), rec2(xs)
+    assert torch.equal(z1, z2) and 0 < z1.sum() < z1.numel() and torch.equal(st1.v, st2.v)
+
+
+def test_norse_gradient_is_the_bare_spike_functions_with_norses_tie(table_gt):
+    """One step with ``tau_mem_inv = 0`` (``v_decayed = v``): ``dz/dv`` is the bare Boolean spike's
+    ``g(v)`` on the same tensor, ``v == v_th`` included, where Norse's heaviside does not fire."""
+    pytest.importorskip("norse.torch", reason="norse not installed")
+    from norse.torch.functional.heaviside import heaviside
+    from norse.torch.functional.lif import LIFFeedForwardState
+
+    from boolgrad.torch.adapters.norse import BooleanLIFCell
+
+    theta = float(torch.tensor(0.3))
+    t = torch.tensor(theta)
+    g = torch.Generator().manual_seed(7)
+    v = torch.cat(
+        [torch.stack([t, torch.nextafter(t, torch.tensor(1.0)), torch.nextafter(t, torch.tensor(0.0))]),
+         torch.randn(200, generator=g), theta + 1e-3 * torch.randn(200, generator=g)]
+    )
+    v_ours, v_bare = v.clone().requires_grad_(), v.clone().requires_grad_()
+    cell = BooleanLIFCell(table_gt, _norse_params(theta, tau_mem_inv=torch.tensor(0.0)))
+    z, _ = cell(torch.zeros_like(v), LIFFeedForwardState(v=v_ours, i=torch.zeros_like(v)))
+    assert torch.equal(z, heaviside(v - theta)) and z[:3].tolist() == [0.0, 1.0, 0.0]  # x > 0: no tie
+    bare = bt.boolean_spike(table_gt)
+    assert torch.equal(bare(v_bare), z)
+    w = torch.linspace(0.5, 1.5, len(v))
+    (z * w).sum().backward()
+    (bare(v_bare) * w).sum().backward()
+    assert v_ours.grad[0] > 0 and (v_ours.grad > 0).sum() > 100
+    assert torch.equal(v_ours.grad, v_bare.grad)
+    expected = torch.tensor(table_gt.gradient(v.double().numpy()), dtype=torch.float32) * w
+    assert torch.equal(v_ours.grad, expected)
+
+
+def test_norse_refuses_a_foreign_threshold_or_tie_rule(table_gt, table_ge):
+    pytest.importorskip("norse.torch", reason="norse not installed")
+    from boolgrad.torch.adapters.norse import BooleanLIFCell, threshold_fn
+
+    with pytest.raises(ValueError, match="v_th"):
+        BooleanLIFCell(table_gt, _norse_params(0.5))
+    with pytest.raises(ValueError, match="comparator"):
+        BooleanLIFCell(table_ge)  # a ge table for Norse's x > 0
+    with pytest.raises(ValueError, match="adjoint"):
+        BooleanLIFCell(table_gt, _norse_params(0.3, method="adjoint"))
+    x = torch.tensor([0.0, 1e-7, -1e-7])
+    assert threshold_fn(table_gt, 0.3)(x).tolist() == [0.0, 1.0, 0.0]

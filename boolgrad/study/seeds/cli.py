@@ -16,6 +16,7 @@ __all__ = ["add_seeds_parser"]
 
 
 def _cmd(a) -> int:
+    from ..checks import check_counts, check_out
     from ..executor import close_client, connect_cluster, sweep
     from .grids import grid
     from .report import write_reports
@@ -26,8 +27,12 @@ def _cmd(a) -> int:
             raise ValueError(f"unknown seed {s!r}; choose from {', '.join(SEEDS)}")
     if a.data_dir and not Path(a.data_dir).is_dir():
         raise ValueError(f"--data-dir {a.data_dir} is not a directory")
-    if a.jobs < 1:
-        raise ValueError("--jobs must be >= 1")
+    check_counts(a, ("jobs",))
+    check_out(a.out, "seeds", "seeds/runs")
+    if a.data_dir:  # the IDX files: read and checked now (sizes, classes, shapes), not in a run
+        from ..data import load_dataset
+
+        load_dataset("mnist", data_dir=a.data_dir)
     client = connect_cluster(a.cluster) if a.cluster else None
     t0 = time.perf_counter()
     configs = grid(only, a.quick, a.data_dir or "")

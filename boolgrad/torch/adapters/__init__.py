@@ -1,5 +1,7 @@
 """Adapters: the exact Boolean gradient inside trainers people already use.
 
+Supported releases, what each adapter covers and how CI checks them: docs/compatibility.md.
+
 Trainers disagree on the tie and on what the spike function sees (spec §2 comparators):
 
 ==============  ================  ======================  =====================================
@@ -8,6 +10,7 @@ host            fires on          spike function gets     adapter
 snnTorch        ``u - theta > 0``  ``u - theta``           :mod:`.snntorch` (``gt`` tables)
 SpikingJelly    ``u - theta >= 0`` ``u - theta``           :mod:`.spikingjelly` (``ge`` tables)
 Sinabs          ``u - theta >= 0`` ``u`` and ``theta``     :mod:`.sinabs` (``ge`` tables)
+Norse           ``u - theta > 0``  ``u - theta``           :mod:`.norse` (``gt`` tables)
 any             --                --                      :func:`boolgrad.torch.load_spike`
 ==============  ================  ======================  =====================================
 
