@@ -287,3 +287,23 @@ def test_boolean_backward_keeps_torch_thread_count():
     out = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.split()[-1] == "1"
+
+
+@pytest.mark.parametrize("kind", ["boolean_yj2025", "boolean_secant_clamp", "boolean_bf16", "boolean_fixed16",
+                                  "boolean_matched"])
+def test_zeros_and_infinities_take_the_slow_paths_values(kind):
+    """The kernel flags +-0 and +-inf; their g comes from values the slow path computed once per
+    plan (a silent layer's u = 0 is common in training): equal to the torch path's, bit for bit."""
+    from boolgrad.study.kinds import KINDS
+
+    spec = KINDS[kind].resolve(0.05) if KINDS[kind].matched else KINDS[kind]
+    state = spec.spike(0.3).state
+    g = torch.Generator().manual_seed(3)
+    special = torch.tensor([0.0, -0.0, float("inf"), float("-inf"), float("nan"), 0.3])
+    u = torch.cat([torch.rand(5000, generator=g) - 0.2, special.repeat(50)])
+    u = u[torch.randperm(u.numel(), generator=g)]
+    plan = state.plans(u, 0.3)[0]
+    for go in (None, torch.rand(u.shape, generator=g)):
+        ours = state.gradient(u, 0.3) if go is None else state.backward(u, 0.3, go, False)[0]
+        ref = plan_gradient_as(plan, u, torch.float32, fused=False)
+        _same(ours, ref if go is None else ref * go)

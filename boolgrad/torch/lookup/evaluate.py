@@ -13,6 +13,8 @@ torch operations with float64 scratch kept per thread (fresh CPU allocations pag
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -132,10 +134,31 @@ def _cpu_fused(plan, u, grad_out, offset=0.0):
     )
     if nbad:
         idx = np.flatnonzero(bad[:n])
-        x = torch.from_numpy(a[idx])
-        g = slow(plan, x + offset if offset else x).to(u.dtype)
-        o[idx] = (g if go is None else g.mul_(torch.from_numpy(go[idx]))).numpy()
+        x = a[idx]
+        if offset:
+            x = (torch.from_numpy(x) + offset).numpy()  # fl(x + offset), as torch adds it
+        g = _flagged(plan, local, x).astype(a.dtype)  # float64 -> u's dtype, rounded as torch's .to()
+        o[idx] = g if go is None else g * go[idx]
     return out
+
+
+def _flagged(plan, local, x: np.ndarray) -> np.ndarray:
+    """The slow path's float64 ``g`` at the kernel's flagged elements ``x``; at ``+-0`` and
+    ``+-inf`` (a silent layer's ``u = 0`` is common in training) its results computed once per
+    plan, in numpy: a torch op per call costs what a small tensor's kernel costs."""
+    special = getattr(local, "special", None)
+    if special is None:
+        at = torch.tensor([0.0, -0.0, math.inf, -math.inf], dtype=torch.from_numpy(x[:0]).dtype)
+        special = local.special = slow(plan, at).numpy()
+    zero, inf = x == 0, np.isinf(x)
+    known = zero | inf
+    pick = np.where(zero, np.signbit(x), 2 + (x < 0)).astype(np.intp)
+    if known.all():
+        return special[pick]
+    g = np.empty(x.shape, dtype=np.float64)
+    g[known] = special[pick[known]]
+    g[~known] = slow(plan, torch.from_numpy(np.ascontiguousarray(x[~known]))).numpy()
+    return g
 
 
 def kernel_params(plan: TablePlan):
