@@ -139,14 +139,19 @@ def run_to_file(cfgs, out) -> list[dict]:
 
 def groups(configs, stack: int) -> list[list]:
     """``configs`` in jobs: runs of up to ``stack`` configs of one ``group_key()`` (first-seen
-    order), each config alone where it has no ``group_key``."""
+    order; fewer where the configs' ``stack_limit()`` says so), each config alone where it has no
+    ``group_key``."""
     if stack < 1:
         raise ValueError(f"stack must be >= 1, got {stack!r}")
     keyed: dict = {}
     for i, c in enumerate(configs):
         key = c.group_key() if stack > 1 and hasattr(c, "execute_group") else ("alone", i)
         keyed.setdefault(key, []).append(c)
-    return [g[i:i + stack] for g in keyed.values() for i in range(0, len(g), stack)]
+    out = []
+    for g in keyed.values():
+        size = min(stack, g[0].stack_limit()) if hasattr(g[0], "stack_limit") else stack
+        out += [g[i:i + size] for i in range(0, len(g), size)]
+    return out
 
 
 def pending(configs, out) -> list:

@@ -23,7 +23,7 @@ from .executor import SCHEMA
 from .kinds import KINDS, get_kind
 from .simulate import DT_OVER_TAU, SCHEMES
 
-__all__ = ["DEFAULT_DATASETS", "FULL", "FULL_CE_DT", "FULL_DT", "FULL_KINDS", "QUICK", "RunConfig", "grid",
+__all__ = ["DEFAULT_DATASETS", "FULL", "STACK_ELEMENTS", "FULL_CE_DT", "FULL_DT", "FULL_KINDS", "QUICK", "RunConfig", "grid",
            "simulation_grid", "simulation_record"]
 
 DEFAULT_DATASETS = ("mnist1d", "yinyang", "digits")
@@ -38,6 +38,11 @@ FULL_CE_DT = (1.0,)
 #: out of the committed full run to fit its budget on 2 cores
 FULL_KINDS = ("boolean_yj2025", "boolean_secant_clamp", "boolean_fixed16", "boolean_matched", "rectangle",
               "arctan", "straight_through")
+#: floats in one layer's activations of a stack (``RunConfig.stack_limit``): 2 MB of float32.
+#: Measured on the 2-core box (one thread, T = 16): a stack of this size trains 1.3x (digits,
+#: K = 4), 2.5x (Yin-Yang, K = 8) and 1.2x (MNIST-1D, K = 4) the model-samples/s of one network;
+#: at twice the size every gain shrank (digits K = 16: 0.9x)
+STACK_ELEMENTS = 1 << 19
 #: per-dataset network and epochs of the full grid (sized for ~1 h on 2 cores, docs/study.md)
 FULL = {"mnist1d": {"hidden": (128,), "epochs": 5}, "yinyang": {"hidden": (64,), "epochs": 4},
         "digits": {"hidden": (128,), "epochs": 12}}
@@ -106,6 +111,15 @@ class RunConfig:
         if not get_kind(self.kind).matched:
             d.pop("seed")
         return tuple(sorted((k, repr(v)) for k, v in d.items()))
+
+    def stack_limit(self) -> int:
+        """How many such runs to stack: a stack's activations of one layer (``K x steps x batch x
+        hidden`` floats) within :data:`STACK_ELEMENTS`.  Beyond that a stack leaves the cache and
+        trains slower per model than one network alone (``benchmarks/bench_study.py``)."""
+        from .simulate import steps_for
+
+        per_model = steps_for(self.dt_over_tau, self.horizon) * self.batch_size * max(self.hidden)
+        return max(1, STACK_ELEMENTS // per_model)
 
     @staticmethod
     def execute_group(configs) -> list[dict]:

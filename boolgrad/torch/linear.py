@@ -2,8 +2,9 @@
 
 :func:`linear` is ``x @ w`` (``x``: ``(..., n_in)``, ``w``: ``(n_in, n_out)``), or for K stacked
 models ``x``: ``(K, ..., n_in)``, ``w``: ``(K, n_in, n_out)`` (a batched product per model), with
-its gradients ``dx = dy w^T`` and ``dw = x^T dy``.  The values are those products; only the
-layout of the calls changes: for a narrow output (``n_out < 16``: the study's 10- and 3-class
+its gradients ``dx = dy w^T`` and ``dw = x^T dy``, one 2-D product per stacked model (so a
+model's numbers never depend on the stack).  The values are those products; only the layout of
+the calls changes: for a narrow output (``n_out < 16``: the study's 10- and 3-class
 readouts) ``y`` is computed as ``(w^T x^T)^T`` and ``dw`` as ``(dy^T x)^T``, because MKL's
 single-thread ``sgemm`` with 10 output columns runs 3-5x slower than the same product transposed
 (measured at the study's sizes: ``(1024, 128) @ (128, 10)`` 335 us against 73 us;
@@ -23,7 +24,14 @@ NARROW = 16
 
 
 def _mm(a, b):
-    return torch.mm(a, b) if a.dim() == 2 else torch.bmm(a, b)
+    """``a @ b``; stacked: one ``mm`` per model (MKL's batched product runs 1.5-10x slower per
+    model at the study's sizes, and a model's sums then depend on the stack and thread count)."""
+    if a.dim() == 2:
+        return torch.mm(a, b)
+    out = torch.empty(a.shape[0], a.shape[1], b.shape[2], dtype=a.dtype)
+    for k in range(a.shape[0]):
+        torch.mm(a[k], b[k], out=out[k])
+    return out
 
 
 def _t(a):

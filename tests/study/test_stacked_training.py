@@ -38,6 +38,18 @@ def test_groups_chunk_in_first_seen_order():
         groups(cfgs, 0)
 
 
+def test_stacks_are_capped_by_their_activations():
+    from boolgrad.study.overshoot import STACK_ELEMENTS
+
+    digits = {"dataset": "digits", "hidden": (128,)}
+    assert RunConfig(**digits, dt_over_tau=0.5).stack_limit() == STACK_ELEMENTS // (16 * 64 * 128) == 4
+    assert RunConfig(**digits, dt_over_tau=0.125).stack_limit() == 1
+    assert RunConfig(dataset="yinyang", hidden=(64,), dt_over_tau=0.5).stack_limit() == 8
+    cfgs = [RunConfig(**digits, dt_over_tau=dt, seed=s) for dt in (0.5, 0.125) for s in range(6)]
+    assert [len(g) for g in groups(cfgs, 16)] == [4, 2, 1, 1, 1, 1, 1, 1]
+    assert [len(g) for g in groups(cfgs, 3)] == [3, 3, 1, 1, 1, 1, 1, 1]
+
+
 @pytest.mark.parametrize("kind,engine", [("boolean_yj2025", "fused"), ("arctan", "step")])
 def test_four_stacked_equal_each_alone(kind, engine):
     pytest.importorskip("torch")
