@@ -153,59 +153,25 @@ _DOC = """Norse's ``{name}`` firing through the Boolean spike (module doc).
     """
 
 
-class BooleanLIFCell(_lif.LIFCell):
-    __doc__ = _DOC.format(name="LIFCell")
+def _boolean_cell(base, recurrent: bool):
+    """``base`` (a Norse LIF module) with its activation replaced by the Boolean step: the same
+    constructor with ``table_or_format`` first and the Boolean options as keywords."""
 
-    def __init__(
-        self, table_or_format, p=None, *, exact=True, comparator=HOST_COMPARATOR, spike_options=None, **kwargs
-    ):
-        super().__init__(p=_params(table_or_format, p), **kwargs)
-        _install(self, table_or_format, exact, comparator, False, spike_options)
+    lead = 2 if recurrent else 0  # (input_size, hidden_size) come before p in the recurrent modules
 
+    def __init__(self, table_or_format, *args, exact=True, comparator=HOST_COMPARATOR, spike_options=None, **kwargs):
+        if len(args) > lead + 1:
+            raise TypeError(f"Boolean{base.__name__} takes at most {lead + 2} positional arguments")
+        p = args[lead] if len(args) > lead else kwargs.pop("p", None)
+        base.__init__(self, *args[:lead], p=_params(table_or_format, p), **kwargs)
+        _install(self, table_or_format, exact, comparator, recurrent, spike_options)
 
-class BooleanLIF(_lif.LIF):
-    __doc__ = _DOC.format(name="LIF")
-
-    def __init__(
-        self, table_or_format, p=None, *, exact=True, comparator=HOST_COMPARATOR, spike_options=None, **kwargs
-    ):
-        super().__init__(p=_params(table_or_format, p), **kwargs)
-        _install(self, table_or_format, exact, comparator, False, spike_options)
+    name = base.__name__
+    return type(f"Boolean{name}", (base,), {"__init__": __init__, "__doc__": _DOC.format(name=name),
+                                             "__module__": __name__, "__qualname__": f"Boolean{name}"})
 
 
-class BooleanLIFRecurrentCell(_lif.LIFRecurrentCell):
-    __doc__ = _DOC.format(name="LIFRecurrentCell")
-
-    def __init__(
-        self,
-        table_or_format,
-        input_size,
-        hidden_size,
-        p=None,
-        *,
-        exact=True,
-        comparator=HOST_COMPARATOR,
-        spike_options=None,
-        **kwargs,
-    ):
-        super().__init__(input_size, hidden_size, p=_params(table_or_format, p), **kwargs)
-        _install(self, table_or_format, exact, comparator, True, spike_options)
-
-
-class BooleanLIFRecurrent(_lif.LIFRecurrent):
-    __doc__ = _DOC.format(name="LIFRecurrent")
-
-    def __init__(
-        self,
-        table_or_format,
-        input_size,
-        hidden_size,
-        p=None,
-        *,
-        exact=True,
-        comparator=HOST_COMPARATOR,
-        spike_options=None,
-        **kwargs,
-    ):
-        super().__init__(input_size, hidden_size, p=_params(table_or_format, p), **kwargs)
-        _install(self, table_or_format, exact, comparator, True, spike_options)
+BooleanLIFCell = _boolean_cell(_lif.LIFCell, False)
+BooleanLIF = _boolean_cell(_lif.LIF, False)
+BooleanLIFRecurrentCell = _boolean_cell(_lif.LIFRecurrentCell, True)  # (table, input_size, hidden_size, ...)
+BooleanLIFRecurrent = _boolean_cell(_lif.LIFRecurrent, True)
