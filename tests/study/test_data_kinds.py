@@ -72,11 +72,14 @@ def test_idx_reader_and_missing_file(tmp_path):
     np.testing.assert_array_equal(data.read_idx(tmp_path / "train-images-idx3-ubyte.gz"), imgs)
     with pytest.raises(FileNotFoundError, match="t10k-images-idx3-ubyte"):
         data.load_dataset("mnist", data_dir=str(tmp_path))
-    _write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", imgs[:7], 0x08)
-    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels[:7], 0x08)
+    test_labels = np.arange(12, dtype=np.uint8) % 10  # every class in the test split
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", imgs[:12], 0x08)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", test_labels, 0x08)
     d = data.load_dataset("fashion", data_dir=str(tmp_path))
-    assert d.x_train.shape == (10, 6) and d.x_val.shape == (5000, 6) and d.x_test.shape == (7, 6)
-    np.testing.assert_allclose(d.x_test * 255, imgs[:7].reshape(7, 6), atol=1e-4)
+    n_val = 5010 // 12  # the validation split scales with the training images (at most 5000)
+    assert d.x_train.shape == (5010 - n_val, 6) and d.x_val.shape == (n_val, 6) and d.x_test.shape == (12, 6)
+    np.testing.assert_allclose(d.x_test * 255, imgs[:12].reshape(12, 6), atol=1e-4)
+    np.testing.assert_array_equal(d.y_test, test_labels)
     with pytest.raises(ValueError, match="data_dir"):
         data.load_dataset("mnist")
     with pytest.raises(ValueError, match="unknown dataset"):
