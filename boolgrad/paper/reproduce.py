@@ -94,7 +94,8 @@ def run_study(out: Path, *, quick: bool, grid: str, jobs: int, cluster) -> None:
     g = GRIDS[grid] if quick else {"datasets": None, "kinds": None, "dt": None, "epochs": None, "authors_row": True}
     ns = argparse.Namespace(quick=quick, datasets=g["datasets"], kinds=g["kinds"], dt=g["dt"], epochs=g["epochs"],
                             seeds=None, jobs=jobs, cluster=cluster, data_dir=None,
-                            no_authors_row=not g["authors_row"], no_progress=True, out=str(out / "study"))
+                            no_authors_row=not g["authors_row"], no_progress=True, out=str(out / "study"),
+                            engine="fused", stack=16)
     sim = study_cli.simulation_record
     if g.get("sim_kinds"):  # the tests' tiny grid simulates fewer kinds (the float32 integrals dominate)
         study_cli.simulation_record = functools.partial(sim, kinds=g["sim_kinds"])
