@@ -12,6 +12,9 @@ An *experiment* (:class:`Experiment`) is a frozen config object with
 * ``dataset`` and ``seed`` fields;
 * optionally ``group_key()`` and ``execute_group(configs) -> list[dict]``: configs of equal keys
   may run as one job (the study's stacked models), each result as :meth:`execute` would give it.
+* optionally ``cost() -> float`` -- a relative estimate of its run time: the parallel executors
+  start the costliest job first (a group's: the sum of its configs') (longest-processing-time order, so the longest run does not start
+  last and leave one worker idle); the results do not depend on the order.
 
 The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds' configs
 (:mod:`boolgrad.study.seeds`) are experiments; this module knows none of them.
@@ -26,6 +29,8 @@ The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds
   ``ProcessPoolExecutor``), ``cluster="tcp://HOST:8786"`` (an existing Dask scheduler) or
   ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread workers); ``client=``
   takes an existing ``distributed.Client`` (the tests' in-process cluster).
+* :func:`alongside` -- run side work (the study's simulation) in a thread of this process while
+  a parallel sweep keeps the worker processes busy, or after it when the sweep runs here.
 """
 
 from __future__ import annotations
@@ -34,13 +39,16 @@ import hashlib
 import json
 import math
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from ..atomic import write_json_atomic
 
-__all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "close_client", "config_hash", "connect_cluster", "load_result", "pending",
-           "groups", "result_path", "run", "run_group", "run_to_file", "sweep"]
+__all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "alongside", "by_cost", "close_client", "config_hash",
+           "connect_cluster", "groups", "load_result", "pending", "result_path", "run", "run_group", "run_to_file",
+           "sweep"]
 
 #: schema of a result file (and the ``schema`` field of the overshoot study's configs)
 SCHEMA = 1
@@ -167,6 +175,48 @@ def pending(configs, out) -> list:
     return todo
 
 
+def _cost(job) -> float:
+    cfgs = job if isinstance(job, (list, tuple)) else [job]
+    return sum(float(c.cost()) for c in cfgs if hasattr(c, "cost"))
+
+
+def by_cost(jobs) -> list:
+    """``jobs`` (configs, or groups of them: :func:`groups`) costliest first, by their configs'
+    optional ``cost()`` (a group's: the sum); stable, so ties keep their order."""
+    return sorted(jobs, key=lambda j: -_cost(j))
+
+
+@contextmanager
+def alongside(work, *, background: bool):
+    """Run ``work()`` in a thread while the ``with`` body runs (``background``), else after the
+    body; either way ``work`` has finished, and its exception is raised, when the block exits.
+
+    For side work of the calling process during a sweep whose runs are in other processes
+    (``jobs > 1`` or a cluster): this process only waits for them then, so its core is free.
+    A sweep that runs here keeps the work after it (two threads would share one interpreter).
+    """
+    if not background:
+        yield
+        work()
+        return
+    err = []
+
+    def target():
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            err.append(exc)
+
+    t = threading.Thread(target=target, name="boolgrad-alongside", daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        t.join()
+    if err:
+        raise err[0]
+
+
 def _line(s: dict) -> str:
     return (f"done {s['hash']} {s['dataset']:8s} {s['label']} seed={s['seed']} "
             f"test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
@@ -229,7 +279,7 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
                 from distributed import as_completed
 
                 futures = [client.submit(run_to_file, g, str(out), pure=False,
-                                         key=f"run-{config_hash(g[0])[:16]}-{len(g)}") for g in jobs_]
+                                         key=f"run-{config_hash(g[0])[:16]}-{len(g)}") for g in by_cost(jobs_)]
                 for fut in as_completed(futures):
                     finished(fut.result())
             finally:
@@ -240,7 +290,7 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
-                futures = [ex.submit(run_to_file, g, str(out)) for g in jobs_]
+                futures = [ex.submit(run_to_file, g, str(out)) for g in by_cost(jobs_)]
                 try:
                     for fut in as_completed(futures):
                         finished(fut.result())
