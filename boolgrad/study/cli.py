@@ -65,7 +65,7 @@ def _check(a):
 
 def _cmd_overshoot(a) -> int:
     from .executor import alongside, close_client, connect_cluster, sweep
-    from .report import write_reports
+    from .report import simulation_reports, write_reports
 
     check_counts(a)  # before the defaults below: --seeds 0 is refused, not the default grid
     if a.quick:
@@ -87,16 +87,19 @@ def _cmd_overshoot(a) -> int:
                    data_dir=a.data_dir or "", authors_row=not a.no_authors_row, ce_dts=ce_dts, engine=a.engine)
     schemes = ("exact",) if a.quick else SCHEMES
 
-    def simulations():
+    sims = {}
+
+    def simulations():  # and their part of the reports
         for ds, dt, sch in simulation_grid(a.datasets, a.dt, schemes):
             simulation_record(a.out, ds, dt, sch, data_dir=a.data_dir or "", kinds=tuple(a.kinds))
+        sims.update(simulation_reports(a.out))
 
     try:  # the simulation runs here while worker processes train (after the sweep without workers)
         with alongside(simulations, background=client is not None or a.jobs > 1):
             counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress, stack=a.stack)
     finally:
         close_client(client)
-    rep = write_reports(a.out)
+    rep = write_reports(a.out, sims=sims)
     print(f"{counts['ran']} runs done, {counts['skipped']} reused; {rep['rows']} rows in "
           f"{Path(a.out) / 'overshoot.csv'}; {len(rep['plots'])} plots; {time.perf_counter() - t0:.1f} s")
     return 0
