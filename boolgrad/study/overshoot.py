@@ -71,6 +71,10 @@ class RunConfig:
     engine: str = "fused"  # "fused" (boolgrad.torch.multistep) or the "step" loop: the same network
     schema: int = field(default=SCHEMA)
 
+    #: what a worker process imports before its first run (:func:`~.executor.worker_context`):
+    #: the training module (torch) and ``torch._dynamo``, which the first Adam imports (~3.5 s)
+    preload = ("boolgrad.study.train", "torch._dynamo")
+
     def identity(self) -> dict:
         """What the result depends on: the fields (less ``data_dir``) and the kind's definition,
         so a changed kind never reuses a stale result file."""

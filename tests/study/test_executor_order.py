@@ -65,3 +65,23 @@ def test_alongside_body_error_wins_and_work_is_not_started_after_it():
         with alongside(lambda: ran.append(1), background=False):
             raise KeyError("sweep failed")
     assert ran == []
+
+
+def test_workers_start_with_the_experiments_modules_loaded():
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from boolgrad.study.executor import worker_context
+
+    pytest.importorskip("torch")
+    if "forkserver" not in mp.get_all_start_methods():
+        assert worker_context([RunConfig()]).get_start_method() == "spawn"
+        return
+    ctx = worker_context([RunConfig()])
+    assert ctx.get_start_method() == "forkserver"
+    assert RunConfig.preload == ("boolgrad.study.train", "torch._dynamo")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
+        # before any run: imported by the forkserver the worker was forked from (a builtin is
+        # submitted: test modules are not importable by name under --import-mode=importlib)
+        names = ["boolgrad.study.overshoot", "boolgrad.study.train", "torch._dynamo"]
+        assert ex.submit(eval, f"[n in __import__('sys').modules for n in {names!r}]").result() == [True] * 3
