@@ -151,7 +151,7 @@ def digits_arrays():
     spec = importlib.util.find_spec("sklearn")  # locates the package without running it
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("dataset 'digits' needs scikit-learn: pip install 'boolgrad[study]'")
-    path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", "digits.csv.gz")
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "datasets", "data", "digits.csv.gz")
     if not os.path.isfile(path):
         from sklearn.datasets import load_digits
 

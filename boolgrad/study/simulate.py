@@ -31,7 +31,7 @@ import numpy as np
 from .kinds import KINDS, get_kind
 from .reference import compare, theory_expected
 
-__all__ = ["DT_OVER_TAU", "SCHEMES", "CrossingRecorder", "lif_trajectory", "simulate", "steps_for"]
+__all__ = ["DT_OVER_TAU", "SCHEMES", "CrossingRecorder", "kind_gradient", "lif_trajectory", "simulate", "steps_for"]
 
 DT_OVER_TAU = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
 SCHEMES = ("exact", "authors")
@@ -68,6 +68,25 @@ def lif_trajectory(current, dt_over_tau: float, steps: int, *, scheme: str = "ex
         s = (u >= theta).astype(np.float64)
         us[t] = u
     return us, us >= theta
+
+
+def kind_gradient(kind, u, theta: float) -> np.ndarray:
+    """``kind.gradient(u, theta)``, for a Boolean kind evaluated once per distinct float64 of ``u``.
+
+    ``g`` is a function of the value alone (elementwise), so ``g(u) = g(w)[inverse]`` with ``w``
+    the distinct values -- the same float64 results.  Distinct by bit pattern (``-0.0`` and
+    ``+0.0`` differ in a float table, NaNs by payload).  Crossings repeat values: a neuron with a
+    constant input restarts from 0 after each spike and retraces the same ``u``, so a
+    simulation's 50-90k crossings hold ~3-7k values, and the exact table gradient (~3 us an
+    element for float32) is the cost of :meth:`CrossingRecorder.finish`.  Surrogates (closed
+    form, cheap) are evaluated directly.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    if kind.family != "boolean" or u.size < 2:
+        return kind.gradient(u, theta)
+    flat = np.ascontiguousarray(u).reshape(-1)
+    bits, inverse = np.unique(flat.view(np.uint64), return_inverse=True)
+    return kind.gradient(bits.view(np.float64), theta)[inverse.reshape(-1)].reshape(u.shape)
 
 
 class CrossingRecorder:
@@ -146,12 +165,12 @@ class CrossingRecorder:
                 src = record(k.firing_threshold(self.theta))
             b_k, a_k = src._samples()
             row = {"format": k.format,
-                   "frac_nonzero_all": float(np.mean(k.gradient(np.concatenate(src.u_all), self.theta) != 0))}
+                   "frac_nonzero_all": float(np.mean(kind_gradient(k, np.concatenate(src.u_all), self.theta) != 0))}
             if src is not self:
                 row["firing_threshold"] = src.threshold
                 row["n_crossings"] = int(sum(b.size for b in src.below))
             for side, pts in (("below", b_k), ("above", a_k)):
-                g = k.gradient(pts, self.theta)
+                g = kind_gradient(k, pts, self.theta)
                 row[f"mean_grad_{side}"] = float(g.mean()) if g.size else None
                 if with_theory and pts.size:
                     row[f"theory_{side}"] = compare(a_k - b_k, g, theory_expected(k, self.theta, side=side))

@@ -54,16 +54,14 @@ def test_alongside_raises_the_work_error(background):
     def work():
         raise RuntimeError("boom")
 
-    with pytest.raises(RuntimeError, match="boom"):
-        with alongside(work, background=background):
-            pass
+    with pytest.raises(RuntimeError, match="boom"), alongside(work, background=background):
+        pass
 
 
 def test_alongside_body_error_wins_and_work_is_not_started_after_it():
     ran = []
-    with pytest.raises(KeyError):
-        with alongside(lambda: ran.append(1), background=False):
-            raise KeyError("sweep failed")
+    with pytest.raises(KeyError), alongside(lambda: ran.append(1), background=False):
+        raise KeyError("sweep failed")
     assert ran == []
 
 
