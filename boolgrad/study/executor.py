@@ -180,9 +180,9 @@ def pending(configs, out) -> list:
 def worker_context(configs=()):
     """The start method of ``jobs=N`` workers: a *forkserver* where the platform has one, else spawn.
 
-    A spawned worker imports everything itself (for a torch experiment ~6 s of CPU each: torch
-    ~3 s, and ``torch._dynamo``, which the first ``torch.optim`` optimizer imports, ~3.5 s); a
-    forkserver imports the configs' modules and their optional ``preload`` module names once,
+    A spawned worker imports everything itself (the study's training: torch and the fused engine,
+    ~3 s of CPU each; ``torch._dynamo``, which a first ``torch.optim`` optimizer imports, another
+    ~3.5 s); a forkserver imports the configs' modules and their optional ``preload`` module names once,
     then forks each worker from that clean single-threaded process, so the workers start with them
     loaded.  (Not ``fork``: the calling process may run threads, :func:`alongside`.)  The
     preload list is fixed when the forkserver first starts in a process, and it imports them from

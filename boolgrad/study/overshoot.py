@@ -72,8 +72,8 @@ class RunConfig:
     schema: int = field(default=SCHEMA)
 
     #: what a worker process imports before its first run (:func:`~.executor.worker_context`):
-    #: the training module (torch) and ``torch._dynamo``, which the first Adam imports (~3.5 s)
-    preload = ("boolgrad.study.train", "torch._dynamo")
+    #: the training module, with torch (~3 s) and the fused engine
+    preload = ("boolgrad.study.train",)
 
     def identity(self) -> dict:
         """What the result depends on: the fields (less ``data_dir``) and the kind's definition,
@@ -153,9 +153,9 @@ class RunConfig:
 
     def cost(self) -> float:
         """Relative run time, for the order of a parallel sweep only (never part of a result):
-        ``epochs x batches x steps`` -- training is a Python loop over steps per batch, so the
-        step count of a batch, not its size, sets the time at these sizes (quick grid: the
-        authors' row, 42 batches x 60 steps, ~7 s; dt/tau 1, 16 x 8, ~0.6 s)."""
+        ``epochs x batches x steps``: at these sizes a batch's time grows with its step count far
+        more than with its size (the quick grid's costliest: the authors' row, 42 batches x 60
+        steps; cheapest: dt/tau 1, 16 batches x 8 steps)."""
         n_train = self.subset[0] if self.subset else {"yinyang": 5000, "digits": 1150, "mnist1d": 3200}.get(
             self.dataset, 55000)
         batches = -(-int(n_train) // int(self.batch_size))
