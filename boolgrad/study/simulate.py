@@ -71,22 +71,29 @@ def lif_trajectory(current, dt_over_tau: float, steps: int, *, scheme: str = "ex
 
 
 def kind_gradient(kind, u, theta: float) -> np.ndarray:
-    """``kind.gradient(u, theta)``, for a Boolean kind evaluated once per distinct float64 of ``u``.
+    """``kind.gradient(u, theta)``, for a Boolean kind evaluated once per distinct table pattern.
 
-    ``g`` is a function of the value alone (elementwise), so ``g(u) = g(w)[inverse]`` with ``w``
-    the distinct values -- the same float64 results.  Distinct by bit pattern (``-0.0`` and
-    ``+0.0`` differ in a float table, NaNs by payload).  Crossings repeat values: a neuron with a
-    constant input restarts from 0 after each spike and retraces the same ``u``, so a
-    simulation's 50-90k crossings hold ~3-7k values, and the exact table gradient (~3 us an
+    A Boolean kind's ``g(u)`` is a function of ``b = encode(u)``, the table format's pattern of
+    ``u`` (round to nearest), alone -- ``g(b) = sum_{i: m_i(b)} c_i(b)`` (spec §3), scaled --
+    and every ``b`` of mask ``m(b) = 0`` has the empty sum ``g = 0``.  So ``u`` is grouped by
+    ``b`` (all zero-mask patterns in one group), ``kind.gradient`` is evaluated at one value of
+    each group and spread back: the same float64s as ``kind.gradient(u, theta)`` (tested bit for
+    bit).  Crossings repeat values -- a neuron with a constant input restarts from 0 after each
+    spike and retraces the same ``u`` -- and a fixed-point format has few patterns near theta, so
+    a simulation's 50-90k crossings hold a few thousand groups; the exact table gradient (~3 us an
     element for float32) is the cost of :meth:`CrossingRecorder.finish`.  Surrogates (closed
     form, cheap) are evaluated directly.
     """
     u = np.asarray(u, dtype=np.float64)
     if kind.family != "boolean" or u.size < 2:
         return kind.gradient(u, theta)
-    flat = np.ascontiguousarray(u).reshape(-1)
-    bits, inverse = np.unique(flat.view(np.uint64), return_inverse=True)
-    return kind.gradient(bits.view(np.float64), theta)[inverse.reshape(-1)].reshape(u.shape)
+    flat = u.reshape(-1)
+    table = kind.table(theta)
+    b = table.fmt.encode(flat)
+    zero = table.mask_at(b, read_as="patterns") == 0
+    key = np.where(zero, b[np.argmax(zero)], b) if zero.any() else b
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return kind.gradient(flat[first], theta)[inverse.reshape(-1)].reshape(u.shape)
 
 
 class CrossingRecorder:
