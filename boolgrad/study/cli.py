@@ -96,7 +96,8 @@ def _cmd_overshoot(a) -> int:
 
     try:  # the simulation runs here while worker processes train (after the sweep without workers)
         with alongside(simulations, background=client is not None or a.jobs > 1):
-            counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress, stack=a.stack)
+            counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress,
+                           stack=a.stack)
     finally:
         close_client(client)
     rep = write_reports(a.out, sims=sims)

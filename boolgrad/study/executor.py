@@ -16,7 +16,8 @@ An *experiment* (:class:`Experiment`) is a frozen config object with
   (:func:`worker_context`);
 * optionally ``cost() -> float`` -- a relative estimate of its run time: the parallel executors
   start the costliest job first (a group's: the sum of its configs'; longest-processing-time
-  order, so the longest run does not start last and leave one worker idle); the results do not depend on the order.
+  order, so the longest run does not start last and leave one worker idle); the results do not
+  depend on the order.
 
 The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds' configs
 (:mod:`boolgrad.study.seeds`) are experiments; this module knows none of them.
@@ -28,8 +29,9 @@ The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds
 * :func:`sweep` -- runs every config whose file is missing or invalid, in groups of up to
   ``stack`` configs of one ``group_key()`` (one job each; every config still writes its own
   file), with a tqdm bar (ETA) and a line per finished run; executors: sequential, ``jobs=N`` (a
-  ``ProcessPoolExecutor`` of :func:`worker_context`), ``cluster="tcp://HOST:8786"`` (an existing Dask scheduler) or
-  ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread workers); ``client=``
+  ``ProcessPoolExecutor`` of :func:`worker_context`), ``cluster="tcp://HOST:8786"`` (an existing
+  Dask scheduler) or ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread
+  workers); ``client=``
   takes an existing ``distributed.Client`` (the tests' in-process cluster).
 * :func:`alongside` -- run side work (the study's simulation) in a thread of this process while
   a parallel sweep keeps the worker processes busy, or after it when the sweep runs here.
@@ -182,9 +184,9 @@ def worker_context(configs=()):
 
     A spawned worker imports everything itself (the study's training: torch and the fused engine,
     ~3 s of CPU each; ``torch._dynamo``, which a first ``torch.optim`` optimizer imports, another
-    ~3.5 s); a forkserver imports the configs' modules and their optional ``preload`` module names once,
-    then forks each worker from that clean single-threaded process, so the workers start with them
-    loaded.  (Not ``fork``: the calling process may run threads, :func:`alongside`.)  The
+    ~3.5 s); a forkserver imports the configs' modules and their optional ``preload`` module
+    names once, then forks each worker from that clean single-threaded process, so the workers
+    start with them loaded.  (Not ``fork``: the calling process may run threads, :func:`alongside`.)  The
     preload list is fixed when the forkserver first starts in a process, and it imports them from
     the environment's path (``PYTHONPATH``, the installed package), not from run-time changes to
     ``sys.path``.  Results do not depend on the start method (each run seeds itself)."""
@@ -304,7 +306,8 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
                 from distributed import as_completed
 
                 futures = [client.submit(run_to_file, g, str(out), pure=False,
-                                         key=f"run-{config_hash(g[0])[:16]}-{len(g)}") for g in by_cost(jobs_)]
+                                         key=f"run-{config_hash(g[0])[:16]}-{len(g)}")
+                           for g in by_cost(jobs_)]
                 for fut in as_completed(futures):
                     finished(fut.result())
             finally:

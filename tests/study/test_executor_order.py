@@ -19,7 +19,8 @@ def test_cost_is_epochs_batches_steps_and_the_authors_row_comes_first():
     ordered = by_cost(quick)
     assert sorted(map(id, ordered)) == sorted(map(id, quick))  # a permutation
     assert [c.scheme for c in ordered[:2]] == ["authors", "authors"]
-    assert [c.dt_over_tau for c in ordered[2:8]] == [0.25] * 6 and [c.dt_over_tau for c in ordered[8:]] == [1.0] * 6
+    assert [c.dt_over_tau for c in ordered[2:8]] == [0.25] * 6
+    assert [c.dt_over_tau for c in ordered[8:]] == [1.0] * 6
     # stable: equal costs keep the grid's order
     assert [c for c in ordered if c.dt_over_tau == 1.0 and c.scheme == "exact"] == \
         [c for c in quick if c.dt_over_tau == 1.0 and c.scheme == "exact"]
