@@ -88,11 +88,11 @@ def _cmd_overshoot(a) -> int:
     schemes = ("exact",) if a.quick else SCHEMES
 
     sims = {}
-
-    def simulations():  # and their part of the reports
-        for ds, dt, sch in simulation_grid(a.datasets, a.dt, schemes):
-            simulation_record(a.out, ds, dt, sch, data_dir=a.data_dir or "", kinds=tuple(a.kinds))
-        sims.update(simulation_reports(a.out))
+    simulations = [  # then their part of the reports
+        lambda ds=ds, dt=dt, sch=sch: simulation_record(a.out, ds, dt, sch, data_dir=a.data_dir or "",
+                                                        kinds=tuple(a.kinds))
+        for ds, dt, sch in simulation_grid(a.datasets, a.dt, schemes)] + [
+        lambda: sims.update(simulation_reports(a.out))]
 
     try:  # the simulation runs here while worker processes train (after the sweep without workers)
         with alongside(simulations, background=client is not None or a.jobs > 1):

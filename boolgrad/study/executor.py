@@ -214,23 +214,30 @@ def by_cost(jobs) -> list:
 
 
 @contextmanager
-def alongside(work, *, background: bool):
-    """Run ``work()`` in a thread while the ``with`` body runs (``background``), else after the
-    body; either way ``work`` has finished, and its exception is raised, when the block exits.
+def alongside(tasks, *, background: bool):
+    """Run ``tasks`` (zero-argument callables, in order) in a thread while the ``with`` body runs
+    (``background``), else after the body; either way they have finished, and the first exception
+    of one is raised, when the block exits.  If the body raises (a failed run, Ctrl-C), the tasks
+    not yet started are dropped, the running one is waited for, and the body's exception goes on.
 
     For side work of the calling process during a sweep whose runs are in other processes
     (``jobs > 1`` or a cluster): this process only waits for them then, so its core is free.
     A sweep that runs here keeps the work after it (two threads would share one interpreter).
     """
+    tasks = list(tasks)
     if not background:
         yield
-        work()
+        for task in tasks:
+            task()
         return
-    err = []
+    stop, err = threading.Event(), []
 
     def target():
         try:
-            work()
+            for task in tasks:
+                if stop.is_set():
+                    return
+                task()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             err.append(exc)
 
@@ -238,6 +245,9 @@ def alongside(work, *, background: bool):
     t.start()
     try:
         yield
+    except BaseException:
+        stop.set()
+        raise
     finally:
         t.join()
     if err:

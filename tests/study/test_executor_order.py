@@ -35,35 +35,46 @@ def test_by_cost_leaves_configs_without_cost_in_order():
 
 
 @pytest.mark.parametrize("background", [True, False])
-def test_alongside_runs_the_work_once_and_before_the_block_ends(background):
+def test_alongside_runs_the_tasks_once_in_order_before_the_block_ends(background):
     seen, body = [], threading.Event()
 
-    def work():
-        seen.append((threading.current_thread() is threading.main_thread(), body.is_set()))
+    def task(i):
+        return lambda: seen.append((i, threading.current_thread() is threading.main_thread(), body.is_set()))
 
-    with alongside(work, background=background):
+    with alongside([task(0), task(1), task(2)], background=background):
         body.set()
-    assert len(seen) == 1
-    on_main, after_body = seen[0]
-    assert on_main is not background
+    assert [s[0] for s in seen] == [0, 1, 2]
+    assert all(on_main is not background for _, on_main, _ in seen)
     if not background:
-        assert after_body  # after the sweep when the sweep runs in this process
+        assert all(after for _, _, after in seen)  # after the sweep when the sweep runs in this process
 
 
 @pytest.mark.parametrize("background", [True, False])
-def test_alongside_raises_the_work_error(background):
-    def work():
+def test_alongside_raises_the_first_task_error_and_runs_no_later_task(background):
+    ran = []
+
+    def boom():
         raise RuntimeError("boom")
 
-    with pytest.raises(RuntimeError, match="boom"), alongside(work, background=background):
+    with pytest.raises(RuntimeError, match="boom"), alongside([boom, lambda: ran.append(1)], background=background):
         pass
-
-
-def test_alongside_body_error_wins_and_work_is_not_started_after_it():
-    ran = []
-    with pytest.raises(KeyError), alongside(lambda: ran.append(1), background=False):
-        raise KeyError("sweep failed")
     assert ran == []
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_alongside_body_error_wins_and_drops_the_tasks_not_started(background):
+    started, ran = threading.Event(), []
+
+    def first():  # still running when the body fails: it finishes, the next one is not started
+        started.set()
+        threading.Event().wait(1.0)
+        ran.append("first")
+
+    with pytest.raises(KeyError), alongside([first, lambda: ran.append("second")], background=background):
+        if background:
+            assert started.wait(5)
+        raise KeyError("sweep failed")
+    assert ran == (["first"] if background else [])
 
 
 def test_workers_start_with_the_experiments_modules_loaded():
