@@ -10,6 +10,7 @@ line on stderr before any work (raised as ``ValueError`` here; :mod:`boolgrad.cl
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -63,8 +64,8 @@ def _check(a):
 
 
 def _cmd_overshoot(a) -> int:
-    from .executor import close_client, connect_cluster, sweep
-    from .report import write_reports
+    from .executor import alongside, close_client, connect_cluster, sweep
+    from .report import simulation_reports, write_reports
 
     check_counts(a)  # before the defaults below: --seeds 0 is refused, not the default grid
     if a.quick:
@@ -77,19 +78,29 @@ def _cmd_overshoot(a) -> int:
     ce_dts = () if a.quick or a.dt else FULL_CE_DT
     a.dt = a.dt or list(FULL_DT)
     a.seeds = a.seeds or 3
+    if a.jobs is None:  # --quick: both cores of a 2-core machine (results do not depend on it)
+        a.jobs = min(2, os.cpu_count() or 1) if a.quick else 1
     _check(a)
     client = connect_cluster(a.cluster) if a.cluster else None  # unreachable: exit 2, nothing done
     t0 = time.perf_counter()
     configs = grid(a.datasets, a.kinds, a.dt, a.seeds, epochs=a.epochs, quick=a.quick,
                    data_dir=a.data_dir or "", authors_row=not a.no_authors_row, ce_dts=ce_dts, engine=a.engine)
-    try:
-        counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress, stack=a.stack)
+    schemes = ("exact",) if a.quick else SCHEMES
+
+    sims = {}
+    simulations = [  # then their part of the reports
+        lambda ds=ds, dt=dt, sch=sch: simulation_record(a.out, ds, dt, sch, data_dir=a.data_dir or "",
+                                                        kinds=tuple(a.kinds))
+        for ds, dt, sch in simulation_grid(a.datasets, a.dt, schemes)] + [
+        lambda: sims.update(simulation_reports(a.out))]
+
+    try:  # the simulation runs here while worker processes train (after the sweep without workers)
+        with alongside(simulations, background=client is not None or a.jobs > 1):
+            counts = sweep(configs, a.out, jobs=a.jobs, client=client, progress=not a.no_progress,
+                           stack=a.stack)
     finally:
         close_client(client)
-    schemes = ("exact",) if a.quick else SCHEMES
-    for ds, dt, sch in simulation_grid(a.datasets, a.dt, schemes):
-        simulation_record(a.out, ds, dt, sch, data_dir=a.data_dir or "", kinds=tuple(a.kinds))
-    rep = write_reports(a.out)
+    rep = write_reports(a.out, sims=sims)
     print(f"{counts['ran']} runs done, {counts['skipped']} reused; {rep['rows']} rows in "
           f"{Path(a.out) / 'overshoot.csv'}; {len(rep['plots'])} plots; {time.perf_counter() - t0:.1f} s")
     return 0
@@ -137,7 +148,8 @@ def add_parser(sub) -> None:
     o.add_argument("--quick", action="store_true", help="tiny grid (2 datasets x 3 kinds x 2 dt, 2 epochs)")
     o.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 3, quick 1)")
     o.add_argument("--epochs", type=int, default=None, help="override the per-dataset epochs")
-    o.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    o.add_argument("--jobs", type=int, default=None,
+                   help="local worker processes (default 1; --quick: 2 where there are 2 cores)")
     o.add_argument("--stack", type=int, default=16,
                    help="train up to N runs that differ only in seed (or learning rate) as one stacked model")
     o.add_argument("--engine", choices=("fused", "step"), default="fused",

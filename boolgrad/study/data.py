@@ -141,13 +141,30 @@ def _yinyang_dataset(seed: int) -> Dataset:
 
 
 # -- sklearn digits ---------------------------------------------------------------------------------
-def _digits(seed: int) -> Dataset:
-    try:
+def digits_arrays():
+    """scikit-learn's digits ``(data, target)`` as ``load_digits()`` returns them (float64 pixels
+    0..16, int labels), read from its bundled ``digits.csv.gz`` as it reads it
+    (``np.loadtxt(..., delimiter=",")``, last column the label) without importing scikit-learn
+    (whose import, ~2-3 s, pulls scipy.stats); ``load_digits`` itself if the file is not there."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")  # locates the package without running it
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("dataset 'digits' needs scikit-learn: pip install 'boolgrad[study]'")
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "datasets", "data", "digits.csv.gz")
+    if not os.path.isfile(path):
         from sklearn.datasets import load_digits
-    except ImportError:
-        raise RuntimeError("dataset 'digits' needs scikit-learn: pip install 'boolgrad[study]'") from None
-    d = load_digits()
-    x, y = d.data / 16.0, d.target
+
+        d = load_digits()
+        return d.data, d.target
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        data = np.loadtxt(f, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(int, copy=False)
+
+
+def _digits(seed: int) -> Dataset:
+    data, target = digits_arrays()
+    x, y = data / 16.0, target
     perm = np.random.default_rng(seed).permutation(len(y))
     te, va, tr = perm[:360], perm[360:647], perm[647:]
     return Dataset("digits", _f32(x[tr]), _i64(y[tr]), _f32(x[va]), _i64(y[va]), _f32(x[te]), _i64(y[te]), 10)

@@ -12,6 +12,12 @@ An *experiment* (:class:`Experiment`) is a frozen config object with
 * ``dataset`` and ``seed`` fields;
 * optionally ``group_key()`` and ``execute_group(configs) -> list[dict]``: configs of equal keys
   may run as one job (the study's stacked models), each result as :meth:`execute` would give it.
+* optionally ``preload`` -- module names a worker process imports before its first run
+  (:func:`worker_context`);
+* optionally ``cost() -> float`` -- a relative estimate of its run time: the parallel executors
+  start the costliest job first (a group's: the sum of its configs'; longest-processing-time
+  order, so the longest run does not start last and leave one worker idle); the results do not
+  depend on the order.
 
 The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds' configs
 (:mod:`boolgrad.study.seeds`) are experiments; this module knows none of them.
@@ -22,10 +28,13 @@ The overshoot study's :class:`~boolgrad.study.overshoot.RunConfig` and the seeds
   ``train_seconds`` and ``samples_per_second`` are the only wall-clock fields (:data:`TIMING_FIELDS`).
 * :func:`sweep` -- runs every config whose file is missing or invalid, in groups of up to
   ``stack`` configs of one ``group_key()`` (one job each; every config still writes its own
-  file), with a tqdm bar (ETA) and a line per finished run; executors: sequential, ``jobs=N`` (a spawn-context
-  ``ProcessPoolExecutor``), ``cluster="tcp://HOST:8786"`` (an existing Dask scheduler) or
-  ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread workers); ``client=``
+  file), with a tqdm bar (ETA) and a line per finished run; executors: sequential, ``jobs=N`` (a
+  ``ProcessPoolExecutor`` of :func:`worker_context`), ``cluster="tcp://HOST:8786"`` (an existing
+  Dask scheduler) or ``cluster="local:N"`` (a ``distributed.LocalCluster`` of N one-thread
+  workers); ``client=``
   takes an existing ``distributed.Client`` (the tests' in-process cluster).
+* :func:`alongside` -- run side work (the study's simulation) in a thread of this process while
+  a parallel sweep keeps the worker processes busy, or after it when the sweep runs here.
 """
 
 from __future__ import annotations
@@ -34,13 +43,16 @@ import hashlib
 import json
 import math
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from ..atomic import write_json_atomic
 
-__all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "close_client", "config_hash", "connect_cluster", "load_result", "pending",
-           "groups", "result_path", "run", "run_group", "run_to_file", "sweep"]
+__all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "alongside", "by_cost", "close_client", "config_hash",
+           "connect_cluster", "groups", "load_result", "pending", "result_path", "run", "run_group", "run_to_file",
+           "sweep", "worker_context"]
 
 #: schema of a result file (and the ``schema`` field of the overshoot study's configs)
 SCHEMA = 1
@@ -167,6 +179,81 @@ def pending(configs, out) -> list:
     return todo
 
 
+def worker_context(configs=()):
+    """The start method of ``jobs=N`` workers: a *forkserver* where the platform has one, else spawn.
+
+    A spawned worker imports everything itself (the study's training: torch and the fused engine,
+    ~3 s of CPU each; ``torch._dynamo``, which a first ``torch.optim`` optimizer imports, another
+    ~3.5 s); a forkserver imports the configs' modules and their optional ``preload`` module
+    names once, then forks each worker from that clean single-threaded process, so the workers
+    start with them loaded.  (Not ``fork``: the calling process may run threads, :func:`alongside`.)  The
+    preload list is fixed when the forkserver first starts in a process, and it imports them from
+    the environment's path (``PYTHONPATH``, the installed package), not from run-time changes to
+    ``sys.path``.  Results do not depend on the start method (each run seeds itself)."""
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    mods = {type(c).__module__ for c in configs}
+    for c in configs:
+        mods.update(getattr(c, "preload", ()))
+    ctx.set_forkserver_preload(sorted(m for m in mods if m and m != "__main__"))
+    return ctx
+
+
+def _cost(job) -> float:
+    cfgs = job if isinstance(job, (list, tuple)) else [job]
+    return sum(float(c.cost()) for c in cfgs if hasattr(c, "cost"))
+
+
+def by_cost(jobs) -> list:
+    """``jobs`` (configs, or groups of them: :func:`groups`) costliest first, by their configs'
+    optional ``cost()`` (a group's: the sum); stable, so ties keep their order."""
+    return sorted(jobs, key=lambda j: -_cost(j))
+
+
+@contextmanager
+def alongside(tasks, *, background: bool):
+    """Run ``tasks`` (zero-argument callables, in order) in a thread while the ``with`` body runs
+    (``background``), else after the body; either way they have finished, and the first exception
+    of one is raised, when the block exits.  If the body raises (a failed run, Ctrl-C), the tasks
+    not yet started are dropped, the running one is waited for, and the body's exception goes on.
+
+    For side work of the calling process during a sweep whose runs are in other processes
+    (``jobs > 1`` or a cluster): this process only waits for them then, so its core is free.
+    A sweep that runs here keeps the work after it (two threads would share one interpreter).
+    """
+    tasks = list(tasks)
+    if not background:
+        yield
+        for task in tasks:
+            task()
+        return
+    stop, err = threading.Event(), []
+
+    def target():
+        try:
+            for task in tasks:
+                if stop.is_set():
+                    return
+                task()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            err.append(exc)
+
+    t = threading.Thread(target=target, name="boolgrad-alongside", daemon=True)
+    t.start()
+    try:
+        yield
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        t.join()
+    if err:
+        raise err[0]
+
+
 def _line(s: dict) -> str:
     return (f"done {s['hash']} {s['dataset']:8s} {s['label']} seed={s['seed']} "
             f"test_acc={s['test_acc']:.4f} ({s['train_seconds']:.1f} s)")
@@ -229,18 +316,18 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
                 from distributed import as_completed
 
                 futures = [client.submit(run_to_file, g, str(out), pure=False,
-                                         key=f"run-{config_hash(g[0])[:16]}-{len(g)}") for g in jobs_]
+                                         key=f"run-{config_hash(g[0])[:16]}-{len(g)}")
+                           for g in by_cost(jobs_)]
                 for fut in as_completed(futures):
                     finished(fut.result())
             finally:
                 if own:
                     close_client(client)
         elif jobs > 1 and len(jobs_) > 1:
-            import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
-                futures = [ex.submit(run_to_file, g, str(out)) for g in jobs_]
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(todo)) as ex:
+                futures = [ex.submit(run_to_file, g, str(out)) for g in by_cost(jobs_)]
                 try:
                     for fut in as_completed(futures):
                         finished(fut.result())

@@ -71,6 +71,10 @@ class RunConfig:
     engine: str = "fused"  # "fused" (boolgrad.torch.multistep) or the "step" loop: the same network
     schema: int = field(default=SCHEMA)
 
+    #: what a worker process imports before its first run (:func:`~.executor.worker_context`):
+    #: the training module, with torch (~3 s) and the fused engine
+    preload = ("boolgrad.study.train",)
+
     def identity(self) -> dict:
         """What the result depends on: the fields (less ``data_dir``) and the kind's definition,
         so a changed kind never reuses a stale result file."""
@@ -146,6 +150,16 @@ class RunConfig:
 
     def label(self) -> str:
         return f"{self.kind:22s} dt/tau={self.dt_over_tau:<7g}"
+
+    def cost(self) -> float:
+        """Relative run time, for the order of a parallel sweep only (never part of a result):
+        ``epochs x batches x steps``: at these sizes a batch's time grows with its step count far
+        more than with its size (the quick grid's costliest: the authors' row, 42 batches x 60
+        steps; cheapest: dt/tau 1, 16 batches x 8 steps)."""
+        n_train = self.subset[0] if self.subset else {"yinyang": 5000, "digits": 1150, "mnist1d": 3200}.get(
+            self.dataset, 55000)
+        batches = -(-int(n_train) // int(self.batch_size))
+        return float(self.epochs * batches * max(1, round(self.horizon / self.dt_over_tau)))
 
 
 def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", authors_row=True, ce_dts=(),

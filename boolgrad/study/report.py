@@ -18,7 +18,8 @@ from ..atomic import write_text_atomic
 from ..paper.results import load_sims
 from .stats import mean, mean_std
 
-__all__ = ["COLUMNS", "csv_rows", "plots", "summary_markdown", "write_reports"]
+__all__ = ["COLUMNS", "csv_rows", "plot_runs", "plot_sims", "plots", "simulation_reports", "summary_markdown",
+           "write_reports"]
 
 COLUMNS = ("dataset", "kind", "scheme", "readout", "dt_over_tau", "steps", "seed", "test_acc", "val_acc",
            "best_epoch", "epochs", "train_seconds", "samples_per_second", "mean_grad_at_crossings",
@@ -109,69 +110,100 @@ def summary_markdown(rows, sims=()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plots(out, rows, sims) -> list:
-    """PNG figures (needs matplotlib; returns the written paths, [] without it)."""
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend, or None without matplotlib."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return []
-    out, written = Path(out), []
+        return None
+    return plt
 
-    def save(fig, name):
-        from ..atomic import atomic_write
 
-        p = out / name
-        with atomic_write(p, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        written.append(p)
+def _save(plt, out, name, fig, written):
+    from ..atomic import atomic_write
 
+    p = Path(out) / name
+    with atomic_write(p, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    written.append(p)
+
+
+def plot_runs(out, rows) -> list:
+    """``accuracy_vs_dt.png`` from the CSV rows (needs matplotlib; the written paths, [] without)."""
+    plt, written = _pyplot(), []
     datasets = sorted({d["dataset"] for d in rows})
-    if datasets:
-        fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
-        g = groups([d for d in rows if d["scheme"] == "exact"])
-        for ax, ds in zip(axes[0], datasets):
-            for kind in sorted({k[1] for k in g if k[0] == ds}):
-                pts = sorted((k[4], mean_std([d["test_acc"] for d in v])) for k, v in g.items()
-                             if k[0] == ds and k[1] == kind)
-                ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts], yerr=[p[1][1] for p in pts],
-                            marker="o", capsize=3, label=kind)
-            ax.set_xscale("log", base=2)
-            ax.set(title=ds, xlabel="dt / tau", ylabel="test accuracy")
-        axes[0][0].legend(fontsize=7)
-        save(fig, "accuracy_vs_dt.png")
-    if sims:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for kind in sorted({k for s in sims for k in s["kinds"]}):
-            pts = [(s["dt_over_tau"], s["kinds"][kind]["theory_below"]) for s in sims
-                   if s["scheme"] == "exact" and kind in s["kinds"] and s["kinds"][kind].get("theory_below")]
-            pts = [(dt, t) for dt, t in pts if t.get("mean_sim") is not None]
-            if not pts:
-                continue
-            line = ax.plot([p[0] for p in pts], [p[1]["mean_sim"] for p in pts], "o-", label=kind)[0]
-            ax.plot([p[0] for p in pts], [p[1]["mean_theory"] for p in pts], "x--", color=line.get_color())
+    if plt is None or not datasets:
+        return written
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
+    g = groups([d for d in rows if d["scheme"] == "exact"])
+    for ax, ds in zip(axes[0], datasets):
+        for kind in sorted({k[1] for k in g if k[0] == ds}):
+            pts = sorted((k[4], mean_std([d["test_acc"] for d in v])) for k, v in g.items()
+                         if k[0] == ds and k[1] == kind)
+            ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts], yerr=[p[1][1] for p in pts],
+                        marker="o", capsize=3, label=kind)
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set(xlabel="dt / tau", ylabel="mean ds/du below crossings", title="simulation (o) vs theory (x)")
-        ax.legend(fontsize=6)
-        save(fig, "grad_at_crossings_theory_vs_sim.png")
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for s in [s for s in sims if s["scheme"] == "exact"]:
-            e = s["hist_edges"]
-            ax.stairs(s["hist_above"], e, label=f"{s['dataset']} dt/tau={s['dt_over_tau']:g}")
-        ax.set(xlabel="u - theta at the crossing step", ylabel="count", yscale="log")
-        ax.legend(fontsize=6)
-        save(fig, "hist_u_at_crossings.png")
+        ax.set(title=ds, xlabel="dt / tau", ylabel="test accuracy")
+    axes[0][0].legend(fontsize=7)
+    _save(plt, out, "accuracy_vs_dt.png", fig, written)
     return written
 
 
-def write_reports(out) -> dict:
-    """Write ``overshoot.csv``, ``summary.md`` (and plots) from the files under ``out``."""
-    rows = csv_rows(load_runs(out))
+def plot_sims(out, sims) -> list:
+    """``grad_at_crossings_theory_vs_sim.png`` and ``hist_u_at_crossings.png`` from the
+    simulation records (needs matplotlib; the written paths, [] without)."""
+    plt, written = _pyplot(), []
+    if plt is None or not sims:
+        return written
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for kind in sorted({k for s in sims for k in s["kinds"]}):
+        pts = [(s["dt_over_tau"], s["kinds"][kind]["theory_below"]) for s in sims
+               if s["scheme"] == "exact" and kind in s["kinds"] and s["kinds"][kind].get("theory_below")]
+        pts = [(dt, t) for dt, t in pts if t.get("mean_sim") is not None]
+        if not pts:
+            continue
+        line = ax.plot([p[0] for p in pts], [p[1]["mean_sim"] for p in pts], "o-", label=kind)[0]
+        ax.plot([p[0] for p in pts], [p[1]["mean_theory"] for p in pts], "x--", color=line.get_color())
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set(xlabel="dt / tau", ylabel="mean ds/du below crossings", title="simulation (o) vs theory (x)")
+    ax.legend(fontsize=6)
+    _save(plt, out, "grad_at_crossings_theory_vs_sim.png", fig, written)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s in [s for s in sims if s["scheme"] == "exact"]:
+        e = s["hist_edges"]
+        ax.stairs(s["hist_above"], e, label=f"{s['dataset']} dt/tau={s['dt_over_tau']:g}")
+    ax.set(xlabel="u - theta at the crossing step", ylabel="count", yscale="log")
+    ax.legend(fontsize=6)
+    _save(plt, out, "hist_u_at_crossings.png", fig, written)
+    return written
+
+
+def plots(out, rows, sims) -> list:
+    """PNG figures: :func:`plot_runs` then :func:`plot_sims` (the written paths)."""
+    return plot_runs(out, rows) + plot_sims(out, sims)
+
+
+def simulation_reports(out) -> dict:
+    """The simulation's part of :func:`write_reports`, done ahead: the records under ``out`` and
+    their figures (:func:`plot_sims`).  Call it once the simulation is complete (nothing else
+    writes ``OUT/sim`` before the reports) and pass it to :func:`write_reports` as ``sims=``:
+    the ``overshoot`` command draws them while worker processes train."""
     sims = load_sims(out, scheme=None)
+    return {"sims": sims, "plots": [str(p) for p in plot_sims(out, sims)]}
+
+
+def write_reports(out, *, sims=None) -> dict:
+    """Write ``overshoot.csv``, ``summary.md`` (and plots) from the files under ``out``;
+    ``sims``: the simulation's part already done (:func:`simulation_reports`)."""
+    rows = csv_rows(load_runs(out))
+    done = sims or {"sims": load_sims(out, scheme=None), "plots": None}
     write_text_atomic(Path(out) / "overshoot.csv", csv_text(rows))
-    write_text_atomic(Path(out) / "summary.md", summary_markdown(rows, sims))
-    return {"rows": len(rows), "plots": [str(p) for p in plots(out, rows, sims)]}
+    write_text_atomic(Path(out) / "summary.md", summary_markdown(rows, done["sims"]))
+    figs = [str(p) for p in plot_runs(out, rows)]
+    figs += done["plots"] if done["plots"] is not None else [str(p) for p in plot_sims(out, done["sims"])]
+    return {"rows": len(rows), "plots": figs}
