@@ -156,7 +156,7 @@ def _enumerated_range(table, lo, hi, power, clamp):
     return _brute((v[:-1], v[1:], g), lo, hi, power, clamp)
 
 
-@pytest.mark.parametrize("fmt, half", [("float32", 3e-3), ("float64", 1e-12)])
+@pytest.mark.parametrize("fmt, half", [("float32", 3e-3), pytest.param("float64", 1e-12, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("convention", ["secant", "paper"])
 def test_wide_formats_against_enumerated_windows(fmt, half, convention):
     table = closed_form_table(fmt, 0.3, convention=convention)
@@ -167,7 +167,7 @@ def test_wide_formats_against_enumerated_windows(fmt, half, convention):
             assert got == pytest.approx(_enumerated_range(table, lo, hi, power, clamp), rel=1e-10)
 
 
-@pytest.mark.parametrize("fmt", ["float32", "float64"])
+@pytest.mark.parametrize("fmt", ["float32", pytest.param("float64", marks=pytest.mark.slow)])  # float64: ~18 s each
 @pytest.mark.parametrize("convention", ["secant", "paper"])
 def test_wide_formats_against_monte_carlo(fmt, convention):
     """Bounded integrands (clamped) over wide windows: stratified sampling within 5 s.e."""
