@@ -48,6 +48,7 @@ from .common import SeedConfig, quantiles
 __all__ = [
     "UPDATE_RULES",
     "Seed000Config",
+    "abs_cos_rows",
     "additive_hidden",
     "additive_update",
     "hidden_error",
@@ -161,6 +162,18 @@ def additive_hidden(w, x, net, out, d_next, theta, lr):
     return d
 
 
+def abs_cos_rows(a, b):
+    """``|cos|`` between matching rows of ``a`` and ``b``, each row first divided by its largest
+    ``|entry|`` (so rows near float64's overflow, as the nudge's grow, give their cosine and not
+    ``0`` or NaN from an overflowed norm); 0 for a zero row."""
+
+    def unit(m):
+        return m / np.maximum(np.abs(m).max(1, keepdims=True), 1e-300)
+
+    a, b = unit(a), unit(b)
+    return np.abs(np.sum(a * b, 1)) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
+
+
 def _accuracy(ws, x, y, theta):
     nets, _ = forward(ws, x, theta)
     return float((nets[-1].argmax(1) == y).mean())
@@ -223,10 +236,7 @@ def _train_rule(cfg, data) -> dict:
         "samples_seen": seen,
     }
     ws = last_finite  # the weight statistics below: the last finite weights
-    cos = [
-        np.abs(np.sum(a * b, 1)) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
-        for a, b in zip(w0, ws)
-    ]
+    cos = [abs_cos_rows(a, b) for a, b in zip(w0, ws)]
     ratio = [
         np.linalg.norm(b, axis=1) / np.maximum(np.linalg.norm(a, axis=1), 1e-300) for a, b in zip(w0, ws)
     ]
