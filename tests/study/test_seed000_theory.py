@@ -231,3 +231,96 @@ def test_train_rule_additive_learns_what_nudge_cannot(depth):
     )
     assert nud["bias_moved"] is False
     assert max(nud["test_acc"], nud["test_acc_last_finite"]) < 0.9
+
+
+# --- seeds.md: the question answered from the runs -------------------------------------------
+
+
+def test_wilson_interval_solves_the_score_equation():
+    """Wilson's bounds are the roots p of (k/n - p)^2 = z^2 p (1 - p) / n."""
+    from boolgrad.study.seeds.report import _wilson
+
+    z = 1.959963984540054
+    for k, n in ((17, 18), (0, 18), (3, 7), (18, 18)):
+        lo, hi = _wilson(k, n)
+        a, b, c = 1 + z * z / n, -(2 * k / n + z * z / n), (k / n) ** 2
+        roots = sorted(np.roots([a, b, c]).real)
+        assert np.allclose([lo, hi], np.clip(roots, 0, 1), atol=1e-12)
+    assert np.allclose(_wilson(17, 18), (0.7424, 0.9901), atol=5e-5)
+
+
+def _row(dataset, method, depth, seed, acc, **kw):
+    return {"dataset": dataset, "method": method, "depth": depth, "seed": seed, "test_acc": acc, **kw}
+
+
+def test_answer_000_numbers_come_from_the_rows():
+    from boolgrad.study.seeds.report import answer_000
+
+    ok_q = [0.5, 1.0, 2.0, 3.0, 4.0]
+    nudge = {"frac_wrong_direction": 0.25, "bias_moved": False}
+    rows = [
+        _row(
+            "toy",
+            "nudge",
+            1,
+            0,
+            0.1,
+            abs_cos_init_final_min=1 - 2.2e-16,
+            norm_ratio_quantiles=ok_q,
+            diverged_at_sample=100,
+            **nudge,
+        ),
+        _row(
+            "toy",
+            "nudge",
+            1,
+            1,
+            0.3,
+            abs_cos_init_final_min=0.0,
+            norm_ratio_quantiles=[1.0, None, None, None, None],
+            diverged_at_sample=300,
+            **nudge,
+        ),
+        _row(
+            "toy",
+            "nudge",
+            2,
+            0,
+            0.2,
+            abs_cos_init_final_min=1.0,
+            norm_ratio_quantiles=ok_q,
+            diverged_at_sample=None,
+            **{**nudge, "frac_wrong_direction": 0.5},
+        ),
+        _row("toy", "perceptron", 1, 0, 0.9),
+        _row("toy", "straight_through", 1, 0, 0.8),
+        _row("toy", "boolean_yj2025", 1, 0, 0.7),
+    ]
+    text = answer_000(rows)[0]
+    assert "The 3 nudge runs agree: 1 - |cos(W0, W)| <= 2.2e-16 for every unit of the 2 runs" in text
+    assert "in the other 1 the norms overflow float64 and the stored |cos| is 0.0000" in text
+    assert "bias moved in 0 of 3" in text and "overflowed float64 in 2 of 3 runs" in text
+    assert "at sample 300 (median; 100-300)" in text and "25%-50%" in text
+    assert (
+        "toy: nudge 0.200 [0.100, 0.300], perceptron 0.900 [0.900, 0.900], backprop `straight_through`"
+        in text
+    )
+    assert text.endswith("it is not in these runs yet.")
+    assert answer_000([r for r in rows if r["method"] != "nudge"]) == []
+    rows.append(_row("toy", "additive", 1, 0, 0.95))
+    assert "additive 0.950 [0.950, 0.950]" in answer_000(rows)[0] and answer_000(rows)[0].endswith(
+        "(figure 10)."
+    )
+
+
+def test_committed_seeds_md_carries_the_generated_answer():
+    """results/seeds.md's paragraph is what the report makes of results/seeds/runs (never typed)."""
+    from pathlib import Path
+
+    from boolgrad.study.seeds.report import answer_000, load_runs
+
+    root = Path(__file__).resolve().parents[2] / "results"
+    rows = load_runs(root).get("seed000")
+    if not rows:
+        pytest.skip("no committed seed 000 runs")
+    assert answer_000(rows)[0] in (root / "seeds.md").read_text().splitlines()
