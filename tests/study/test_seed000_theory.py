@@ -205,6 +205,20 @@ def test_additive_hidden_uses_the_summed_error_along_the_input():
     assert np.allclose(w, -0.1 * np.outer([0.3, 0.0, 0.3], x))
 
 
+def test_additive_weighted_hidden_credit_is_the_straight_through_backprop():
+    """d_h = sum_j W2_jh d_j for every hidden unit (the unweighted sum ignores W2's signs)."""
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 5))
+    x = np.array([0.5, -1.0, 1.0])
+    d_out = np.array([0.4, -0.1])
+    before = w1.copy()
+    d = additive_hidden(
+        w1, x, net=w1 @ x, out=(w1 @ x >= 0.5).astype(float), d_next=d_out, theta=0.5, lr=0.1, w_next=w2
+    )
+    assert np.allclose(d, w2[:, :4].T @ d_out)
+    assert np.allclose(w1, before - 0.1 * np.outer(w2[:, :4].T @ d_out, x))
+
+
 def _dataset(offset):
     (xtr, ytr), (xte, yte) = _toy(300, 0, offset=offset), _toy(200, 1, offset=offset)
     f, i = np.float32, np.int64
@@ -218,7 +232,7 @@ def test_train_rule_additive_learns_what_nudge_cannot(depth):
     """Two classes, argmax of one unit per class.  Nudging keeps both biases at 0, so the argmax
     boundary (C_0 w0_0 - C_1 w0_1) . x = 0 passes through the origin; the classes' boundary
     x1 - x0 = 0.6 does not."""
-    assert "additive" in UPDATE_RULES
+    assert {"additive", "additive_weighted"} <= set(UPDATE_RULES)
     data = _dataset(offset=0.6)
     kw = {"dataset": "yinyang", "depth": depth, "hidden": 8, "epochs": 20, "theta": 0.5}
     add = train_rule(Seed000Config(method="additive", lr=0.2, **kw), data)
@@ -229,6 +243,10 @@ def test_train_rule_additive_learns_what_nudge_cannot(depth):
         and add["abs_cos_init_final_min"] < 0.99
         and add["diverged_at_sample"] is None
     )
+    wtd = train_rule(Seed000Config(method="additive_weighted", lr=0.2, **kw), data)
+    assert wtd["test_acc"] >= (0.95 if depth == 1 else 0.85) and wtd["bias_moved"] is True
+    if depth == 1:  # no hidden layer: the same rule
+        assert wtd["epoch_train_acc"] == add["epoch_train_acc"]
     assert nud["bias_moved"] is False
     assert max(nud["test_acc"], nud["test_acc_last_finite"]) < 0.9
 

@@ -23,6 +23,12 @@ neighbour, the last column), ``depth=1``: ``s = [W x >= theta]`` (one unit per c
   the perceptron with a step proportional to the violation -- the relaxation method of Agmon
   (1954) and Motzkin & Schoenberg (1954); ``n' - n = -lr d |x|^2`` always moves the sample's net
   input toward its target, and the weight vector turns.  Online.
+* ``additive_weighted`` -- ``additive`` with the hidden credit weighted by the outgoing weights,
+  ``d_h = sum_j W2_jh d_j`` for every hidden unit (``W2`` before its update): the question's
+  unweighted sum ignores whether unit ``h`` excites or inhibits output ``j``, so it pushes half
+  the hidden units the wrong way; the weighted sum is backprop of the output errors with the
+  straight-through derivative ``ds/dn = 1`` (Hinton 2012, Bengio et al. 2013).  Same as
+  ``additive`` at ``depth=1``.  Online.
 * a gradient kind of :mod:`boolgrad.study.kinds` (``boolean_yj2025``, ``boolean_secant_clamp``,
   ``straight_through``, ``arctan``...): backprop through every step unit with the kind's
   ``ds/dn``, loss ``0.5 sum_j (s_j - t_j)^2``, Adam, mini-batches.
@@ -57,7 +63,7 @@ __all__ = [
 ]
 
 #: the learning rules that update weights directly (online), not by backprop through a gradient kind
-UPDATE_RULES = ("nudge", "perceptron", "additive")
+UPDATE_RULES = ("nudge", "perceptron", "additive", "additive_weighted")
 
 
 @dataclass(frozen=True)
@@ -155,9 +161,10 @@ def additive_update(w, x, net, out, target, theta, lr):
     return d
 
 
-def additive_hidden(w, x, net, out, d_next, theta, lr):
-    """Hidden layer of the additive rule: :func:`hidden_error`, then ``W1_h -= lr d_h x``."""
-    d = hidden_error(net, out, d_next)
+def additive_hidden(w, x, net, out, d_next, theta, lr, w_next=None):
+    """Hidden layer of the additive rule: :func:`hidden_error` (or, given the following layer's
+    weights ``w_next``, ``d_h = sum_j w_next[j, h] d_j``), then ``W1_h -= lr d_h x``."""
+    d = hidden_error(net, out, d_next) if w_next is None else w_next[:, :-1].T @ d_next
     w -= lr * np.outer(d, x)
     return d
 
@@ -171,7 +178,8 @@ def abs_cos_rows(a, b):
         return m / np.maximum(np.abs(m).max(1, keepdims=True), 1e-300)
 
     a, b = unit(a), unit(b)
-    return np.abs(np.sum(a * b, 1)) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.abs(np.sum(a * b, 1)) / np.maximum(norms, 1e-300)
 
 
 def _accuracy(ws, x, y, theta):
@@ -206,11 +214,12 @@ def _train_rule(cfg, data) -> dict:
             if cfg.method == "perceptron":
                 ws[-1] += cfg.lr * np.outer(t - outs[-1], _aug(ins[-1]))
                 continue
-            if cfg.method == "additive":
+            if cfg.method.startswith("additive"):
+                w_next = ws[-1].copy() if cfg.method == "additive_weighted" and cfg.depth == 2 else None
                 d = additive_update(ws[-1], _aug(ins[-1]), nets[-1], outs[-1], t, cfg.theta, cfg.lr)
                 stats["updates"] += int((d != 0).sum())
                 if cfg.depth == 2:
-                    dh = additive_hidden(ws[0], _aug(ins[0]), nets[0], outs[0], d, cfg.theta, cfg.lr)
+                    dh = additive_hidden(ws[0], _aug(ins[0]), nets[0], outs[0], d, cfg.theta, cfg.lr, w_next)
                     stats["updates"] += int((dh != 0).sum())
                 continue
             d, f = nudge_update(ws[-1], nets[-1], outs[-1], t, cfg.theta, cfg.lr)
