@@ -152,8 +152,8 @@ def seeds_block(results: Path) -> str:
                   + ", ".join(f"{d * 1:+.3f} on {DATASET_NAMES.get(ds, ds)}" for ds, d in holds)
                   + f" -- it holds on {sum(1 for _, d in holds if d > 0)} of {len(holds)} datasets.", ""]
     if s0:
-        methods = [m for m in ("nudge", "perceptron", "boolean_yj2025", "boolean_secant_clamp",
-                               "straight_through", "arctan") if any(r["method"] == m for r in s0)]
+        methods = [m for m in ("nudge", "perceptron", "additive", "additive_weighted", "boolean_yj2025",
+                               "boolean_secant_clamp", "straight_through", "arctan") if any(r["method"] == m for r in s0)]
         cols = sorted({(r["dataset"], r["depth"]) for r in s0})
         lines += ["Seed 000, test accuracy of step-unit networks (1 or 2 layers):", "",
                   "| method | " + " | ".join(f"{DATASET_NAMES.get(ds, ds)}, {dp} layer{'s' if dp != '1' else ''}"

@@ -326,8 +326,17 @@ def test_answer_000_numbers_come_from_the_rows():
     assert text.endswith("it is not in these runs yet.")
     assert answer_000([r for r in rows if r["method"] != "nudge"]) == []
     rows.append(_row("toy", "additive", 1, 0, 0.95))
-    assert "additive 0.950 [0.950, 0.950]" in answer_000(rows)[0] and answer_000(rows)[0].endswith(
-        "(figure 10)."
+    text = answer_000(rows)[0]
+    assert "additive 0.950 [0.950, 0.950]" in text and text.endswith("(figure 10).")
+    rows += [
+        _row("toy", "additive", 2, 0, 0.15),
+        _row("toy", "additive_weighted", 2, 0, 0.85),
+        _row("toy", "arctan", 2, 0, 0.9),
+    ]
+    text = answer_000(rows)[0]
+    assert text.endswith(
+        "Two layers: toy: nudge 0.200 [0.200, 0.200], additive 0.150 [0.150, 0.150], "
+        "additive_weighted 0.850 [0.850, 0.850], backprop `arctan` (best kind) 0.900 [0.900, 0.900]."
     )
 
 

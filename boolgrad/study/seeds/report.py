@@ -161,6 +161,10 @@ def _md_002(rows):
     return lines
 
 
+#: seed 000's additive rules: the question's hidden credit, and the credit weighted by W2
+ADDITIVE = ("additive", "additive_weighted")
+
+
 def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson's score interval for a proportion ``k / n`` (95% for the default ``z``; Wilson 1927)."""
     p, z2 = k / n, z * z
@@ -178,6 +182,19 @@ def _acc_range(rs) -> str:
 def _norms_finite(r) -> bool:
     q = r.get("norm_ratio_quantiles") or []
     return bool(q) and all(x is not None and math.isfinite(x) for x in q)
+
+
+def _cells(rows, dataset, depth, rules) -> str:
+    """``dataset: rule acc, ..., backprop `kind` (best kind) acc`` at one depth."""
+    from .seed000 import UPDATE_RULES
+
+    by = _group([r for r in rows if r["dataset"] == dataset and r.get("depth") == depth], ("method",))
+    cell = [f"{m} {_acc_range(by[(m,)])}" for m in rules if (m,) in by]
+    bp = [k[0] for k in by if k[0] not in UPDATE_RULES]
+    if bp:
+        best = max(bp, key=lambda m: _ms([r["test_acc"] for r in by[(m,)]])[0])
+        cell.append(f"backprop `{best}` (best kind) {_acc_range(by[(best,)])}")
+    return f"{dataset}: " + ", ".join(cell)
 
 
 def answer_000(rows) -> list:
@@ -218,22 +235,20 @@ def answer_000(rows) -> list:
         text += f", at sample {div[len(div) // 2]} (median; {div[0]}-{div[-1]})"
     text += (f"; and {min(wrong):.0%}-{max(wrong):.0%} of the updates moved the sample's net input away from "
              "its target (a unit that should fire with `n < 0` is scaled up). ")
-    accs = []
-    for ds in sorted({r["dataset"] for r in nudge}):
-        one = [r for r in rows if r["dataset"] == ds and r.get("depth") == 1]
-        by = _group(one, ("method",))
-        cell = [f"nudge {_acc_range(by[('nudge',)])}" if ("nudge",) in by else ""]
-        cell += [f"{m} {_acc_range(by[(m,)])}" for m in ("perceptron", "additive") if (m,) in by]
-        bp = [k[0] for k in by if k[0] not in ("nudge", "perceptron", "additive")]
-        if bp:
-            best = max(bp, key=lambda m: _ms([r["test_acc"] for r in by[(m,)]])[0])
-            cell.append(f"backprop `{best}` (best kind) {_acc_range(by[(best,)])}")
-        accs.append(f"{ds}: " + ", ".join(c for c in cell if c))
-    text += ("Test accuracy of one layer, mean [min, max] over seeds: " + "; ".join(accs) + ". "
-             "The smallest change that learns keeps the question's error and its hidden credit "
-             "(`d_h = sum_j d_j`) but adds it along the input, `w <- w - lr d x` (method `additive`: the "
-             "perceptron with a step proportional to the violation), which turns the boundary (figure 10)")
-    text += "." if any(r.get("method") == "additive" for r in rows) else "; it is not in these runs yet."
+    datasets = sorted({r["dataset"] for r in nudge})
+    methods = {r.get("method") for r in rows}
+    text += ("Test accuracy of one layer, mean [min, max] over seeds: "
+             + "; ".join(_cells(rows, ds, 1, ("nudge", "perceptron", "additive")) for ds in datasets) + ". "
+             "The smallest change that learns keeps the question's error but adds it along the input, "
+             "`w <- w - lr d x` (method `additive`: the perceptron with a step proportional to the "
+             "violation), which turns the boundary (figure 10)")
+    text += "." if "additive" in methods else "; it is not in these runs yet."
+    if set(ADDITIVE) <= methods:
+        text += (" With a hidden layer the question's credit `d_h = sum_j d_j` ignores whether unit `h` "
+                 "excites or inhibits output `j`; weighted by the outgoing weights, `d_h = sum_j W2_jh d_j` "
+                 "(method `additive_weighted`: backprop of the same error with the straight-through "
+                 "derivative), it is the delta rule through the hidden layer. Two layers: "
+                 + "; ".join(_cells(rows, ds, 2, ("nudge", *ADDITIVE)) for ds in datasets) + ".")
     return [text, ""]
 
 
