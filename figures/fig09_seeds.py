@@ -4,8 +4,9 @@
 multi- and central-threshold networks at batch 1 (the blog's setting), per dataset, the blog's
 MNIST numbers dashed; (c) seed 003: the learned threshold of the halving neuron and of LIF
 (Boolean ``wrt="theta"`` gradient vs arctan; initial 0.5 dotted); (d, e) seed 000: test accuracy
-of the weight-nudging rule, the perceptron rule and backprop with Boolean / straight-through /
-smooth gradients, one- and two-layer step networks, per dataset; (f) seed 003 accuracy.
+of the weight-nudging rule, the perceptron rule, the additive rules (figure 10) and backprop with
+Boolean / straight-through / smooth gradients, one- and two-layer step networks, per dataset; (f)
+seed 003 accuracy.
 Without the seeds' results the script says so and exits 0 (the test skips).
 """
 
@@ -93,7 +94,9 @@ def make(results_dir, out_dir) -> list[Path]:
         _bars(axes[0, 2], r3, labels, key3, "seed 003: learned theta", ylabel="theta_final", xlabel="neuron / kind")
         axes[0, 2].axhline(0.5, color="k", ls=":", lw=0.8)
         r0 = rows["000"]
-        methods = ["nudge", "perceptron", "boolean_yj2025", "boolean_secant_clamp", "straight_through", "arctan"]
+        methods = ["nudge", "perceptron", "additive", "additive_weighted", "boolean_yj2025", "boolean_secant_clamp",
+                   "straight_through", "arctan"]
+        methods = [m for m in methods if any(r["method"] == m for r in r0)]
         for ax, depth in zip(axes[1, :2], ("1", "2")):
             _bars(ax, [r for r in r0 if r["depth"] == depth], methods, lambda r: r["method"],
                   f"seed 000: {'one' if depth == '1' else 'two'}-layer step network", xlabel="training rule")

@@ -36,6 +36,7 @@ THEOREMS: tuple[str, ...] = (
     "theta_area",
     "crossing_moments",
     "crossing_timestep",
+    "nudging_direction",
 )
 
 

@@ -152,8 +152,8 @@ def seeds_block(results: Path) -> str:
                   + ", ".join(f"{d * 1:+.3f} on {DATASET_NAMES.get(ds, ds)}" for ds, d in holds)
                   + f" -- it holds on {sum(1 for _, d in holds if d > 0)} of {len(holds)} datasets.", ""]
     if s0:
-        methods = [m for m in ("nudge", "perceptron", "boolean_yj2025", "boolean_secant_clamp",
-                               "straight_through", "arctan") if any(r["method"] == m for r in s0)]
+        methods = [m for m in ("nudge", "perceptron", "additive", "additive_weighted", "boolean_yj2025",
+                               "boolean_secant_clamp", "straight_through", "arctan") if any(r["method"] == m for r in s0)]
         cols = sorted({(r["dataset"], r["depth"]) for r in s0})
         lines += ["Seed 000, test accuracy of step-unit networks (1 or 2 layers):", "",
                   "| method | " + " | ".join(f"{DATASET_NAMES.get(ds, ds)}, {dp} layer{'s' if dp != '1' else ''}"
@@ -161,15 +161,9 @@ def seeds_block(results: Path) -> str:
         for m in methods:
             lines.append(f"| `{m}` | " + " | ".join(_ms(_acc(s0, method=m, dataset=ds, depth=dp)) for ds, dp in cols)
                          + " |")
-        nudge = [r for r in s0 if r["method"] == "nudge"]
-        cos = [float(r["abs_cos_init_final_min"]) for r in nudge if r.get("abs_cos_init_final_min") not in ("", None)]
-        wrong = [float(r["frac_wrong_direction"]) for r in nudge if r.get("frac_wrong_direction") not in ("", None)]
-        div = sum(1 for r in nudge if r.get("diverged_at_sample") not in ("", None))
-        lines += ["", ("Why the nudging rule fails: it only rescales a unit's weights, so the decision boundary "
-                       f"never turns (|cos(W_initial, W_final)| is {max(cos):.6f} at the largest, median "
-                       f"{sorted(cos)[len(cos) // 2]:.6f}, over {len(cos)} runs); {min(wrong):.0%}-{max(wrong):.0%} "
-                       "of its updates move the net input the wrong way (a unit that should fire with a negative "
-                       f"net input is scaled up), and {div} of {len(nudge)} runs diverged."), ""] if cos and wrong else [""]
+        from boolgrad.study.seeds.report import answer_000, load_runs  # the paragraph of results/seeds.md
+
+        lines += ["", *(answer_000(load_runs(results).get("seed000", [])) or [""])]
     if s3:
         systems = sorted({(r["neuron"], r["kind"]) for r in s3})
         lines += ["Seed 003, the halving neuron and LIF with a learnable threshold (initial 0.5):", "",

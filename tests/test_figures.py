@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -47,8 +48,8 @@ def _check_labels(fig):
         assert any(a.get_xlabel().strip() for a in sib), ax
 
 
-def test_nine_figure_scripts():
-    assert [p.name[:5] for p in SCRIPTS] == [f"fig0{i}" for i in range(1, 10)]
+def test_ten_figure_scripts():
+    assert [p.name[:5] for p in SCRIPTS] == [f"fig{i:02d}" for i in range(1, 11)]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
@@ -101,3 +102,24 @@ def test_seeds_figure_reads_the_csvs_by_column(tmp_path, monkeypatch):
     paths = load_figure(ROOT / "figures" / "fig09_seeds.py").make(tmp_path, tmp_path / "o")
     assert _pixel_variance(next(p for p in paths if p.suffix == ".png")) > 0.005
     _check_labels(drawn[0])
+
+
+def test_nudging_figure_needs_no_results(tmp_path, monkeypatch):
+    """fig10 computes its tiny example itself: drawn from an empty results folder, and the
+    nudged boundaries stay parallel while the additive one turns and separates the classes."""
+    drawn = []
+    save = st.save
+    monkeypatch.setattr(st, "save", lambda fig, out, name: drawn.append(fig) or save(fig, out, name))
+    mod = load_figure(ROOT / "figures" / "fig10_nudging.py")
+    paths = mod.make(tmp_path / "none", tmp_path / "o")
+    assert _pixel_variance(next(p for p in paths if p.suffix == ".png")) > 0.005
+    _check_labels(drawn[0])
+    x, y = mod.toy()
+    w_nud, acc_nud = mod.run("nudge", x, y)
+    w_add, acc_add = mod.run("additive", x, y)
+    w0 = w_nud[0, :2]
+    cross = w_nud[:, 0] * w0[1] - w_nud[:, 1] * w0[0]
+    assert (abs(cross) <= 1e-12 * abs(w_nud[:, :2]).sum(1)).all() and (w_nud[:, 2] == 0).all()
+    assert acc_nud.max() <= mod.best_parallel(x, y) < 0.7 and acc_add[-1] == 1.0
+    w1 = w_add[-1, :2]
+    assert abs(w1 @ w0) / (np.linalg.norm(w1) * np.linalg.norm(w0)) < 0.9  # turned

@@ -1,7 +1,8 @@
 """The seed experiments (issue 11): the systems of seeds 000-003 (docs/seeds_experiments.md), run through
 the study's executor (:func:`boolgrad.study.executor.sweep`, one JSON result per config hash).
 
-* :mod:`.seed000` -- the weight-nudging rule for threshold units vs perceptron and backprop;
+* :mod:`.seed000` -- the weight-nudging rule for threshold units vs perceptron, the additive rules
+  and backprop (why nudging cannot learn: :mod:`boolgrad.proofs.nudging_direction`);
 * :mod:`.seed002` -- multi-threshold vs central-threshold networks (the blog's table), batched,
   and their spiking versions;
 * :mod:`.seed003` -- the halving neuron with a learnable threshold (and leak) vs LIF;

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 SEEDS = ("000", "001", "002", "003")
 SPIKE_KINDS_002 = ("boolean_yj2025", "straight_through", "arctan")
-METHODS_000 = ("nudge", "perceptron", "boolean_yj2025", "boolean_secant_clamp", "straight_through", "arctan")
+METHODS_000 = (
+    "nudge",
+    "perceptron",
+    "additive",
+    "additive_weighted",
+    "boolean_yj2025",
+    "boolean_secant_clamp",
+    "straight_through",
+    "arctan",
+)
 KINDS_003 = ("boolean_fixed16.8", "arctan")
 
 

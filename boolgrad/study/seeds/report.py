@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 from ...atomic import write_text_atomic
 from ..stats import fmt_pm, mean_std, quantiles
 
-__all__ = ["load_runs", "write_reports"]
+__all__ = ["answer_000", "load_runs", "write_reports"]
 
 #: the seeds' cells over seeds (:mod:`boolgrad.study.stats`): non-finite values dropped and numpy's
 #: pairwise sums, as this report has always summarised them (``seeds.md`` stays bit for bit)
@@ -160,10 +161,102 @@ def _md_002(rows):
     return lines
 
 
+#: seed 000's additive rules: the question's hidden credit, and the credit weighted by W2
+ADDITIVE = ("additive", "additive_weighted")
+
+
+def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson's score interval for a proportion ``k / n`` (95% for the default ``z``; Wilson 1927)."""
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _acc_range(rs) -> str:
+    """``mean [min, max]`` of the test accuracy over the runs (seeds)."""
+    v = _finite(r.get("test_acc") for r in rs)
+    return f"{_ms(v)[0]:.3f} [{min(v):.3f}, {max(v):.3f}]"
+
+
+def _norms_finite(r) -> bool:
+    q = r.get("norm_ratio_quantiles") or []
+    return bool(q) and all(x is not None and math.isfinite(x) for x in q)
+
+
+def _cells(rows, dataset, depth, rules) -> str:
+    """``dataset: rule acc, ..., backprop `kind` (best kind) acc`` at one depth."""
+    from .seed000 import UPDATE_RULES
+
+    by = _group([r for r in rows if r["dataset"] == dataset and r.get("depth") == depth], ("method",))
+    cell = [f"{m} {_acc_range(by[(m,)])}" for m in rules if (m,) in by]
+    bp = [k[0] for k in by if k[0] not in UPDATE_RULES]
+    if bp:
+        best = max(bp, key=lambda m: _ms([r["test_acc"] for r in by[(m,)]])[0])
+        cell.append(f"backprop `{best}` (best kind) {_acc_range(by[(best,)])}")
+    return f"{dataset}: " + ", ".join(cell)
+
+
+def answer_000(rows) -> list:
+    """Seed 000's question ("why wouldn't it work?") answered in one paragraph: the theorem
+    (:mod:`boolgrad.proofs.nudging_direction`) and what the nudge runs measured, every number
+    from ``rows``; ``[]`` without nudge runs."""
+    nudge = [r for r in rows if r.get("method") == "nudge"]
+    if not nudge:
+        return []
+    n = len(nudge)
+    fin = [r for r in nudge if _norms_finite(r) and r.get("abs_cos_init_final_min") is not None]
+    gap = max(1 - r["abs_cos_init_final_min"] for r in fin) if fin else None
+    over = [r for r in nudge if r not in fin]
+    div = sorted(r["diverged_at_sample"] for r in nudge if r.get("diverged_at_sample"))
+    lo, hi = _wilson(len(div), n)
+    wrong = _finite(r.get("frac_wrong_direction") for r in nudge)
+    text = (
+        "**Why wouldn't it work?** The nudge `w <- (1 - lr d) w` multiplies each unit's weight row by a "
+        "number, so no row ever turns: after any updates `w = C w0`, the unit fires on "
+        "`{x : w0 . x >= theta / C}` (the side flipped when `C < 0`), a parallel shift of its initial "
+        "hyperplane, and a bias initialised at 0 stays 0 (theorem `nudging_direction` of `boolgrad prove`; "
+        "figure 10). With one unit per class the rule fits one number per unit, whatever the input size. "
+        f"The {n} nudge runs agree: "
+    )
+    if fin:
+        text += f"1 - |cos(W0, W)| <= {gap:.1e} for every unit of the {len(fin)} runs whose "
+        text += "weight norms stay finite"
+        if over:
+            vals = ", ".join("missing" if r.get("abs_cos_init_final_min") is None
+                             else f"{r['abs_cos_init_final_min']:.4f}" for r in over)
+            text += (f" (in the other {len(over)} the norms overflow float64 and the stored |cos| is {vals}: "
+                     "an overflowed norm, not a turn)")
+        text += "; "
+    text += f"the bias moved in {sum(bool(r.get('bias_moved')) for r in nudge)} of {n}; "
+    text += f"the weights overflowed float64 in {len(div)} of {n} runs "
+    text += f"(95% Wilson interval {lo:.2f}-{hi:.2f})"
+    if div:
+        text += f", at sample {div[len(div) // 2]} (median; {div[0]}-{div[-1]})"
+    text += (f"; and {min(wrong):.0%}-{max(wrong):.0%} of the updates moved the sample's net input away from "
+             "its target (a unit that should fire with `n < 0` is scaled up). ")
+    datasets = sorted({r["dataset"] for r in nudge})
+    methods = {r.get("method") for r in rows}
+    text += ("Test accuracy of one layer, mean [min, max] over seeds: "
+             + "; ".join(_cells(rows, ds, 1, ("nudge", "perceptron", "additive")) for ds in datasets) + ". "
+             "The smallest change that learns keeps the question's error but adds it along the input, "
+             "`w <- w - lr d x` (method `additive`: the perceptron with a step proportional to the "
+             "violation), which turns the boundary (figure 10)")
+    text += "." if "additive" in methods else "; it is not in these runs yet."
+    if set(ADDITIVE) <= methods:
+        text += (" With a hidden layer the question's credit `d_h = sum_j d_j` ignores whether unit `h` "
+                 "excites or inhibits output `j`; weighted by the outgoing weights, `d_h = sum_j W2_jh d_j` "
+                 "(method `additive_weighted`: backprop of the same error with the straight-through "
+                 "derivative), it is the delta rule through the hidden layer. Two layers: "
+                 + "; ".join(_cells(rows, ds, 2, ("nudge", *ADDITIVE)) for ds in datasets) + ".")
+    return [text, ""]
+
+
 def _md_000(rows):
     lines = [
         "## Seed 000: weight nudging vs perceptron vs backprop through step units",
         "",
+        *answer_000(rows),
         "| dataset | depth | method | test acc | train acc | diagnostics |",
         "|---|---|---|---|---|---|",
     ]

@@ -16,6 +16,19 @@ neighbour, the last column), ``depth=1``: ``s = [W x >= theta]`` (one unit per c
   and if it disagrees, ``W1_h <- W1_h (1 - lr d_h)``.  Online (batch 1).
 * ``perceptron`` -- ``W_j <- W_j + lr (t_j - s_j) x`` (output layer; with ``depth=2`` the hidden
   layer stays at its random initialisation: Rosenblatt's fixed association units).  Online.
+* ``additive`` -- the smallest change that lets the question's idea learn: the same error
+  ``d_j = (s_j - t_j) |n_j - theta|`` and the same hidden credit (``d_h = sum_j d_j`` where the
+  unit disagrees), but *added along the input* instead of multiplied into the weights:
+  ``W_j <- W_j - lr d_j x`` (``x`` with its constant 1, so the bias learns).  The output layer is
+  the perceptron with a step proportional to the violation -- the relaxation method of Agmon
+  (1954) and Motzkin & Schoenberg (1954); ``n' - n = -lr d |x|^2`` always moves the sample's net
+  input toward its target, and the weight vector turns.  Online.
+* ``additive_weighted`` -- ``additive`` with the hidden credit weighted by the outgoing weights,
+  ``d_h = sum_j W2_jh d_j`` for every hidden unit (``W2`` before its update): the question's
+  unweighted sum ignores whether unit ``h`` excites or inhibits output ``j``, so it pushes half
+  the hidden units the wrong way; the weighted sum is backprop of the output errors with the
+  straight-through derivative ``ds/dn = 1`` (Hinton 2012, Bengio et al. 2013).  Same as
+  ``additive`` at ``depth=1``.  Online.
 * a gradient kind of :mod:`boolgrad.study.kinds` (``boolean_yj2025``, ``boolean_secant_clamp``,
   ``straight_through``, ``arctan``...): backprop through every step unit with the kind's
   ``ds/dn``, loss ``0.5 sum_j (s_j - t_j)^2``, Adam, mini-batches.
@@ -26,7 +39,8 @@ way (should fire but ``n < 0``: scaling up pushes it further down), the sample a
 weights first overflowed (checked every 50 samples; the statistics then use the last finite
 weights, and ``test_acc_last_finite`` is their accuracy), ``|cos|`` between each
 unit's initial and final weight vectors (1: scaling never turns a weight vector, it only moves
-the unit's effective threshold ``theta / c``), and whether the zero-initialised bias moved.
+the unit's effective threshold ``theta / c``; proved in :mod:`boolgrad.proofs.nudging_direction`),
+and whether the zero-initialised bias moved.
 """
 
 from __future__ import annotations
@@ -37,10 +51,19 @@ import numpy as np
 
 from .common import SeedConfig, quantiles
 
-__all__ = ["UPDATE_RULES", "Seed000Config", "init_weights", "nudge_update"]
+__all__ = [
+    "UPDATE_RULES",
+    "Seed000Config",
+    "abs_cos_rows",
+    "additive_hidden",
+    "additive_update",
+    "hidden_error",
+    "init_weights",
+    "nudge_update",
+]
 
 #: the learning rules that update weights directly (online), not by backprop through a gradient kind
-UPDATE_RULES = ("nudge", "perceptron")
+UPDATE_RULES = ("nudge", "perceptron", "additive", "additive_weighted")
 
 
 @dataclass(frozen=True)
@@ -114,14 +137,49 @@ def nudge_update(w, net, out, target, theta, lr):
     return d, factor
 
 
-def nudge_hidden(w, net, out, d_next, theta, lr):
-    """Hidden layer: ``d_h = sum_j d_j``; update the units whose output disagrees with the sign."""
+def hidden_error(net, out, d_next):
+    """The question's hidden credit: ``d_h = sum_j d_j`` for the units whose output disagrees with
+    its sign (fired but ``d_h > 0``, silent but ``d_h < 0``), 0 for the others."""
     d = np.full_like(net, d_next.sum())
     wrong = ((out == 1) & (d > 0)) | ((out == 0) & (d < 0))
-    d = np.where(wrong, d, 0.0)
+    return np.where(wrong, d, 0.0)
+
+
+def nudge_hidden(w, net, out, d_next, theta, lr):
+    """Hidden layer: ``d_h = sum_j d_j``; update the units whose output disagrees with the sign."""
+    d = hidden_error(net, out, d_next)
     factor = 1.0 - lr * d
     w *= factor[:, None]
     return d, factor
+
+
+def additive_update(w, x, net, out, target, theta, lr):
+    """The additive rule on an output layer, in place: ``d = (s - t) |n - theta|``,
+    ``W_j -= lr d_j x`` (``x`` the layer's input with its constant 1).  Returns ``d``."""
+    d = (out - target) * np.abs(net - theta)
+    w -= lr * np.outer(d, x)
+    return d
+
+
+def additive_hidden(w, x, net, out, d_next, theta, lr, w_next=None):
+    """Hidden layer of the additive rule: :func:`hidden_error` (or, given the following layer's
+    weights ``w_next``, ``d_h = sum_j w_next[j, h] d_j``), then ``W1_h -= lr d_h x``."""
+    d = hidden_error(net, out, d_next) if w_next is None else w_next[:, :-1].T @ d_next
+    w -= lr * np.outer(d, x)
+    return d
+
+
+def abs_cos_rows(a, b):
+    """``|cos|`` between matching rows of ``a`` and ``b``, each row first divided by its largest
+    ``|entry|`` (so rows near float64's overflow, as the nudge's grow, give their cosine and not
+    ``0`` or NaN from an overflowed norm); 0 for a zero row."""
+
+    def unit(m):
+        return m / np.maximum(np.abs(m).max(1, keepdims=True), 1e-300)
+
+    a, b = unit(a), unit(b)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.abs(np.sum(a * b, 1)) / np.maximum(norms, 1e-300)
 
 
 def _accuracy(ws, x, y, theta):
@@ -156,6 +214,14 @@ def _train_rule(cfg, data) -> dict:
             if cfg.method == "perceptron":
                 ws[-1] += cfg.lr * np.outer(t - outs[-1], _aug(ins[-1]))
                 continue
+            if cfg.method.startswith("additive"):
+                w_next = ws[-1].copy() if cfg.method == "additive_weighted" and cfg.depth == 2 else None
+                d = additive_update(ws[-1], _aug(ins[-1]), nets[-1], outs[-1], t, cfg.theta, cfg.lr)
+                stats["updates"] += int((d != 0).sum())
+                if cfg.depth == 2:
+                    dh = additive_hidden(ws[0], _aug(ins[0]), nets[0], outs[0], d, cfg.theta, cfg.lr, w_next)
+                    stats["updates"] += int((dh != 0).sum())
+                continue
             d, f = nudge_update(ws[-1], nets[-1], outs[-1], t, cfg.theta, cfg.lr)
             ds_fs = [(d, f, nets[-1])]
             if cfg.depth == 2:
@@ -179,10 +245,7 @@ def _train_rule(cfg, data) -> dict:
         "samples_seen": seen,
     }
     ws = last_finite  # the weight statistics below: the last finite weights
-    cos = [
-        np.abs(np.sum(a * b, 1)) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
-        for a, b in zip(w0, ws)
-    ]
+    cos = [abs_cos_rows(a, b) for a, b in zip(w0, ws)]
     ratio = [
         np.linalg.norm(b, axis=1) / np.maximum(np.linalg.norm(a, axis=1), 1e-300) for a, b in zip(w0, ws)
     ]
