@@ -95,7 +95,7 @@ def run_study(out: Path, *, quick: bool, grid: str, jobs: int, cluster) -> None:
     ns = argparse.Namespace(quick=quick, datasets=g["datasets"], kinds=g["kinds"], dt=g["dt"], epochs=g["epochs"],
                             seeds=None, jobs=jobs, cluster=cluster, data_dir=None,
                             no_authors_row=not g["authors_row"], no_progress=True, out=str(out / "study"),
-                            engine="fused", stack=16)
+                            engine="fused", stack=16, detach_reset=False)
     sim = study_cli.simulation_record
     if g.get("sim_kinds"):  # the tests' tiny grid simulates fewer kinds (the float32 integrals dominate)
         study_cli.simulation_record = functools.partial(sim, kinds=g["sim_kinds"])

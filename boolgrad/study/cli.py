@@ -84,7 +84,8 @@ def _cmd_overshoot(a) -> int:
     client = connect_cluster(a.cluster) if a.cluster else None  # unreachable: exit 2, nothing done
     t0 = time.perf_counter()
     configs = grid(a.datasets, a.kinds, a.dt, a.seeds, epochs=a.epochs, quick=a.quick,
-                   data_dir=a.data_dir or "", authors_row=not a.no_authors_row, ce_dts=ce_dts, engine=a.engine)
+                   data_dir=a.data_dir or "", authors_row=not a.no_authors_row, ce_dts=ce_dts, engine=a.engine,
+                   detach_reset=a.detach_reset)
     schemes = ("exact",) if a.quick else SCHEMES
 
     sims = {}
@@ -152,6 +153,8 @@ def add_parser(sub) -> None:
                    help="local worker processes (default 1; --quick: 2 where there are 2 cores)")
     o.add_argument("--stack", type=int, default=16,
                    help="train up to N runs that differ only in seed (or learning rate) as one stacked model")
+    o.add_argument("--detach-reset", action="store_true",
+                   help="no gradient through the reset term (an ablation; snnTorch's and SpyTorch's choice)")
     o.add_argument("--engine", choices=("fused", "step"), default="fused",
                    help="LIF layers fused over time (numba) or the lif_step loop (the reference)")
     o.add_argument("--cluster", default=None, help="tcp://HOST:8786 (Dask scheduler) or local:N")

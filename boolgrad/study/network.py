@@ -5,7 +5,8 @@ current every step: direct encoding) -> LIF hidden layer(s) -> output, weights X
 no biases in spiking layers.  LIF with hard reset and ``a = dt / tau`` (see
 :mod:`boolgrad.study.simulate` for the two schemes): ``u[t] = e^{-a} u[t-1] (1 - s[t-1]) + c I[t]``
 with ``c = 1 - e^{-a}`` (``scheme="exact"``) or ``c = 1`` (``"authors"``), ``s = spike(u)``
-(the kind's spike function; the gradient flows through the reset as in the authors' code);
+(the kind's spike function; the gradient flows through the reset as in the authors' code, or
+not: ``detach_reset=True``, snnTorch's and SpyTorch's choice, an ablation of the study);
 ``steps = horizon / a``.  Readouts: ``mse_count`` (a spiking output layer; output = its spike
 count averaged over time) or ``ce_linear`` (a linear readout, with bias, of the last hidden
 layer's mean spike count).
@@ -54,7 +55,7 @@ class SpikingNet(torch.nn.Module):
     None, or a list of them: K stacked models); module doc."""
 
     def __init__(self, sizes, spike, *, dt_over_tau, steps, scheme="exact", readout="mse_count",
-                 generator=None, engine="fused"):
+                 generator=None, engine="fused", detach_reset=False):
         super().__init__()
         if readout not in ("mse_count", "ce_linear"):
             raise ValueError(f"readout must be 'mse_count' or 'ce_linear', got {readout!r}")
@@ -73,7 +74,7 @@ class SpikingNet(torch.nn.Module):
             self.readout_bias = torch.nn.Parameter(stacked[n_spiking + 1])
         from boolgrad.torch.neurons import LIFParams
 
-        self.params = LIFParams(spike, beta=self.decay)
+        self.params = LIFParams(spike, beta=self.decay, detach_reset=bool(detach_reset))
 
     @property
     def models(self) -> int:

@@ -69,6 +69,7 @@ class RunConfig:
     data_seed: int = 0  # split seed of the dataset (fixed across run seeds)
     data_dir: str = ""  # for mnist / fashion (not part of the identity: see identity())
     engine: str = "fused"  # "fused" (boolgrad.torch.multistep) or the "step" loop: the same network
+    detach_reset: bool = False  # True: no gradient through the reset term (an ablation; snnTorch's default)
     schema: int = field(default=SCHEMA)
 
     #: what a worker process imports before its first run (:func:`~.executor.worker_context`):
@@ -149,7 +150,7 @@ class RunConfig:
         return self.execute_group([self])[0]
 
     def label(self) -> str:
-        return f"{self.kind:22s} dt/tau={self.dt_over_tau:<7g}"
+        return f"{self.kind:22s} dt/tau={self.dt_over_tau:<7g}" + (" detached reset" if self.detach_reset else "")
 
     def cost(self) -> float:
         """Relative run time, for the order of a parallel sweep only (never part of a result):
@@ -163,7 +164,7 @@ class RunConfig:
 
 
 def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", authors_row=True, ce_dts=(),
-         engine="fused"):
+         engine="fused", detach_reset=False):
     """The configs of a sweep: datasets x kinds x dt x seeds (exact scheme, the authors' MSE
     spike-count readout), the cross-entropy readout at ``ce_dts``, plus the authors' row."""
     out = []
@@ -178,13 +179,14 @@ def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", 
                 for dt in these:
                     for seed in range(seeds):
                         out.append(RunConfig(dataset=ds, kind=kind, dt_over_tau=float(dt), seed=seed,
-                                             readout=readout, data_dir=data_dir, engine=engine, **base))
+                                             readout=readout, data_dir=data_dir, engine=engine,
+                                             detach_reset=detach_reset, **base))
         if authors_row:  # Yoo & Jeong: their form, dt = tau, T = 60, batch 24, Adam 1e-4
             for kind in [k for k in ("boolean_yj2025", "rectangle") if k in kinds]:
                 for seed in range(seeds):
                     out.append(RunConfig(dataset=ds, kind=kind, dt_over_tau=1.0, seed=seed, scheme="authors",
                                          horizon=60.0, batch_size=24, lr=1e-4, data_dir=data_dir, engine=engine,
-                                         **base))
+                                         detach_reset=detach_reset, **base))
     return out
 
 

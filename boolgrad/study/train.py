@@ -141,7 +141,8 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
     spec, matched = _resolved(cfg, sizes, steps, probe)
     threshold = spec.firing_threshold(cfg.theta)
     net = SpikingNet(sizes, spec.spike(cfg.theta), dt_over_tau=cfg.dt_over_tau, steps=steps, scheme=cfg.scheme,
-                     readout=cfg.readout, generator=gens, engine=cfg.engine)
+                     readout=cfg.readout, generator=gens, engine=cfg.engine,
+                     detach_reset=cfg.detach_reset)
     opt = StackedAdam(net.parameters(), [c.lr for c in cfgs])
     history, best = [[] for _ in cfgs], [None] * K
     t0 = time.perf_counter()

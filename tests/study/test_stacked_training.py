@@ -20,6 +20,7 @@ def test_group_keys():
     a = RunConfig(**TINY)
     assert a.group_key() == RunConfig(**TINY, seed=3, lr=0.01).group_key()
     for other in ({"dt_over_tau": 0.5}, {"kind": "boolean_yj2025"}, {"epochs": 3}, {"engine": "step"},
+                  {"detach_reset": True},
                   {"hidden": (8,)}, {"batch_size": 32}):
         assert a.group_key() != RunConfig(**{**TINY, **other}).group_key()
     m = RunConfig(**TINY, kind="boolean_matched")  # its format depends on the seed's weights
