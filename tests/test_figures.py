@@ -22,6 +22,10 @@ from boolgrad.paper.reproduce import ROOT, figure_scripts, load_figure
 SCRIPTS = figure_scripts()
 
 
+#: the tiny reproduction is built once per test process: its users share one
+pytestmark = pytest.mark.xdist_group("reproduce_tiny")
+
+
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
     return build_tiny(tmp_path_factory.getbasetemp())

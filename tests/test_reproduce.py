@@ -27,6 +27,10 @@ from _reproduce import build_tiny  # noqa: E402 - tests/helpers
 from boolgrad.cli import main  # noqa: E402
 
 
+#: the tiny reproduction is built once per test process: its users share one
+pytestmark = pytest.mark.xdist_group("reproduce_tiny")
+
+
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
     return build_tiny(tmp_path_factory.getbasetemp())
