@@ -34,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import math
 import statistics
@@ -92,7 +93,7 @@ def study_row(kind, sizes, steps, engine, K):
     net = SpikingNet(sizes, spec.spike(THETA), dt_over_tau=HORIZON / steps, steps=steps, scheme="exact",
                      generator=gens, engine=engine)
     opt = StackedAdam(net.parameters(), [1e-3] * K)
-    return net, opt, (net if K > 1 else (lambda x: net(x.unsqueeze(0))[0]))
+    return opt, (net if K > 1 else (lambda x: net(x.unsqueeze(0))[0]))
 
 
 def snntorch_row(sizes, steps):
@@ -117,7 +118,7 @@ def snntorch_row(sizes, steps):
             count = count + h
         return count / steps
 
-    return net, torch.optim.Adam(net.parameters(), lr=1e-3), forward
+    return torch.optim.Adam(net.parameters(), lr=1e-3), forward
 
 
 def spikingjelly_row(sizes, steps):
@@ -139,7 +140,7 @@ def spikingjelly_row(sizes, steps):
             h = lif(h if i == 0 else layers[i](h))
         return h.mean(0)
 
-    return net, torch.optim.Adam(net.parameters(), lr=1e-3), forward
+    return torch.optim.Adam(net.parameters(), lr=1e-3), forward
 
 
 def rows_for(sizes, steps, kinds, step_kinds, stacks):
@@ -148,10 +149,8 @@ def rows_for(sizes, steps, kinds, step_kinds, stacks):
     out += [("fused", k, K, lambda k=k, K=K: study_row(k, sizes, steps, "fused", K))
             for K in stacks for k in ("arctan", "boolean_yj2025") if k in kinds]
     for name, make in (("snntorch", snntorch_row), ("spikingjelly", spikingjelly_row)):
-        try:
-            make(sizes, steps)
-        except ImportError:
-            print(f"({name} not importable: skipped)")
+        if importlib.util.find_spec(name) is None:
+            print(f"({name} not installed: skipped)")
             continue
         out.append((name, "atan", 1, lambda make=make: make(sizes, steps)))
     return out
@@ -167,7 +166,7 @@ def measure(net_name, hidden, steps, args):
     specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks)
     runs = []
     for engine, kind, K, make in specs:
-        net, opt, forward = make()
+        opt, forward = make()
         run = _epoch(opt, forward, x, target, K)
         run()  # warm: numba compiles, tables load
         runs.append((engine, kind, K, run, []))

@@ -42,6 +42,16 @@ class Segment(NamedTuple):
         """Rank (value order, spec §6) of mantissa field ``m`` in this segment."""
         return magnitude_rank(fmt, self.sign, (self.e << fmt.man_bits) | m)
 
+    def special_mantissas(self, fmt) -> list[int]:
+        """The segment's mantissas taken as single cells by the integrators, sorted: its ends,
+        the binade's all-ones field, and in an ``fn`` format's top binade the patterns one bit
+        from all-ones (next to the NaN pattern, where the closed form's neighbours change)."""
+        M = fmt.man_bits
+        special = {self.m_lo, self.m_hi, (1 << M) - 1}
+        if fmt.variant == "fn" and self.e == (1 << fmt.exp_bits) - 1:
+            special |= {((1 << M) - 1) ^ (1 << i) for i in range(M)}
+        return sorted(m for m in special if self.m_lo <= m <= self.m_hi)
+
     def first_rank(self, fmt) -> int:
         """Rank of the segment's lowest value (negatives run by falling magnitude)."""
         return self.rank(fmt, self.m_hi if self.sign else self.m_lo)

@@ -105,7 +105,7 @@ class TableIndex:
 
     def _float_rows(self, table, starts, ends):
         fmt, spec = table.fmt, table.spec
-        M, top = fmt.man_bits, (1 << fmt.exp_bits) - 1
+        M = fmt.man_bits
         xmask = sum(1 << i for i in spec.excluded)
         rows, pts, pt_runs = [], [], []
         for k in range(table.n_runs):
@@ -113,11 +113,8 @@ class TableIndex:
             if s0 > s1 or not mask & ~xmask:
                 continue  # no cell, or g = 0 on the run
             for seg in run_segments(fmt, s0, s1):
-                sign, e, m_lo, m_hi = seg
-                special = {m_lo, m_hi, (1 << M) - 1}
-                if fmt.variant == "fn" and e == top:
-                    special |= {((1 << M) - 1) ^ (1 << i) for i in range(M)}
-                special = sorted(m for m in special if m_lo <= m <= m_hi)
+                sign, e = seg.sign, seg.e
+                special = seg.special_mantissas(fmt)
                 pts += [seg.rank(fmt, m) for m in special]
                 pt_runs += [k] * len(special)
                 if all(b - a < 2 for a, b in pairwise(special)):

@@ -141,19 +141,14 @@ def _full_cells(table, ra: int, rb: int, power: int, clamp) -> list[float]:
         ranks = [max(int(starts[k]), ra) for k in range(k0, k1 + 1)]
         widths = [_v(fmt, min(int(ends[k]), rb) + 1) - _v(fmt, r) for k, r in zip(range(k0, k1 + 1), ranks)]
         return _points(table, ranks, list(range(k0, k1 + 1)), widths, power, clamp)
-    M = fmt.man_bits
-    top = (1 << fmt.exp_bits) - 1
     d_rank, d_run, d_w = [], [], []
     for k in range(k0, k1 + 1):
         s0, s1, mask = max(int(starts[k]), ra), min(int(ends[k]), rb), int(table.mask[k])
         if not mask & ~sum(1 << i for i in spec.excluded):
             continue  # g = 0 on the run
         for seg in run_segments(fmt, s0, s1):
-            sign, e, m_lo, m_hi = seg
-            special = {m_lo, m_hi, (1 << M) - 1}
-            if fmt.variant == "fn" and e == top:
-                special |= {((1 << M) - 1) ^ (1 << i) for i in range(M)}
-            special = sorted(m for m in special if m_lo <= m <= m_hi)
+            sign, e = seg.sign, seg.e
+            special = seg.special_mantissas(fmt)
             for m in special:
                 r = seg.rank(fmt, m)
                 d_rank.append(r)

@@ -242,6 +242,10 @@ def backends_speed_block(results: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _ratio(v) -> str:
+    return "" if v is None else f"{v:.2f}"
+
+
 def study_speed_block(results: Path) -> str:
     """The study engine's speed and the subnormal check: the records of ``benchmarks/bench_study.py``
     and ``benchmarks/check_flush.py`` (``--out``)."""
@@ -254,9 +258,8 @@ def study_speed_block(results: Path) -> str:
                                           f"{rec['rounds']} rounds)"), "",
                   "| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |",
                   "|---|---|---|---|---|---|---|---|---|"]
-        fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
         lines += [f"| {r['net']} | {r['T']} | {r['engine']} | {r['kind']} | {r['median_s']:.3f} | {r['min_s']:.3f} | "
-                  f"{r['model_samples_per_s']:.0f} | {fmt(r['vs_step'])} | {fmt(r['rel'])} |" for r in rec["rows"]]
+                  f"{r['model_samples_per_s']:.0f} | {_ratio(r['vs_step'])} | {_ratio(r['rel'])} |" for r in rec["rows"]]
         lines.append("")
     for path in sorted((results / "benchmarks").glob("flush_*.json")):
         rec = json.loads(path.read_text())

@@ -7,25 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from _cells import enumerated_cells
 
 from boolgrad import build_table, closed_form_table
 from boolgrad.gradient import mask_of, sum_terms
 from boolgrad.integrals import power_sum, step_gradient, step_ranks
-
-
-def _cells(table):
-    """Every cell of the step function: (left end, right end, g), by enumeration."""
-    fmt, spec = table.fmt, table.spec
-    r = np.arange(fmt.n_ranks, dtype=np.uint64)
-    b = fmt.pattern_at_rank(r)
-    with np.errstate(all="ignore"):
-        g, _, _, _ = sum_terms(spec, b, mask_of(spec, b))
-        v = fmt.decode(b)
-    if fmt.kind == "fixed":
-        return v, v + fmt.ulp, g
-    fin = np.isfinite(v)
-    v, g = v[fin], g[fin]
-    return v[:-1], v[1:], g[:-1]
 
 
 def _brute(cells, lo, hi, power, clamp):
@@ -56,7 +42,7 @@ FORMATS = [
 def test_integral_equals_sum_over_every_pattern(fmt, convention):
     theta = 0.3 if "fixed" not in fmt else 0.75
     table = build_table(fmt, theta, convention=convention)
-    cells = _cells(table)
+    cells = enumerated_cells(table)
     th = table.meta.theta_used
     v = np.unique(np.concatenate([cells[0], cells[1]]))
     v = v[np.isfinite(v)]

@@ -23,8 +23,8 @@ from .executor import SCHEMA
 from .kinds import KINDS, get_kind
 from .simulate import DT_OVER_TAU, SCHEMES
 
-__all__ = ["DEFAULT_DATASETS", "FULL", "STACK_ELEMENTS", "FULL_CE_DT", "FULL_DT", "FULL_KINDS", "QUICK", "RunConfig", "grid",
-           "simulation_grid", "simulation_record"]
+__all__ = ["DEFAULT_DATASETS", "FULL", "FULL_CE_DT", "FULL_DT", "FULL_KINDS", "QUICK", "STACK_ELEMENTS", "RunConfig",
+           "grid", "simulation_grid", "simulation_record"]
 
 DEFAULT_DATASETS = ("mnist1d", "yinyang", "digits")
 QUICK = {"datasets": ("yinyang", "digits"), "kinds": ("boolean_yj2025", "boolean_matched", "arctan"),

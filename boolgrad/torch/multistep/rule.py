@@ -71,25 +71,24 @@ def forward_threshold(spike, theta, dtype: torch.dtype) -> tuple[float, float, b
 
 
 @functools.lru_cache(maxsize=256)
-def _surrogate_constants(name, grad, params: tuple, kinds: tuple):
-    """``(kind, c0, c1)`` of surrogate ``name`` with ``grad`` and ``params`` (module doc of
-    :mod:`.loops`), or None; cached: ``inspect.signature`` costs more than the loop it feeds."""
-    kind = dict(kinds).get(name, 0)
+def _surrogate_constants(name, grad, params: tuple):
+    """``(c0, c1)`` of surrogate ``name`` with ``grad`` and ``params`` (module doc of :mod:`.loops`),
+    or None when ``grad`` is not the zoo's own expression; cached: ``inspect.signature`` costs more
+    than the loop it feeds."""
     from .. import surrogates
 
-    if not kind or grad is not surrogates.SURROGATE_GRADS.get(name):
+    if grad is not surrogates.SURROGATE_GRADS.get(name):
         return None
     bound = inspect.signature(grad).bind(None, **dict(params))
     bound.apply_defaults()
     p = dict(list(bound.arguments.items())[1:])
-    c0, c1 = {
+    return {
         "arctan": lambda: (math.pi / 2 * p["alpha"], p["alpha"] / 2),
         "rectangle": lambda: (p["width"], p["height"]),
         "straight_through": lambda: (0.0, 0.0),
         "fast_sigmoid": lambda: (p["slope"], 0.0),
         "triangle": lambda: (p["width"], p["height"]),
     }[name]()
-    return kind, c0, c1
 
 
 def loop_constants(spike, u: torch.Tensor, theta, loops):
@@ -98,15 +97,15 @@ def loop_constants(spike, u: torch.Tensor, theta, loops):
     expression's Python scalars to ``u``'s dtype); ``None`` for the others (Boolean spikes, the
     surrogates with torch's ``exp``, a state computing another ``g``)."""
     state = _check_rule(spike)
-    if isinstance(state, BooleanState):
+    kind = loops.SURROGATE_KINDS.get(spike.name, 0)
+    if isinstance(state, BooleanState) or not kind:
         return None
-    found = _surrogate_constants(spike.name, state.grad, state.params, tuple(loops.SURROGATE_KINDS.items()))
+    found = _surrogate_constants(spike.name, state.grad, state.params)
     if found is None:
         return None
-    kind, c0, c1 = found
     value = float(theta.detach()) if isinstance(theta, torch.Tensor) else float(theta)
     f = u.numpy().dtype.type
-    return kind, f(value), f(c0), f(c1)
+    return kind, f(value), f(found[0]), f(found[1])
 
 
 def loop_gradient(spike, u: torch.Tensor, theta, loops) -> torch.Tensor:
