@@ -96,7 +96,7 @@ class MLPConfig:
                 loss = torch.nn.functional.cross_entropy(net(x_tr[idx]), y_tr[idx])
                 loss.backward()
                 opt.step()
-                total += float(loss)
+                total += float(loss.detach())
             val = accuracy(d.x_val, d.y_val)
             history.append({"epoch": epoch, "loss": total / len(batches), "val_acc": val})
             if best is None or val > best["val_acc"]:
