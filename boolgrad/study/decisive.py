@@ -17,6 +17,7 @@ a finished one reruns nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,12 +28,12 @@ from .overshoot import RunConfig
 from .protocol import Protocol, cell_key, choose_lr
 
 __all__ = ["AUTHORS_LR", "DECISIVE_DATASETS", "DECISIVE_DT", "DECISIVE_KINDS", "NETWORK", "PATIENCE", "PRIMARY",
-           "QUICK_DECISIVE", "RESET_ABLATION", "cells", "choices", "run"]
+           "QUICK_DECISIVE", "RESET_ABLATION", "cells", "check_protocol", "choices", "run"]
 
 #: the datasets (MNIST-1D is left out: see docs/study.md, "Baselines")
 DECISIVE_DATASETS = ("digits", "yinyang")
 #: dt/tau of the grid: the coarsest and the finest decide the hypothesis
-DECISIVE_DT = (2.0, 0.5, 0.125)
+DECISIVE_DT = (2.0, 1.0, 0.5, 0.125)
 #: the hypothesis' comparison, fixed in advance: (surrogate, Boolean)
 PRIMARY = ("arctan", "boolean_yj2025")
 #: the kinds of the grid: the primary pair, the surrogate zoo (the best of it is the secondary
@@ -95,6 +96,29 @@ def choices(out, searched, protocol: Protocol, grids=None) -> dict:
     return got
 
 
+def _record(out, protocol, cells) -> None:
+    """Merge ``cells`` into ``OUT/protocol.json`` (a cell run again replaces its entry; cells of
+    earlier invocations stay, so a grid may be run in parts); refuses another protocol's folder."""
+    path, head = out / "protocol.json", {"lrs": list(protocol.lrs), "search_seeds": protocol.search_seeds,
+                                         "seeds": protocol.seeds, "widen": protocol.widen}
+    old = json.loads(path.read_text()) if path.is_file() else {"protocol": head, "cells": []}
+    if old["protocol"] != head:
+        raise ValueError(f"{path} was written under another protocol ({old['protocol']}); use another --out")
+    merged = {c["cell"]: c for c in old["cells"]}
+    merged.update({c["cell"]: c for c in cells})
+    write_json_atomic(path, {"protocol": head, "cells": list(merged.values())})
+
+
+def check_protocol(out, protocol) -> None:
+    """Raise ``ValueError`` (before any run) if ``OUT/protocol.json`` holds another protocol."""
+    path = Path(out) / "protocol.json"
+    if path.is_file():
+        head = json.loads(path.read_text())["protocol"]
+        if head != {"lrs": list(protocol.lrs), "search_seeds": protocol.search_seeds, "seeds": protocol.seeds,
+                    "widen": protocol.widen}:
+            raise ValueError(f"{path} was written under another protocol ({head}); use another --out")
+
+
 def run(out, searched, fixed=(), *, protocol: Protocol | None = None, jobs=1, stack=16, client=None,
         progress=True, log=print) -> dict:
     """Apply the protocol to every cell (module doc); returns ``{"searched": n, "final": n,
@@ -120,9 +144,7 @@ def run(out, searched, fixed=(), *, protocol: Protocol | None = None, jobs=1, st
     for cell in fixed:
         record.append({"cell": cell_key(cell), "dataset": cell.dataset, "label": cell.label() + " (authors' row)",
                        "grid": [cell.lr], "means": {}, "lr": cell.lr, "at_edge": "", "fixed": True})
-    write_json_atomic(out / "protocol.json", {"protocol": {"lrs": list(protocol.lrs), "search_seeds":
-                                                           protocol.search_seeds, "seeds": protocol.seeds,
-                                                           "widen": protocol.widen}, "cells": record})
+    _record(out, protocol, record)
     finals = [c for cell in searched for c in protocol.final(cell, chosen[cell_key(cell)][1].lr)]
     finals += [c for cell in fixed for c in protocol.final(cell, cell.lr)]
     ran += sweep(finals, out, jobs=jobs, client=client, progress=progress, stack=stack)["ran"]

@@ -49,6 +49,9 @@ def _cmd(a) -> int:
                                                       ("seeds", a.seeds), ("search_seeds", a.search_seeds))
                                     if v is not None})
     check_out(a.out, "runs")
+    from .decisive import check_protocol
+
+    check_protocol(a.out, protocol)
     if a.report_only:
         if not (Path(a.out) / "protocol.json").is_file():
             raise ValueError(f"--report-only: {a.out} has no protocol.json (run the study first)")
@@ -83,7 +86,7 @@ def add_decisive_parser(ss) -> None:
     p.add_argument("--dt", nargs="+", type=float, default=None, help="dt/tau values")
     p.add_argument("--lrs", nargs="+", type=float, default=None, help="the initial learning-rate grid")
     p.add_argument("--seeds", type=int, default=None, help="final seeds per cell (default 10)")
-    p.add_argument("--search-seeds", type=int, default=None, help="seeds per rate in the search (default 3)")
+    p.add_argument("--search-seeds", type=int, default=None, help="seeds per rate in the search (default 2)")
     p.add_argument("--jobs", type=int, default=None, help="local worker processes (default 1; --quick: 2)")
     p.add_argument("--stack", type=int, default=16, help="train up to N runs of one cell as one stacked model")
     p.add_argument("--cluster", default=None, help="tcp://HOST:8786 (Dask scheduler) or local:N")

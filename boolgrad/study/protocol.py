@@ -27,8 +27,9 @@ from dataclasses import dataclass, replace
 
 __all__ = ["LR_GRID", "LRChoice", "Protocol", "cell_key", "choose_lr", "half_decade"]
 
-#: the default learning-rate grid: half decades from 3e-4 to 3e-2 (10**-3.5 rounded to 3e-4, ...)
-LR_GRID = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+#: the default learning-rate grid: half decades from 1e-3 to 3e-2 (10**-1.5 rounded to 3e-2, ...),
+#: widened at an edge choice
+LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2)
 
 
 def half_decade(lr: float, side: int) -> float:
@@ -80,7 +81,7 @@ class Protocol:
     counts, how often an edge choice may widen the grid."""
 
     lrs: tuple = LR_GRID
-    search_seeds: int = 3
+    search_seeds: int = 2
     seeds: int = 10
     widen: int = 2
 

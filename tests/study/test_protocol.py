@@ -13,8 +13,8 @@ from boolgrad.study.train import patience_reached
 
 
 def test_half_decades():
-    assert [half_decade(lr, +1) for lr in LR_GRID] == [1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
-    assert [half_decade(lr, -1) for lr in LR_GRID] == [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+    assert [half_decade(lr, +1) for lr in LR_GRID] == [3e-3, 1e-2, 3e-2, 1e-1]
+    assert [half_decade(lr, -1) for lr in LR_GRID] == [3e-4, 1e-3, 3e-3, 1e-2]
     with pytest.raises(ValueError, match="1-3-10"):
         half_decade(2e-3, 1)
 
@@ -144,3 +144,18 @@ def test_a_stacked_decisive_run_resumes(tmp_path):
     rep = write_report(tmp_path)
     assert rep["cells"] == 4 and rep["verdicts"]["primary"]["datasets"]["digits"]["n"] == 2
     assert (tmp_path / "decisive.md").read_text().count("| digits |") == 4
+
+
+def test_protocol_json_merges_parts_and_refuses_another_protocol(tmp_path):
+    import json
+
+    from boolgrad.study.decisive import check_protocol, run
+
+    p = Protocol(lrs=(0.1, 0.3), search_seeds=1, seeds=1, widen=0)
+    run(tmp_path, [Toy(dataset="a")], protocol=p, progress=False)
+    run(tmp_path, [Toy(dataset="b")], protocol=p, progress=False)
+    cells = json.loads((tmp_path / "protocol.json").read_text())["cells"]
+    assert sorted(c["dataset"] for c in cells) == ["a", "b"] and {c["lr"] for c in cells} == {0.3}
+    check_protocol(tmp_path, p)
+    with pytest.raises(ValueError, match="another protocol"):
+        check_protocol(tmp_path, Protocol(lrs=(0.1, 0.3), search_seeds=1, seeds=2, widen=0))
