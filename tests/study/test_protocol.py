@@ -2,6 +2,7 @@
 rate), the widening of an edge choice, early stopping, and the resume of a stacked run."""
 
 import math
+from pathlib import Path
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -144,6 +145,7 @@ def test_a_stacked_decisive_run_resumes(tmp_path):
     rep = write_report(tmp_path)
     assert rep["cells"] == 4 and rep["verdicts"]["primary"]["datasets"]["digits"]["n"] == 2
     assert (tmp_path / "decisive.md").read_text().count("| digits |") == 4
+    assert all(Path(p).stat().st_size > 1000 for p in rep["plots"])
 
 
 def test_protocol_json_merges_parts_and_refuses_another_protocol(tmp_path):
@@ -159,3 +161,27 @@ def test_protocol_json_merges_parts_and_refuses_another_protocol(tmp_path):
     check_protocol(tmp_path, p)
     with pytest.raises(ValueError, match="another protocol"):
         check_protocol(tmp_path, Protocol(lrs=(0.1, 0.3), search_seeds=1, seeds=2, widen=0))
+
+
+def test_ablation_verdicts_on_synthetic_cells():
+    from boolgrad.study.decisive_report import ablations, factor_verdict
+    from boolgrad.study.inference import Interval
+
+    assert factor_verdict(Interval(0.05, 0.03, 0.07, 10, 0.95)) == "matters"
+    assert factor_verdict(Interval(-0.05, -0.07, -0.021, 10, 0.95)) == "matters"
+    assert factor_verdict(Interval(0.0, -0.01, 0.015, 10, 0.95)) == "does not matter"
+    assert factor_verdict(Interval(0.01, -0.01, 0.04, 10, 0.95)) == "inconclusive"
+    rng = np.random.default_rng(0)
+    base = {s: 0.9 + 0.02 * rng.standard_normal() for s in range(10)}
+
+    def row(kind, det, dt, shift):
+        return {"dataset": "d", "model": "snn", "fixed_lr": False, "kind": kind, "detach_reset": det,
+                "dt_over_tau": dt, "test": {s: v + shift for s, v in base.items()}}
+
+    rows = [row("arctan", False, 2.0, 0.0), row("arctan", True, 2.0, 0.1), row("arctan", False, 0.5, 0.0),
+            row("arctan", True, 0.5, 0.001)]
+    got = {(a["ablation"], a["dt_over_tau"]): a for a in ablations(rows)}
+    assert got[("reset detached (arctan)", 2.0)]["verdict"] == "matters"
+    assert got[("reset detached (arctan)", 2.0)]["mean"] == pytest.approx(0.1)
+    assert got[("reset detached (arctan)", 0.5)]["verdict"] == "does not matter"  # paired: the seeds' spread cancels
+    assert len(got) == 2
