@@ -2,8 +2,8 @@
 rate), the widening of an edge choice, early stopping, and the resume of a stacked run."""
 
 import math
-from pathlib import Path
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
