@@ -32,6 +32,10 @@ boolean_fixed16_fair   its unmatched parent: the same with ``F = 12`` fixed (``f
 rectangle_matched      ``boolean_matched_fair`` on its peak only (part ``top``): ``g = 1`` on exactly
                        the cells where the matched ``g`` is at its maximum, 0 elsewhere -- a
                        rectangle of the matched peak's support, resolved per run from the same dU
+rectangle_matched_centred
+                       the same control centred: STBP ``[|u - theta| < 2**-(F+1)]`` (height 1, width
+                       one ``fixed16.F`` cell, the matched peak's width where that peak is one
+                       pattern: F = 1, 3, 4, 7, 8, 11, 12), F as ``boolean_matched_fair``
 rectangle              STBP ``[|u - theta| < 0.5]`` (width 0.5, height 1: the authors' baseline)
 arctan                 ``1 / (1 + (pi (u - theta))**2)`` (alpha 2, snnTorch's ``atan``)
 fast_sigmoid           ``1 / (1 + 25 |u - theta|)**2`` (SuperSpike, slope 25)
@@ -93,12 +97,15 @@ class KindSpec:
 
     # -- the matched kind --------------------------------------------------------------------------
     def resolve(self, typical_du: float | None = None) -> KindSpec:
-        """A concrete spec: for ``boolean_matched``, the ``fixed<word>.F`` format for this ``dU``."""
+        """A concrete spec: for a matched kind, the ``fixed<word>.F`` format for this ``dU`` (the
+        centred rectangle: its width, one such cell); ``F = round(-log2 dU)`` clipped to ``f_range``."""
         if not self.matched:
             return self
         if typical_du is None:
             raise ValueError(f"kind {self.name!r} needs the typical crossing increment dU to pick its format")
         F = matched_fraction_bits(typical_du, *self.f_range)
+        if self.family == "surrogate":  # rectangle_matched_centred: one fixed<word>.F cell, at theta
+            return replace(self, params=(("height", 1.0), ("width", 2.0 ** -(F + 1))), matched=False)
         return replace(self, format=f"fixed{self.word}.{F}", matched=False)
 
     def _concrete(self):
@@ -122,6 +129,7 @@ class KindSpec:
     def gradient(self, u, theta: float) -> np.ndarray:
         """``g(u)`` as the backward gives it (float64 numpy, scaled as the spike function scales)."""
         u = np.asarray(u, dtype=np.float64)
+        self._concrete()
         if self.family == "surrogate":
             return surrogates.grad(self.surrogate, u - theta, **dict(self.params))
         return SCALINGS[self.scale].apply(self.table(theta).gradient(u), self.divisor(theta))
@@ -130,6 +138,7 @@ class KindSpec:
         """The kind's ``g`` as the crossing theory takes it (:mod:`boolgrad.study.crossings`)."""
         from .crossings import BooleanGrad, SurrogateGrad
 
+        self._concrete()
         if self.family == "surrogate":
             return SurrogateGrad(self.surrogate, theta, self.params)
         return BooleanGrad(self.table(theta), scale=self.scale, grad_max=self.grad_max,
@@ -150,8 +159,11 @@ class KindSpec:
     def describe(self) -> dict:
         """JSON-able identity of the kind (goes into results)."""
         if self.family == "surrogate":
-            return {"name": self.name, "family": self.family, "surrogate": self.surrogate,
-                    "params": dict(self.params)}
+            out = {"name": self.name, "family": self.family, "surrogate": self.surrogate,
+                   "params": dict(self.params)}
+            if self.matched:
+                out["f_range"] = list(self.f_range)
+            return out
         out = {"name": self.name, "family": self.family, "format": self.format,
                "convention": self.convention, "comparator": self.comparator, "scale": self.scale,
                "grad_max": self.grad_max, "quantize_forward": self.quantize_forward, "preset": self.preset}
@@ -257,6 +269,8 @@ KINDS = {
                                      exact_threshold=True),
     "rectangle_matched": KindSpec("rectangle_matched", _B, scale="unit_peak", exact_threshold=True,
                                   matched=True, word=16, f_range=FAIR_F, part="top"),
+    "rectangle_matched_centred": KindSpec("rectangle_matched_centred", "surrogate", surrogate="rectangle",
+                                          matched=True, word=16, f_range=FAIR_F),
     # the surrogates with their default parameters: rectangle width 0.5, height 1; arctan alpha 2;
     # fast_sigmoid slope 25 (boolgrad.rules.surrogates.DEFAULTS)
     "rectangle": KindSpec.from_surrogate("rectangle"),

@@ -14,7 +14,7 @@ from boolgrad.study.overshoot import RunConfig
 
 THETA = 0.3
 NEW = ("boolean_secant_peak", "boolean_secant_tails", "boolean_matched_fair", "boolean_fixed16_fair",
-       "rectangle_matched")
+       "rectangle_matched", "rectangle_matched_centred")
 
 
 def _rank_bounds(table, keep):
@@ -131,6 +131,8 @@ def test_fair_F_is_round_minus_log2_du_clipped_to_1_14(du, F):
     for name in ("boolean_matched_fair", "rectangle_matched"):
         spec = get_kind(name).resolve(du)
         assert spec.format == f"fixed16.{F}" and not spec.matched
+    centred = get_kind("rectangle_matched_centred").resolve(du)
+    assert dict(centred.params) == {"height": 1.0, "width": 2.0 ** -(F + 1)} and not centred.matched
     assert get_kind("boolean_matched").resolve(0.45).format == "fixed16.3"  # the old clip, unchanged
 
 
@@ -140,6 +142,7 @@ def test_fair_kinds_share_the_unquantised_forward(F):
     below = float(np.nextafter(np.float32(THETA), np.float32(0)))
     for spec in (get_kind("boolean_matched_fair").resolve(2.0**-F), get_kind("boolean_fixed16_fair"),
                  get_kind("rectangle_matched").resolve(2.0**-F), get_kind("boolean_secant_peak"),
+                 get_kind("rectangle_matched_centred").resolve(2.0**-F),
                  get_kind("boolean_secant_tails"), get_kind("boolean_secant_clamp"), get_kind("arctan")):
         assert spec.forward_threshold(THETA) == spec.firing_threshold(THETA) == THETA
         s = spec.spike(THETA)(torch.tensor([below, THETA, 0.25, 0.3125], dtype=torch.float32))
@@ -170,11 +173,16 @@ def test_rectangle_matched_is_one_on_the_matched_peak_cells(F, support):
     inner = np.array([lo + h / 4, (lo + hi) / 2, hi - h / 4])
     assert rect.gradient(inner, THETA).tolist() == [1.0] * 3
     assert rect.gradient(np.array([lo - h / 4, hi + h / 4]), THETA).tolist() == [0.0, 0.0]
+    # the centred control: one cell wide, at theta
+    centred = get_kind("rectangle_matched_centred").resolve(2.0**-F)
+    u = THETA + np.array([-h - 1e-9, -h + 1e-9, 0.0, h - 1e-9, h + 1e-9])
+    assert centred.gradient(u, THETA).tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
 
 
 @pytest.mark.parametrize("name,du", [("boolean_matched_fair", 0.45), ("boolean_matched_fair", 0.05),
                                      ("boolean_fixed16_fair", None), ("rectangle_matched", 0.05),
-                                     ("rectangle_matched", 0.45), ("boolean_secant_peak", None),
+                                     ("rectangle_matched", 0.45), ("rectangle_matched_centred", 0.05),
+                                     ("boolean_secant_peak", None),
                                      ("boolean_secant_tails", None)])
 def test_crossing_theory_equals_the_midpoint_reference(name, du):
     """The exact theory (window half an LSB up for the unquantised fixed kinds) against the
@@ -211,7 +219,7 @@ def test_registry_identities_and_grouping():
     assert set(NEW) <= set(KINDS)
     parents = {"boolean_secant_peak": "boolean_secant_clamp", "boolean_secant_tails": "boolean_secant_clamp",
                "boolean_matched_fair": "boolean_matched", "boolean_fixed16_fair": "boolean_fixed16",
-               "rectangle_matched": "boolean_matched_fair"}
+               "rectangle_matched": "boolean_matched_fair", "rectangle_matched_centred": "rectangle"}
     strip = lambda d: {k: v for k, v in d.items() if k != "name"}  # noqa: E731
     for new, parent in parents.items():
         assert strip(get_kind(new).describe()) != strip(get_kind(parent).describe()), new
@@ -226,13 +234,17 @@ def test_registry_identities_and_grouping():
         "name": "boolean_matched", "family": "boolean", "format": "", "convention": "secant",
         "comparator": "ge", "scale": "unit_peak", "grad_max": 500.0, "quantize_forward": True, "preset": ""}
     tiny = {"dataset": "digits", "epochs": 1}
-    for name, seeded in (("boolean_matched_fair", True), ("rectangle_matched", True),
+    for name, seeded in (("boolean_matched_fair", True), ("rectangle_matched", True), ("rectangle_matched_centred", True),
                          ("boolean_fixed16_fair", False), ("boolean_secant_peak", False)):
         a = RunConfig(**tiny, kind=name)
         assert (a.group_key() != RunConfig(**tiny, kind=name, seed=1).group_key()) == seeded, name
         assert a.group_key() == RunConfig(**tiny, kind=name, lr=0.01).group_key()
-    with pytest.raises(ValueError, match="resolve"):
-        get_kind("rectangle_matched").table(THETA)
+    assert get_kind("rectangle_matched_centred").describe() == {
+        "name": "rectangle_matched_centred", "family": "surrogate", "surrogate": "rectangle", "params": {},
+        "f_range": [1, 14]}
+    for name in ("rectangle_matched", "rectangle_matched_centred"):
+        with pytest.raises(ValueError, match="resolve"):
+            get_kind(name).gradient(np.array([THETA]), THETA)
 
 
 # -- torch: the spike's backward and the fused engine -----------------------------------------------------
