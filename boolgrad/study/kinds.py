@@ -105,7 +105,8 @@ class KindSpec:
             raise ValueError(f"kind {self.name!r} needs the typical crossing increment dU to pick its format")
         F = matched_fraction_bits(typical_du, *self.f_range)
         if self.family == "surrogate":  # rectangle_matched_centred: one fixed<word>.F cell, at theta
-            return replace(self, params=(("height", 1.0), ("width", 2.0 ** -(F + 1))), matched=False)
+            return replace(self, params=(("height", 1.0), ("width", 2.0 ** -(F + 1))), matched=False,
+                           format=f"fixed{self.word}.{F}")  # format: the cell's (records, not used)
         return replace(self, format=f"fixed{self.word}.{F}", matched=False)
 
     def _concrete(self):

@@ -133,6 +133,7 @@ def test_fair_F_is_round_minus_log2_du_clipped_to_1_14(du, F):
         assert spec.format == f"fixed16.{F}" and not spec.matched
     centred = get_kind("rectangle_matched_centred").resolve(du)
     assert dict(centred.params) == {"height": 1.0, "width": 2.0 ** -(F + 1)} and not centred.matched
+    assert centred.format == f"fixed16.{F}"  # recorded as the matched format
     assert get_kind("boolean_matched").resolve(0.45).format == "fixed16.3"  # the old clip, unchanged
 
 
