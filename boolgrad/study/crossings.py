@@ -15,7 +15,9 @@ is 0).  ``h`` is
   :mod:`boolgrad.integrals`), scaled as the spike function scales it
   (:mod:`boolgrad.rules.scalings`: ``clip(g / d, lo, hi)``, integrated by
   :meth:`~boolgrad.rules.scalings.Scaling.integral`).  ``theta`` is the table's ``theta_used``
-  (the stored threshold), not the requested one.  Exact (float64 rounding).
+  (the stored threshold), not the requested one, plus ``offset`` (half an LSB for the
+  fixed-point kinds whose forward is not quantised: :meth:`KindSpec.window_offset`).  Exact
+  (float64 rounding).
 * :class:`SurrogateGrad`: ``g(u - theta)`` of :mod:`boolgrad.rules.surrogates`; every ``g`` is
   even, so below and above agree: ``E^p = P_p(dU) / dU`` in closed form.
 
@@ -59,6 +61,7 @@ class BooleanGrad:
     table: object = field(repr=False)
     scale: str = "none"
     grad_max: float | None = None
+    offset: float = 0.0  # the window's anchor above theta_used (KindSpec.window_offset)
 
     def __post_init__(self):
         if get_scaling(self.scale).uses_grad_max:
@@ -68,7 +71,7 @@ class BooleanGrad:
 
     @property
     def theta(self) -> float:
-        return float(self.table.meta.theta_used)
+        return float(self.table.meta.theta_used) + self.offset
 
     @property
     def divisor(self) -> float:

@@ -18,6 +18,24 @@ boolean_matched        THE FIX: ``fixed16.F`` (secant) with ``2**-F`` matched to
                        so its peak is 1 like the clamped kinds and the rectangle): a Boolean
                        derivative of the quantised comparator actually computed, whose peak
                        (width ~ the lowest set bit of theta, >= 2**-F) is about one step wide
+boolean_secant_peak    ablation: ``boolean_secant_clamp`` on its saturation window only, 0 outside: the
+                       runs from the lowest to the highest on which ``g >= 500`` (clamped ``g`` = 1),
+                       at theta = 0.3 ``u - theta`` in [-0.0019531, +0.00078122]
+                       (:mod:`boolgrad.rules.windows`, part ``peak``)
+boolean_secant_tails   ablation: ``boolean_secant_clamp`` outside that window, 0 inside (part
+                       ``tails``; ``peak + tails`` is the parent exactly)
+boolean_matched_fair   the fix, tested fairly: ``fixed16.F`` (secant), ``F = round(-log2 dU_typ)``
+                       clipped to [1, 14] only, theta kept exact (``exact_threshold``: the table
+                       compares with the real 0.3) and the forward unquantised (``u >= 0.3`` like
+                       every unquantised kind), ``unit_peak``
+boolean_fixed16_fair   its unmatched parent: the same with ``F = 12`` fixed (``fixed16.12``)
+rectangle_matched      ``boolean_matched_fair`` on its peak only (part ``top``): ``g = 1`` on exactly
+                       the cells where the matched ``g`` is at its maximum, 0 elsewhere -- a
+                       rectangle of the matched peak's support, resolved per run from the same dU
+rectangle_matched_centred
+                       the same control centred: STBP ``[|u - theta| < 2**-(F+1)]`` (height 1, width
+                       one ``fixed16.F`` cell, the matched peak's width where that peak is one
+                       pattern: F = 1, 3, 4, 7, 8, 11, 12), F as ``boolean_matched_fair``
 rectangle              STBP ``[|u - theta| < 0.5]`` (width 0.5, height 1: the authors' baseline)
 arctan                 ``1 / (1 + (pi (u - theta))**2)`` (alpha 2, snnTorch's ``atan``)
 fast_sigmoid           ``1 / (1 + 25 |u - theta|)**2`` (SuperSpike, slope 25)
@@ -45,6 +63,14 @@ from ..rules.scalings import SCALINGS
 
 __all__ = ["KINDS", "KindSpec", "get_kind", "matched_fraction_bits"]
 
+#: F range of ``boolean_matched`` (unchanged: its identity is in committed results)
+MATCHED_F = (3, 14)
+#: F range of the fair matched kinds: all a ``fixed16.F`` can hold near theta.  F = 14 keeps the
+#: range [-2, 2) around the potentials that cross theta (as ``boolean_matched``); F = 1 is the
+#: coarsest with a fraction bit (LSB 0.5, theta's neighbours 0 and 0.5): dU ~ 0.45, measured at
+#: dt = 2 tau, calls for it, and only dU > 2**-0.5 ~ 0.71 would round to F <= 0
+FAIR_F = (1, 14)
+
 
 @dataclass(frozen=True)
 class KindSpec:
@@ -62,18 +88,26 @@ class KindSpec:
     preset: str = ""  # build with bt.boolean_spike(preset, theta)
     matched: bool = False  # format fixed<word>.F chosen per run by resolve(typical_du)
     word: int = 16
+    f_range: tuple = MATCHED_F  # the clip of F (matched kinds)
+    exact_threshold: bool = False  # the table compares with the real theta (not theta rounded)
+    part: str = ""  # "", or a part of the table (boolgrad.rules.windows: peak, tails, top)
     # surrogates
     surrogate: str = ""
     params: tuple = ()
 
     # -- the matched kind --------------------------------------------------------------------------
     def resolve(self, typical_du: float | None = None) -> KindSpec:
-        """A concrete spec: for ``boolean_matched``, the ``fixed<word>.F`` format for this ``dU``."""
+        """A concrete spec: for a matched kind, the ``fixed<word>.F`` format for this ``dU`` (the
+        centred rectangle: its width, one such cell); ``F = round(-log2 dU)`` clipped to ``f_range``."""
         if not self.matched:
             return self
         if typical_du is None:
             raise ValueError(f"kind {self.name!r} needs the typical crossing increment dU to pick its format")
-        return replace(self, format=f"fixed{self.word}.{matched_fraction_bits(typical_du)}", matched=False)
+        F = matched_fraction_bits(typical_du, *self.f_range)
+        if self.family == "surrogate":  # rectangle_matched_centred: one fixed<word>.F cell, at theta
+            return replace(self, params=(("height", 1.0), ("width", 2.0 ** -(F + 1))), matched=False,
+                           format=f"fixed{self.word}.{F}")  # format: the cell's (records, not used)
+        return replace(self, format=f"fixed{self.word}.{F}", matched=False)
 
     def _concrete(self):
         if self.matched:
@@ -85,7 +119,8 @@ class KindSpec:
         self._concrete()
         if self.family != "boolean":
             raise ValueError(f"kind {self.name!r} is a surrogate: it has no table")
-        return _table(self.format, float(theta), self.comparator, self.convention)
+        return _table(self.format, float(theta), self.comparator, self.convention, self.exact_threshold,
+                      self.part, self.grad_max if self.part in ("peak", "tails") else None)
 
     def divisor(self, theta: float) -> float:
         """What ``g`` is divided by (:data:`boolgrad.rules.scalings.SCALINGS`)."""
@@ -95,6 +130,7 @@ class KindSpec:
     def gradient(self, u, theta: float) -> np.ndarray:
         """``g(u)`` as the backward gives it (float64 numpy, scaled as the spike function scales)."""
         u = np.asarray(u, dtype=np.float64)
+        self._concrete()
         if self.family == "surrogate":
             return surrogates.grad(self.surrogate, u - theta, **dict(self.params))
         return SCALINGS[self.scale].apply(self.table(theta).gradient(u), self.divisor(theta))
@@ -103,18 +139,43 @@ class KindSpec:
         """The kind's ``g`` as the crossing theory takes it (:mod:`boolgrad.study.crossings`)."""
         from .crossings import BooleanGrad, SurrogateGrad
 
+        self._concrete()
         if self.family == "surrogate":
             return SurrogateGrad(self.surrogate, theta, self.params)
-        return BooleanGrad(self.table(theta), scale=self.scale, grad_max=self.grad_max)
+        return BooleanGrad(self.table(theta), scale=self.scale, grad_max=self.grad_max,
+                           offset=self.window_offset(theta))
+
+    def window_offset(self, theta: float) -> float:
+        """Where the crossing theory's window sits relative to the table's threshold: the theory
+        reads ``g`` with ``u`` rounded down (:mod:`boolgrad.study.crossings`), the kinds with
+        ``u`` rounded to nearest, i.e. at ``u + LSB/2`` read down.  A fixed-point kind with an
+        unquantised forward fires at theta itself, so its window moves up by half an LSB (exact
+        for fixed point); the quantised kinds move their crossings instead
+        (:meth:`firing_threshold`), and floats' half ulp (~1e-8 at 0.3) is left out (0)."""
+        if self.family != "boolean" or self.quantize_forward:
+            return 0.0
+        fmt = self.table(theta).fmt
+        return 2.0 ** -(fmt.frac + 1) if fmt.kind == "fixed" else 0.0
 
     def describe(self) -> dict:
         """JSON-able identity of the kind (goes into results)."""
         if self.family == "surrogate":
-            return {"name": self.name, "family": self.family, "surrogate": self.surrogate,
-                    "params": dict(self.params)}
-        return {"name": self.name, "family": self.family, "format": self.format,
-                "convention": self.convention, "comparator": self.comparator, "scale": self.scale,
-                "grad_max": self.grad_max, "quantize_forward": self.quantize_forward, "preset": self.preset}
+            out = {"name": self.name, "family": self.family, "surrogate": self.surrogate,
+                   "params": dict(self.params)}
+            if self.matched:
+                out["f_range"] = list(self.f_range)
+            return out
+        out = {"name": self.name, "family": self.family, "format": self.format,
+               "convention": self.convention, "comparator": self.comparator, "scale": self.scale,
+               "grad_max": self.grad_max, "quantize_forward": self.quantize_forward, "preset": self.preset}
+        # the ablation kinds' fields, only where set: the other kinds' identities stay as committed
+        if self.exact_threshold:
+            out["exact_threshold"] = True
+        if self.part:
+            out["part"] = self.part
+        if self.matched and tuple(self.f_range) != MATCHED_F:
+            out["f_range"] = list(self.f_range)
+        return out
 
     # -- torch side -------------------------------------------------------------------------------------
     def spike(self, theta: float):
@@ -126,6 +187,9 @@ class KindSpec:
             return bt.surrogate(self.surrogate, theta, **dict(self.params))
         if self.preset:
             return bt.boolean_spike(self.preset, theta)
+        if self.part or self.exact_threshold:  # the ablation kinds: the very table of table()
+            return bt.boolean_spike(self.table(theta), scale=self.scale, grad_max=self.grad_max,
+                                    quantize_forward=self.quantize_forward)
         return bt.boolean_spike(self.format, theta, scale=self.scale, grad_max=self.grad_max,
                                 comparator=self.comparator, convention=self.convention,
                                 quantize_forward=self.quantize_forward)
@@ -166,7 +230,7 @@ class KindSpec:
         return float(theta)
 
 
-def matched_fraction_bits(typical_du: float, lo: int = 3, hi: int = 14) -> int:
+def matched_fraction_bits(typical_du: float, lo: int = MATCHED_F[0], hi: int = MATCHED_F[1]) -> int:
     """``F = round(-log2(dU))`` clipped to ``[lo, hi]``: the LSB ``2**-F`` closest to ``dU`` in log."""
     du = float(typical_du)
     if not (math.isfinite(du) and du > 0):
@@ -175,10 +239,15 @@ def matched_fraction_bits(typical_du: float, lo: int = 3, hi: int = 14) -> int:
 
 
 @lru_cache(maxsize=64)
-def _table(fmt, theta, comparator, convention):
+def _table(fmt, theta, comparator, convention, exact_threshold=False, part="", grad_max=None):
+    if part:  # an ablation kind: a part of its parent's table, the one definition of the window
+        from ..rules.windows import table_part
+
+        return table_part(_table(fmt, theta, comparator, convention, exact_threshold), part, grad_max)
     import boolgrad
 
-    return boolgrad.closed_form_table(fmt, theta, comparator=comparator, convention=convention)
+    return boolgrad.closed_form_table(fmt, theta, comparator=comparator, convention=convention,
+                                      exact_threshold=exact_threshold)
 
 
 _B = "boolean"
@@ -191,6 +260,18 @@ KINDS = {
                                 quantize_forward=True),
     "boolean_matched": KindSpec("boolean_matched", _B, scale="unit_peak", quantize_forward=True,
                                 matched=True, word=16),
+    # ablations (issue "Why it loses"): the secant kind's peak and tails (boolgrad.rules.windows)
+    "boolean_secant_peak": KindSpec("boolean_secant_peak", _B, format="float32", scale="clamp", part="peak"),
+    "boolean_secant_tails": KindSpec("boolean_secant_tails", _B, format="float32", scale="clamp", part="tails"),
+    # the fix, tested fairly: forward u >= theta unquantised for all three, F clipped to FAIR_F only
+    "boolean_matched_fair": KindSpec("boolean_matched_fair", _B, scale="unit_peak", exact_threshold=True,
+                                     matched=True, word=16, f_range=FAIR_F),
+    "boolean_fixed16_fair": KindSpec("boolean_fixed16_fair", _B, format="fixed16.12", scale="unit_peak",
+                                     exact_threshold=True),
+    "rectangle_matched": KindSpec("rectangle_matched", _B, scale="unit_peak", exact_threshold=True,
+                                  matched=True, word=16, f_range=FAIR_F, part="top"),
+    "rectangle_matched_centred": KindSpec("rectangle_matched_centred", "surrogate", surrogate="rectangle",
+                                          matched=True, word=16, f_range=FAIR_F),
     # the surrogates with their default parameters: rectangle width 0.5, height 1; arctan alpha 2;
     # fast_sigmoid slope 25 (boolgrad.rules.surrogates.DEFAULTS)
     "rectangle": KindSpec.from_surrogate("rectangle"),
