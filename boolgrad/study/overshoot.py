@@ -98,6 +98,11 @@ class RunConfig:
             raise ValueError(f"scheme must be 'exact' or 'authors', got {self.scheme!r}")
         if self.readout not in ("mse_count", "ce_linear"):
             raise ValueError(f"readout must be 'mse_count' or 'ce_linear', got {self.readout!r}")
+        if self.dataset == "spiketrains":
+            from .spiketrains import SPIKETRAINS
+
+            if self.horizon < SPIKETRAINS["horizon"]:
+                raise ValueError(f"spiketrains: the horizon must cover its spikes, >= {SPIKETRAINS['horizon']:g} tau")
         if DATASETS[self.dataset] and not self.data_dir:
             raise ValueError(f"dataset {self.dataset!r} needs --data-dir DIR (IDX files)")
         if self.epochs < 1 or self.batch_size < 1:

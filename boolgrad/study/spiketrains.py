@@ -46,27 +46,29 @@ _GRID = 4097
 
 
 def _functions(rng, shape, alpha, n_freq):
-    """``A k^{-alpha}``, ``k B``, ``P`` of ``prod(shape)`` random functions, ``(*shape, n_freq)`` each."""
+    """``prod(shape)`` random functions (module doc): ``(A k^{-alpha}, k B, P, min f, max f)``, the
+    first three ``(*shape, n_freq)``, min and max over a grid of ``x`` ``shape``."""
     k = np.arange(1, n_freq + 1, dtype=np.float64)
     a, b, p = rng.random((3, *shape, n_freq))
-    return a * k**-alpha, k * b, p
+    params = (a * k**-alpha, k * b, p)
+    grid = _evaluate(params, np.linspace(0.0, 1.0, _GRID))
+    return (*params, grid.min(0), grid.max(0))
 
 
 def _evaluate(params, x):
-    """``f(x)`` of every function at its own points: ``x`` ``(m,)`` -> ``(m, *shape)``."""
-    amp, freq, phase = params
+    """``f(x)`` of every function at the points ``x`` ``(m,)``: ``(m, *shape)``."""
+    amp, freq, phase = params[:3]
     out = np.zeros((len(x), *amp.shape[:-1]))
     for q in range(amp.shape[-1]):  # F terms, each a broadcast over points and functions
         out += amp[..., q] * np.sin(2 * np.pi * (np.multiply.outer(x, freq[..., q]) + phase[..., q]))
     return out
 
 
-def manifold_times(params, x, *, lo: float, hi: float) -> np.ndarray:
-    """Noise-free spike times ``(m, n_in, n_spikes)`` of one class's manifold at points ``x``:
-    ``lo + (hi - lo) (f - min f) / (max f - min f)``, min and max over a grid of ``x``."""
-    grid = _evaluate(params, np.linspace(0.0, 1.0, _GRID))
-    fmin, fmax = grid.min(0), grid.max(0)
-    return lo + (hi - lo) * (_evaluate(params, x) - fmin) / np.maximum(fmax - fmin, 1e-12)
+def manifold_times(fns, x, *, lo: float, hi: float) -> np.ndarray:
+    """``lo + (hi - lo) (f - min f) / (max f - min f)`` of the functions ``fns`` (:func:`_functions`)
+    at the points ``x``: ``(m, n_in, n_spikes)``."""
+    fmin, fmax = fns[3], fns[4]
+    return lo + (hi - lo) * (_evaluate(fns, x) - fmin) / np.maximum(fmax - fmin, 1e-12)
 
 
 def spiketrains(sizes, seed: int = 0, *, n_in=40, n_spikes=1, n_classes=6, alpha=1.5, n_freq=16, jitter=0.1,
