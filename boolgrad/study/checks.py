@@ -16,7 +16,7 @@ def check_counts(a, names=("seeds", "epochs", "jobs")) -> None:
     for name in names:
         v = getattr(a, name, None)
         if v is not None and v < 1:
-            raise ValueError(f"--{name} must be >= 1, got {v}")
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
 
 
 def check_out(out, *subfolders) -> None:

@@ -171,6 +171,10 @@ def add_parser(sub) -> None:
 
     add_crossings_parser(ss)
 
+    from .decisive_cli import add_decisive_parser
+
+    add_decisive_parser(ss)
+
     from .seeds.cli import add_seeds_parser
 
     add_seeds_parser(ss)

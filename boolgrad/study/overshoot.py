@@ -61,7 +61,8 @@ class RunConfig:
     horizon: float = 8.0  # simulated time, in membrane time constants
     hidden: tuple = (64,)
     readout: str = "mse_count"  # "mse_count" (the authors') or "ce_linear"
-    epochs: int = 10
+    epochs: int = 10  # the cap, with early stopping
+    patience: int = 0  # stop after this many epochs without a better validation accuracy (0: never)
     batch_size: int = 64
     lr: float = 1e-3
     theta: float = 0.3
@@ -107,6 +108,8 @@ class RunConfig:
             raise ValueError(f"dataset {self.dataset!r} needs --data-dir DIR (IDX files)")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be >= 1")
+        if not (isinstance(self.patience, int) and self.patience >= 0):
+            raise ValueError(f"patience must be an integer >= 0 (0: no early stopping), got {self.patience!r}")
         if self.engine not in ("fused", "step"):
             raise ValueError(f"engine must be 'fused' or 'step', got {self.engine!r}")
         if not (self.lr > 0):

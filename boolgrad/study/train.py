@@ -14,7 +14,12 @@ over time, loss = MSE against the one-hot label, prediction = argmax (ties: the 
 Spike-train data (``data.horizon`` set) is binned at the run's ``dt`` (:meth:`Dataset.at_dt
 <boolgrad.study.data.Dataset.at_dt>`) and drives the network step by step (``temporal``).
 
-Adam; the epoch with the best validation accuracy gives the reported test accuracy.  Per epoch
+Adam; the epoch with the best validation accuracy gives the reported test accuracy (ties: the
+earliest).  Early stopping (``cfg.patience = P > 0``): a model stops after the first epoch ``e``
+with ``e - best_epoch >= P`` (no better validation accuracy in ``P`` epochs), or at the cap
+``cfg.epochs``; ``stopped_epoch`` is its last epoch and ``stopped_early`` says which ended it.  In
+a stack the group trains until every model has stopped; a stopped model's later epochs are
+neither recorded nor used, so its result is still the one of training it alone.  Per epoch
 and per spiking layer, on a fixed probe batch (the first ``probe`` training samples): the
 fraction of (sample, neuron, step) triples with non-zero ``ds/du``, the mean ``ds/du`` at the
 sample below each crossing and at the crossing step (crossings of the kind's firing threshold:
@@ -35,13 +40,20 @@ from .kinds import get_kind
 from .network import SpikingNet
 from .simulate import CrossingRecorder, steps_for
 
-__all__ = ["FLUSH_DENORMAL", "SpikingNet", "train", "train_group"]
+__all__ = ["FLUSH_DENORMAL", "SpikingNet", "patience_reached", "train", "train_group"]
 
 #: train with subnormals flushed to zero (``torch.set_flush_denormal``: FTZ/DAZ on the training
 #: thread, for torch's kernels and the fused engine's loops).  It changed no weight bit in any
 #: full run of the study's Boolean kinds (``benchmarks/check_flush.py``; a test repeats the
 #: comparison on a short run), while a subnormal operand costs a microcode assist.
 FLUSH_DENORMAL = True
+
+
+def patience_reached(epoch: int, best_epoch: int, patience: int) -> bool:
+    """Early stopping's rule: no better validation accuracy in the last ``patience`` epochs
+    (``patience`` 0: never)."""
+    return patience > 0 and epoch - best_epoch >= patience
+
 
 def _losses(net, out, y, n_classes):
     """Per-model losses ``(K,)``: each the mean over its batch, as a lone model's loss."""
@@ -149,6 +161,7 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
                      detach_reset=cfg.detach_reset, temporal=data.temporal)
     opt = StackedAdam(net.parameters(), [c.lr for c in cfgs])
     history, best = [[] for _ in cfgs], [None] * K
+    stopped = [None] * K  # the epoch after which model k stopped (early stopping)
     t0 = time.perf_counter()
     samples = 0
     for epoch in range(1, cfg.epochs + 1):
@@ -170,14 +183,20 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
         val = _accuracy(net, x_va, y_va)
         mean_loss = np.mean(losses, axis=0)
         for k in range(K):
+            if stopped[k] is not None:
+                continue
             for r, n in zip(rows[k], norms[k] / max(1, len(losses))):
                 r["grad_norm"] = float(n)
             history[k].append({"epoch": epoch, "loss": float(mean_loss[k]), "val_acc": val[k], "layers": rows[k]})
             if best[k] is None or val[k] > best[k]["val_acc"]:
                 best[k] = {"epoch": epoch, "val_acc": val[k],
                            "state": {n: p.detach()[k].clone() for n, p in net.named_parameters()}}
+            if patience_reached(epoch, best[k]["epoch"], cfgs[k].patience):
+                stopped[k] = epoch
         if progress:
             progress(epoch, history[0][-1])
+        if all(s is not None for s in stopped):
+            break
     train_seconds = (time.perf_counter() - t0) / K  # the group's time, shared
     with torch.no_grad():
         for n, p in net.named_parameters():
@@ -197,7 +216,7 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
         below = [r["mean_grad_below"] for r in rows[k] if r["mean_grad_below"] is not None]
         out.append({
             "test_acc": test[k], "val_acc": best[k]["val_acc"], "best_epoch": best[k]["epoch"],
-            "epochs": c.epochs, "steps": steps, "kind": spec.describe(), "matched": matched,
+            "epochs": c.epochs, "stopped_epoch": len(history[k]), "stopped_early": stopped[k] is not None, "steps": steps, "kind": spec.describe(), "matched": matched,
             "mean_grad_at_crossings": float(np.mean(below)) if below else None,
             "frac_nonzero_grad": float(np.mean([r["frac_nonzero"] for r in rows[k]])),
             "final_layers": rows[k], "trained_crossings": trained, "history": history[k],

@@ -180,3 +180,22 @@ def test_valid_small_idx_dataset_trains_well_above_chance(tmp_path, digits):
     assert "Warning" not in r.stderr and "empty slice" not in r.stderr, r.stderr
     (run,) = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
     assert run["dataset"] == "mnist" and run["test_acc"] > 0.5, run["test_acc"]  # chance: 0.1
+
+
+@pytest.mark.parametrize(
+    "argv, msg",
+    [
+        (("--seeds", "0"), "--seeds must be >= 1, got 0"),
+        (("--search-seeds", "0"), "--search-seeds must be >= 1, got 0"),
+        (("--seeds", "2", "--search-seeds", "3"), "search seeds (3) must not exceed the final seeds (2)"),
+        (("--lrs", "0.001", "-1"), "--lrs values must be positive learning rates, got -1.0"),
+        (("--kinds", "nope"), "unknown kind 'nope'"),
+        (("--datasets", "mnist"), "dataset 'mnist' needs --data-dir DIR"),
+        (("--dt", "0"), "--dt values must be positive (dt/tau), got 0.0"),
+        (("--report-only",), "has no protocol.json"),
+    ],
+)
+def test_decisive_refuses_bad_options_before_any_run(tmp_path, capsys, argv, msg):
+    out = tmp_path / "o"
+    _refused(capsys, ["decisive", *argv, "--out", str(out), "--no-progress"], msg,
+             None if "--report-only" in argv else out)

@@ -1,0 +1,165 @@
+"""The decisive study's report, read from its files only (``OUT/protocol.json``, ``OUT/runs``).
+
+* :func:`cell_rows` -- per cell (dataset, model, kind, dt/tau, reset): the chosen rate and whether
+  it lies at the edge of its grid, the final seeds' test accuracies with their mean and 95%
+  bootstrap interval (:func:`boolgrad.study.inference.cell_interval`), the fraction of runs that
+  stopped at the epoch cap, the median best epoch.
+* :func:`hypothesis` -- per dataset the interaction ``[S - B](coarsest dt) - [S - B](finest dt)``
+  with its paired interval and sign-flip p (:func:`~boolgrad.study.inference.interaction`), Holm
+  adjusted across datasets, and the verdict; the primary comparison S = arctan, B =
+  boolean_yj2025 (fixed in advance, :data:`~boolgrad.study.decisive.PRIMARY`), the secondary one
+  S = the zoo's surrogate of the best mean validation accuracy on that dataset.
+* :func:`write_report` -- ``OUT/decisive.csv``, ``OUT/decisive.md`` and ``OUT/verdicts.json``
+  (atomically), all generated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from ..atomic import write_json_atomic, write_text_atomic
+from .inference import cell_interval, holm, interaction, overall_verdict, verdict, verdict_sentence
+from .kinds import KINDS
+
+__all__ = ["cell_rows", "hypothesis", "load", "write_report"]
+
+
+def _cell_of(config: dict) -> str:
+    d = dict(config)
+    d.pop("lr", None)
+    d.pop("seed", None)
+    return json.dumps(d, sort_keys=True, separators=(",", ":"))
+
+
+def load(out):
+    """``(protocol record, {cell_key: {lr: {seed: result}}})`` from ``out``."""
+    out = Path(out)
+    record = json.loads((out / "protocol.json").read_text())
+    runs = defaultdict(lambda: defaultdict(dict))
+    for f in sorted((out / "runs").glob("*.json")):
+        try:
+            res = json.loads(f.read_text())
+        except ValueError:
+            continue
+        runs[_cell_of(res["config"])][float(res["config"]["lr"])][res["seed"]] = res
+    return record, runs
+
+
+def cell_rows(out) -> list[dict]:
+    """One row per cell of ``OUT/protocol.json`` (module doc)."""
+    record, runs = load(out)
+    rows = []
+    for c in record["cells"]:
+        cfg = json.loads(c["cell"])
+        final = runs.get(c["cell"], {}).get(float(c["lr"]), {})
+        seeds = sorted(final)[: record["protocol"]["seeds"]]
+        test = {s: final[s]["test_acc"] for s in seeds}
+        iv = cell_interval(list(test.values()))
+        capped = [not final[s].get("stopped_early", False) for s in seeds]
+        best = sorted(final[s]["best_epoch"] for s in seeds)
+        rows.append({
+            "dataset": c["dataset"], "model": cfg.get("model", "snn"), "kind": cfg.get("kind", "mlp"),
+            "dt_over_tau": cfg.get("dt_over_tau"), "detach_reset": bool(cfg.get("detach_reset", False)),
+            "readout": cfg.get("readout", ""), "scheme": cfg.get("scheme", ""), "fixed_lr": c["fixed"],
+            "lr": c["lr"], "at_edge": c["at_edge"], "n": len(seeds), "mean": iv.mean, "low": iv.low, "high": iv.high,
+            "val_mean": sum(final[s]["val_acc"] for s in seeds) / len(seeds) if seeds else None,
+            "at_cap": sum(capped) / len(seeds) if seeds else None,
+            "best_epoch_median": best[len(best) // 2] if best else None, "test": test,
+        })
+    return rows
+
+
+def _main(rows, dataset, kind):
+    return [r for r in rows if r["dataset"] == dataset and r["kind"] == kind and r["model"] == "snn"
+            and not r["detach_reset"] and not r["fixed_lr"]]
+
+
+def _zoo_best(rows, dataset, primary):
+    """The surrogate of the best mean validation accuracy over its dt cells on ``dataset``."""
+    scores = {}
+    for kind, spec in KINDS.items():
+        cells = _main(rows, dataset, kind)
+        if spec.family == "surrogate" and cells and all(r["val_mean"] is not None for r in cells):
+            scores[kind] = sum(r["val_mean"] for r in cells) / len(cells)
+    return max(scores, key=scores.get) if scores else primary
+
+
+def hypothesis(rows, primary=("arctan", "boolean_yj2025")) -> dict:
+    """The interaction per dataset for the primary and the secondary comparison (module doc)."""
+    out = {}
+    for which in ("primary", "secondary"):
+        effects = {}
+        for ds in sorted({r["dataset"] for r in rows}):
+            s_kind = primary[0] if which == "primary" else _zoo_best(rows, ds, primary[0])
+            s_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, s_kind)}
+            b_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, primary[1])}
+            dts = sorted(set(s_cells) & set(b_cells))
+            if len(dts) < 2:
+                continue
+            coarse, fine = dts[-1], dts[0]
+            eff = interaction(s_cells[coarse], b_cells[coarse], s_cells[fine], b_cells[fine])
+            effects[ds] = {"surrogate": s_kind, "boolean": primary[1], "coarse": coarse, "fine": fine, "effect": eff}
+        adjusted = holm([e["effect"].p_value for e in effects.values()]) if effects else []
+        for e, q in zip(effects.values(), adjusted):
+            e["p_holm"] = q
+            e["verdict"] = verdict(e["effect"].interval, q)
+        out[which] = {"datasets": effects, "overall": overall_verdict({d: e["verdict"] for d, e in effects.items()})}
+    return out
+
+
+def _f(v, digits=3):
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+def _label(r):
+    if r["model"] == "mlp":
+        return "MLP (no spikes)"
+    extra = " (authors' row)" if r["fixed_lr"] else " (reset detached)" if r["detach_reset"] else ""
+    return r["kind"] + extra
+
+
+def markdown(rows, hyp) -> str:
+    lines = ["# The decisive study (generated by `boolgrad study decisive`)", ""]
+    for which, title in (("primary", "Primary comparison (arctan vs boolean_yj2025)"),
+                         ("secondary", "Secondary comparison (the best surrogate of the zoo vs boolean_yj2025)")):
+        h = hyp[which]
+        lines += [f"## {title}: {h['overall']}", ""]
+        for ds, e in h["datasets"].items():
+            lines.append("- " + verdict_sentence(f"{ds} ({e['surrogate']}, dt/tau {e['coarse']:g} vs {e['fine']:g})",
+                                                 e["effect"].interval, e["p_holm"], e["verdict"]))
+        lines.append("")
+    lines += ["## Cells: test accuracy at the best validation epoch, mean and 95% bootstrap interval over seeds", "",
+              "| dataset | model | dt/tau | lr | n | mean | 95% CI | at cap | best epoch |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["dataset"], _label(r), -(r["dt_over_tau"] or 0))):
+        edge = f" ({r['at_edge']} edge)" if r["at_edge"] else ""
+        dt = "-" if r["model"] == "mlp" else f"{r['dt_over_tau']:g}"
+        lines.append(f"| {r['dataset']} | {_label(r)} | {dt} | {r['lr']:g}{edge} | {r['n']} | {_f(r['mean'])} | "
+                     f"{_f(r['low'])} to {_f(r['high'])} | {_f(r['at_cap'], 2)} | {r['best_epoch_median']} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out) -> dict:
+    """Write ``decisive.csv``, ``decisive.md``, ``verdicts.json`` in ``out``; returns the counts."""
+    import csv
+    import io
+
+    rows = cell_rows(out)
+    hyp = hypothesis(rows)
+    keys = [k for k in rows[0] if k != "test"] if rows else []
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    write_text_atomic(Path(out) / "decisive.csv", buf.getvalue())
+    write_text_atomic(Path(out) / "decisive.md", markdown(rows, hyp))
+    verdicts = {which: {"overall": h["overall"], "datasets": {
+        ds: {"surrogate": e["surrogate"], "coarse": e["coarse"], "fine": e["fine"], "mean": e["effect"].interval.mean,
+             "low": e["effect"].interval.low, "high": e["effect"].interval.high, "n": e["effect"].interval.n,
+             "p": e["effect"].p_value, "p_holm": e["p_holm"], "verdict": e["verdict"]}
+        for ds, e in h["datasets"].items()}} for which, h in hyp.items()}
+    write_json_atomic(Path(out) / "verdicts.json", verdicts)
+    return {"cells": len(rows), "verdicts": verdicts}
