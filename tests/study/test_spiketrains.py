@@ -216,7 +216,7 @@ def test_training_loss_falls_and_accuracy_beats_chance():
     assert FULL["spiketrains"]["lr"] == 1e-2
     cfgs = grid(["spiketrains"], ["rectangle"], [1.0], 1)
     assert [(c.lr, c.scheme) for c in cfgs] == [(1e-2, "exact"), (1e-4, "authors")]
-    assert cfgs[0].cost() == 20 * 75 * 8
+    assert cfgs[0].cost() == 40 * 75 * 8
     with pytest.raises(ValueError, match="horizon"):
         RunConfig(dataset="spiketrains", horizon=4.0).validate()
 
