@@ -139,7 +139,7 @@ def add_parser(sub) -> None:
 
     def common(p):
         p.add_argument("--out", default="overshoot-study", help="output folder (default overshoot-study)")
-        p.add_argument("--datasets", nargs="+", default=None, help="mnist1d yinyang digits mnist fashion")
+        p.add_argument("--datasets", nargs="+", default=None, help="mnist1d yinyang digits mnist fashion spiketrains")
         p.add_argument("--kinds", nargs="+", default=None, help=" ".join(KINDS))
         p.add_argument("--dt", nargs="+", type=float, default=None, help="dt/tau values")
         p.add_argument("--data-dir", default=None, help="folder with the IDX files (mnist, fashion)")

@@ -24,6 +24,12 @@ float32 arrays scaled to ``[0, 1]`` and integer labels.  Nothing is ever downloa
   120 training images (a validation split under 10), labels outside ``0..9``, a class without
   a training or test image, and train / test images of different shapes.
 
+* ``spiketrains`` -- spike trains in continuous time (:mod:`boolgrad.study.spiketrains`:
+  random manifolds of spike-time patterns after Zenke & Vogels 2021, parameters
+  :data:`~boolgrad.study.spiketrains.SPIKETRAINS`): ``x_*`` hold spike times ``(n, n_in,
+  n_spikes)`` in units of tau (``Dataset.horizon`` set); :meth:`Dataset.at_dt` bins them at a
+  run's ``dt`` into counts ``(n, T, n_in)``, the network's temporal input.
+
 ``subset=(n_train, n_eval)`` keeps the first ``n_train`` train and ``n_eval`` val / test samples
 (the quick grid).
 """
@@ -42,7 +48,11 @@ __all__ = ["DATASETS", "IDX_MIN_TRAIN", "Dataset", "check_idx", "idx_val_size", 
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Train / validation / test splits; ``x_*`` float32 ``(n, features)`` in [0, 1], ``y_*`` int64."""
+    """Train / validation / test splits; ``x_*`` float32 ``(n, features)`` in [0, 1], ``y_*`` int64.
+
+    Spike-train data: ``horizon`` set and ``x_*`` spike times ``(n, n_in, n_spikes)`` in units of
+    tau, in ``[0, horizon)``; :meth:`at_dt` gives the splits binned at a step (``x_*`` counts
+    ``(n, T, n_in)``: ``temporal``)."""
 
     name: str
     x_train: np.ndarray
@@ -52,16 +62,38 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    horizon: float | None = None  # spike times in [0, horizon) (units of tau); None: features
 
     @property
     def n_features(self) -> int:
-        return int(self.x_train.shape[1])
+        """Input features, or input neurons of spike data (times or counts)."""
+        return int(self.x_train.shape[1] if self.horizon is not None else self.x_train.shape[-1])
+
+    @property
+    def temporal(self) -> bool:
+        """Inputs per step ``(n, T, n_in)`` (spike counts binned by :meth:`at_dt`)."""
+        return self.x_train.ndim == 3 and self.horizon is None
 
     def subset(self, n_train: int, n_eval: int) -> Dataset:
         return Dataset(
             self.name, self.x_train[:n_train], self.y_train[:n_train], self.x_val[:n_eval],
-            self.y_val[:n_eval], self.x_test[:n_eval], self.y_test[:n_eval], self.n_classes,
+            self.y_val[:n_eval], self.x_test[:n_eval], self.y_test[:n_eval], self.n_classes, self.horizon,
         )
+
+    def at_dt(self, dt_over_tau: float, horizon: float = 8.0) -> Dataset:
+        """The splits as a network at this step takes them: spike times binned into counts
+        ``(n, steps_for(dt, horizon), n_in)`` (:func:`~boolgrad.study.spiketrains.bin_spikes`);
+        a dataset of features is returned as it is."""
+        if self.horizon is None:
+            return self
+        if horizon < self.horizon:
+            raise ValueError(f"{self.name}: spikes lie in [0, {self.horizon:g}) tau; a horizon of {horizon:g} "
+                             "would drop some")
+        from .spiketrains import bin_spikes
+
+        b = lambda t: bin_spikes(t, dt_over_tau, horizon)
+        return Dataset(self.name, b(self.x_train), self.y_train, b(self.x_val), self.y_val, b(self.x_test),
+                       self.y_test, self.n_classes)
 
 
 def _f32(x):
@@ -258,8 +290,17 @@ def _idx_dataset(name: str, data_dir, seed: int) -> Dataset:
                    _f32(xt), _i64(yt), 10)
 
 
+def _spiketrains(seed: int) -> Dataset:
+    from .spiketrains import SPIKETRAINS, spiketrains
+
+    kw = dict(SPIKETRAINS)
+    (xtr, ytr), (xv, yv), (xt, yt) = spiketrains(kw.pop("sizes"), seed, **kw)
+    return Dataset("spiketrains", xtr, ytr, xv, yv, xt, yt, kw["n_classes"], float(kw["horizon"]))
+
+
 #: name -> needs a data_dir
-DATASETS = {"mnist1d": False, "yinyang": False, "digits": False, "mnist": True, "fashion": True}
+DATASETS = {"mnist1d": False, "yinyang": False, "digits": False, "mnist": True, "fashion": True,
+            "spiketrains": False}
 
 
 @lru_cache(maxsize=8)
@@ -270,6 +311,8 @@ def _load_cached(name, seed, data_dir):
         return _yinyang_dataset(seed)
     if name == "digits":
         return _digits(seed)
+    if name == "spiketrains":
+        return _spiketrains(seed)
     return _idx_dataset(name, data_dir, seed)
 
 

@@ -5,7 +5,8 @@ and the initial weights from the run's seed (``torch.nn.Linear``'s own initialis
 a seeded generator), early stopping on validation accuracy and the test accuracy of the best
 validation epoch -- the rules of :mod:`boolgrad.study.train`, so the protocol
 (:mod:`boolgrad.study.protocol`) searches its learning rate like any cell's.  It answers what the
-data allow a network of this size, with no spikes, under the same budget.
+data allow a network of this size, with no spikes, under the same budget.  Spike-train data
+(``spiketrains``) enter as their spike times, flattened, unbinned: what continuous time allows.
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ class MLPConfig:
         torch.set_num_threads(1)
         d = load_dataset(self.dataset, seed=self.data_seed, data_dir=self.data_dir or None,
                          subset=tuple(self.subset) or None)
-        x_tr, y_tr = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
+        flat = lambda a: a.reshape(len(a), -1)  # spike times (n, n_in, n_spikes): one feature each; else a view
+        x_tr, y_tr = torch.from_numpy(flat(d.x_train)), torch.from_numpy(d.y_train)
         gen = torch.Generator().manual_seed(self.seed)
-        sizes = (d.n_features, *self.hidden, d.n_classes)
+        sizes = (x_tr.shape[1], *self.hidden, d.n_classes)
         layers = []
         for i in range(len(sizes) - 1):
             lin = torch.nn.Linear(sizes[i], sizes[i + 1])
@@ -85,7 +87,7 @@ class MLPConfig:
 
         def accuracy(x, y):
             with torch.no_grad():
-                return float((net(torch.from_numpy(x)).argmax(-1) == torch.from_numpy(y)).double().mean())
+                return float((net(torch.from_numpy(flat(x))).argmax(-1) == torch.from_numpy(y)).double().mean())
 
         history, best, t0 = [], None, time.perf_counter()
         for epoch in range(1, self.epochs + 1):

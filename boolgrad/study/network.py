@@ -1,8 +1,8 @@
 """The study's spiking network, K independent models of one shape stacked into one module.
 
 Network (Yoo & Jeong's shape scaled to the data): input ``x`` (features in [0, 1], the same
-current every step: direct encoding) -> LIF hidden layer(s) -> output, weights Xavier-uniform,
-no biases in spiking layers.  LIF with hard reset and ``a = dt / tau`` (see
+current every step: direct encoding; or, ``temporal=True``, spike counts per step) -> LIF
+hidden layer(s) -> output, weights Xavier-uniform, no biases in spiking layers.  LIF with hard reset and ``a = dt / tau`` (see
 :mod:`boolgrad.study.simulate` for the two schemes): ``u[t] = e^{-a} u[t-1] (1 - s[t-1]) + c I[t]``
 with ``c = 1 - e^{-a}`` (``scheme="exact"``) or ``c = 1`` (``"authors"``), ``s = spike(u)``
 (the kind's spike function; the gradient flows through the reset as in the authors' code, or
@@ -10,6 +10,14 @@ not: ``detach_reset=True``, snnTorch's and SpyTorch's choice, an ablation of the
 ``steps = horizon / a``.  Readouts: ``mse_count`` (a spiking output layer; output = its spike
 count averaged over time) or ``ce_linear`` (a linear readout, with bias, of the last hidden
 layer's mean spike count).
+
+Drive.  Direct encoding: ``I[t] = x W`` every step, times ``c`` (the scheme's gain) in every
+layer, as above.  Temporal input (``temporal=True``, ``x`` ``(K, B, T, F)`` or ``(B, T, F)``:
+spike counts per step, :func:`boolgrad.study.spiketrains.bin_spikes`): every spike is a current
+impulse whose charge does not depend on ``dt``, so every layer's update is
+``u[t] = e^{-a} u[t-1] (1 - s[t-1]) + n[t] W`` (gain 1, whatever ``scheme``: it only concerns a
+current held over a step): an input spike raises ``u`` by its weight, a hidden spike raises the
+next layer's ``u`` by its weight, in the step it lands in.
 
 Stacking: model ``k`` has its own weights (``weights[i][k]``, ``(n_in, n_out)``), initialised
 from its own generator exactly as a lone model would be, and its own input ``x[k]``; a layer's
@@ -55,7 +63,7 @@ class SpikingNet(torch.nn.Module):
     None, or a list of them: K stacked models); module doc."""
 
     def __init__(self, sizes, spike, *, dt_over_tau, steps, scheme="exact", readout="mse_count",
-                 generator=None, engine="fused", detach_reset=False):
+                 generator=None, engine="fused", detach_reset=False, temporal=False):
         super().__init__()
         if readout not in ("mse_count", "ce_linear"):
             raise ValueError(f"readout must be 'mse_count' or 'ce_linear', got {readout!r}")
@@ -64,6 +72,9 @@ class SpikingNet(torch.nn.Module):
         gens = list(generator) if isinstance(generator, (list, tuple)) else [generator]
         self.spike, self.steps, self.readout, self.engine = spike, int(steps), readout, engine
         self.decay, self.gain = math.exp(-dt_over_tau), input_gain(dt_over_tau, scheme)
+        self.temporal = bool(temporal)
+        if self.temporal:  # spikes are impulses (module doc)
+            self.gain = 1.0
         n_spiking = len(sizes) - 1 if readout == "mse_count" else len(sizes) - 2
         per_model = [_init(sizes, n_spiking, readout, g) for g in gens]
         stacked = [torch.stack(ws) for ws in zip(*per_model)]
@@ -83,7 +94,7 @@ class SpikingNet(torch.nn.Module):
 
     def _layer(self, current, first):
         """Spikes and ``u`` ``(K, T, B, H)`` of one LIF layer: ``current`` ``(K, B, H)`` every step
-        (``first``) or ``(K, T, B, H)``."""
+        (``first``, direct encoding) or ``(K, T, B, H)``."""
         if self.engine == "fused":
             from boolgrad.torch.multistep import lif_sequence
 
@@ -101,14 +112,19 @@ class SpikingNet(torch.nn.Module):
 
     def forward(self, x, record=False):
         """Output ``(K, B, n_out)`` (counts or logits) of inputs ``x`` ``(K, B, n_in)`` (or
-        ``(B, n_in)``: the same batch for every model) and, with ``record``, each spiking layer's
-        ``u`` ``(K, T, B, H)``."""
-        if x.dim() == 2:
+        ``(B, n_in)``: the same batch for every model; ``temporal``: ``(K, B, T, n_in)`` or
+        ``(B, T, n_in)``) and, with ``record``, each spiking layer's ``u`` ``(K, T, B, H)``."""
+        if x.dim() == 2 + self.temporal:
             x = x.expand(self.models, *x.shape)
+        if self.temporal:
+            if x.dim() != 4 or x.shape[2] != self.steps:
+                raise ValueError(f"temporal input must be (K, B, {self.steps}, n_in) or (B, {self.steps}, n_in), "
+                                 f"got {tuple(x.shape)}")
+            x = x.transpose(1, 2)  # (K, T, B, n_in): the current is then (K, T, B, H)
         us, spikes = [], None
         for i, w in enumerate(self.weights):
             current = linear(x if i == 0 else spikes, w)
-            spikes, u = self._layer(current, i == 0)
+            spikes, u = self._layer(current, i == 0 and not self.temporal)
             if record:
                 us.append(u)
         rate = spikes.mean(1)

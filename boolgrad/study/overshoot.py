@@ -43,9 +43,10 @@ FULL_KINDS = ("boolean_yj2025", "boolean_secant_clamp", "boolean_fixed16", "bool
 #: K = 4), 2.5x (Yin-Yang, K = 8) and 1.2x (MNIST-1D, K = 4) the model-samples/s of one network;
 #: at twice the size every gain shrank (digits K = 16: 0.9x)
 STACK_ELEMENTS = 1 << 19
-#: per-dataset network and epochs of the full grid (sized for ~1 h on 2 cores, docs/study.md)
+#: per-dataset network, epochs (and learning rate) of the full grid (sized for ~1 h on 2 cores, docs/study.md)
 FULL = {"mnist1d": {"hidden": (128,), "epochs": 5}, "yinyang": {"hidden": (64,), "epochs": 4},
-        "digits": {"hidden": (128,), "epochs": 12}}
+        "digits": {"hidden": (128,), "epochs": 12},
+        "spiketrains": {"hidden": (128,), "epochs": 40, "lr": 1e-2}}  # spiketrains: 1e-3 barely moves in 20 epochs
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ class RunConfig:
             raise ValueError(f"scheme must be 'exact' or 'authors', got {self.scheme!r}")
         if self.readout not in ("mse_count", "ce_linear"):
             raise ValueError(f"readout must be 'mse_count' or 'ce_linear', got {self.readout!r}")
+        if self.dataset == "spiketrains":
+            from .spiketrains import SPIKETRAINS
+
+            if self.horizon < SPIKETRAINS["horizon"]:
+                raise ValueError(f"spiketrains: the horizon must cover its spikes, >= {SPIKETRAINS['horizon']:g} tau")
         if DATASETS[self.dataset] and not self.data_dir:
             raise ValueError(f"dataset {self.dataset!r} needs --data-dir DIR (IDX files)")
         if self.epochs < 1 or self.batch_size < 1:
@@ -160,7 +166,7 @@ class RunConfig:
         ``epochs x batches x steps``: at these sizes a batch's time grows with its step count far
         more than with its size (the quick grid's costliest: the authors' row, 42 batches x 60
         steps; cheapest: dt/tau 1, 16 batches x 8 steps)."""
-        n_train = self.subset[0] if self.subset else {"yinyang": 5000, "digits": 1150, "mnist1d": 3200}.get(
+        n_train = self.subset[0] if self.subset else {"yinyang": 5000, "digits": 1150, "mnist1d": 3200, "spiketrains": 4800}.get(
             self.dataset, 55000)
         batches = -(-int(n_train) // int(self.batch_size))
         return float(self.epochs * batches * max(1, round(self.horizon / self.dt_over_tau)))
@@ -187,9 +193,9 @@ def grid(datasets, kinds, dts, seeds, *, epochs=None, quick=False, data_dir="", 
         if authors_row:  # Yoo & Jeong: their form, dt = tau, T = 60, batch 24, Adam 1e-4
             for kind in [k for k in ("boolean_yj2025", "rectangle") if k in kinds]:
                 for seed in range(seeds):
-                    out.append(RunConfig(dataset=ds, kind=kind, dt_over_tau=1.0, seed=seed, scheme="authors",
-                                         horizon=60.0, batch_size=24, lr=1e-4, data_dir=data_dir, engine=engine,
-                                         detach_reset=detach_reset, **base))
+                    out.append(RunConfig(**{**base, "lr": 1e-4}, dataset=ds, kind=kind, dt_over_tau=1.0, seed=seed,
+                                         scheme="authors", horizon=60.0, batch_size=24, data_dir=data_dir,
+                                         engine=engine, detach_reset=detach_reset))
     return out
 
 
@@ -198,7 +204,8 @@ def simulation_grid(datasets, dts, schemes=SCHEMES):
 
 
 def simulation_record(out, dataset, dt, scheme, *, hidden=64, n=512, seed=0, data_dir="", kinds=tuple(KINDS)):
-    """Random-weight simulation of one (dataset, dt, scheme), cached in ``OUT/sim/<hash>.json``."""
+    """Random-weight simulation of one (dataset, dt, scheme), cached in ``OUT/sim/<hash>.json``
+    (spike-train data: its counts at ``dt``, a current per step)."""
     from .data import load_dataset
     from .simulate import simulate, xavier_uniform
 
@@ -211,7 +218,7 @@ def simulation_record(out, dataset, dt, scheme, *, hidden=64, n=512, seed=0, dat
             return json.loads(path.read_text())
         except ValueError:
             pass
-    d = load_dataset(dataset, data_dir=data_dir or None)
+    d = load_dataset(dataset, data_dir=data_dir or None).at_dt(dt)  # spike trains: counts at this dt
     w = xavier_uniform(d.n_features, hidden, seed)
     res = simulate(d.x_train[:n], w, dt, scheme=scheme, kinds=kinds, seed=seed)
     res.update(dataset=dataset, identity=ident)

@@ -20,6 +20,11 @@ they fire from :meth:`KindSpec.firing_threshold` (``fixed16.3`` at 0.3: from 0.1
 :func:`simulate` runs their trajectories with that threshold and records their crossings there
 -- where the crossing theory (window at the rounded theta, ``u`` rounded down) puts them.
 (:class:`CrossingRecorder` alone records at one ``threshold`` for every kind.)
+
+Spike-train inputs (binned counts ``x`` ``(n, T, F)``, :mod:`boolgrad.study.spiketrains`): the
+current varies per step, ``n[t] W``, and every spike is an impulse (gain 1 whatever the
+scheme, as in :mod:`boolgrad.study.network`): ``u[t] = u[t-1] e^{-a} (1 - s[t-1]) + n[t] W``
+(:func:`lif_driven`).  :func:`simulate` and :func:`typical_du` take either kind of ``x``.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ import numpy as np
 from .kinds import KINDS, get_kind
 from .reference import compare, theory_expected
 
-__all__ = ["DT_OVER_TAU", "SCHEMES", "CrossingRecorder", "kind_gradient", "lif_trajectory", "simulate",
-           "steps_for"]
+__all__ = ["DT_OVER_TAU", "SCHEMES", "CrossingRecorder", "kind_gradient", "lif_driven", "lif_trajectory",
+           "simulate", "steps_for"]
 
 DT_OVER_TAU = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
 SCHEMES = ("exact", "authors")
@@ -69,6 +74,38 @@ def lif_trajectory(current, dt_over_tau: float, steps: int, *, scheme: str = "ex
         s = (u >= theta).astype(np.float64)
         us[t] = u
     return us, us >= theta
+
+
+def lif_driven(drive, dt_over_tau: float, *, theta: float = 0.3):
+    """Membrane potentials ``u`` ``drive.shape`` and spikes for a per-step increment ``drive``
+    ``(T, ...)``: ``u[t] = u[t-1] e^{-a} (1 - s[t-1]) + drive[t]`` (spike-train input)."""
+    drive = np.asarray(drive, dtype=np.float64)
+    decay = math.exp(-dt_over_tau)
+    us = np.empty(drive.shape)
+    u = np.zeros(drive.shape[1:])
+    s = np.zeros(drive.shape[1:])
+    for t in range(len(drive)):
+        u = u * decay * (1.0 - s) + drive[t]
+        s = (u >= theta).astype(np.float64)
+        us[t] = u
+    return us, us >= theta
+
+
+def _currents(x, weights, steps):
+    """``x @ weights`` in float64: ``(n, H)`` (features) or, for counts ``(n, T, F)``, ``(T, n, H)``."""
+    x = np.asarray(x, np.float64)
+    if x.ndim == 2:
+        return x @ weights
+    if x.ndim != 3 or x.shape[1] != steps:
+        raise ValueError(f"x must be (n, features) or counts (n, {steps}, n_in), got {x.shape}")
+    return (x @ weights).transpose(1, 0, 2)
+
+
+def _trajectory(current, dt_over_tau, steps, scheme, theta):
+    """``u`` of a constant current ``(n, H)`` or of per-step currents ``(T, n, H)`` (impulses)."""
+    if current.ndim == 3:
+        return lif_driven(current, dt_over_tau, theta=theta)[0]
+    return lif_trajectory(current, dt_over_tau, steps, scheme=scheme, theta=theta)[0]
 
 
 def kind_gradient(kind, u, theta: float) -> np.ndarray:
@@ -189,16 +226,17 @@ class CrossingRecorder:
 def simulate(x: np.ndarray, weights: np.ndarray, dt_over_tau: float, *, scheme: str = "exact",
              theta: float = 0.3, horizon: float = 8.0, kinds=tuple(KINDS), seed: int = 0,
              with_theory: bool = True, batch: int = 256) -> dict:
-    """Crossing statistics of one LIF layer ``I = x @ weights`` over ``horizon`` time constants."""
+    """Crossing statistics of one LIF layer ``I = x @ weights`` over ``horizon`` time constants
+    (``x``: features ``(n, F)``, a constant current, or spike counts ``(n, T, F)``: per step)."""
     steps = steps_for(dt_over_tau, horizon)
-    currents = [np.asarray(x[i:i + batch], np.float64) @ weights for i in range(0, len(x), batch)]
+    currents = [_currents(x[i:i + batch], weights, steps) for i in range(0, len(x), batch)]
     recorders = {}
 
     def record(threshold):  # the same inputs, the LIF fired at ``threshold`` (a quantised kind's)
         if threshold not in recorders:
             rec = recorders[threshold] = CrossingRecorder(theta, seed=seed, threshold=threshold)
             for c in currents:
-                rec.update(lif_trajectory(c, dt_over_tau, steps, scheme=scheme, theta=threshold)[0])
+                rec.update(_trajectory(c, dt_over_tau, steps, scheme, threshold))
         return recorders[threshold]
 
     out = record(float(theta)).finish(kinds, with_theory=with_theory, record=record)
@@ -213,10 +251,10 @@ def xavier_uniform(n_in: int, n_out: int, seed: int, gain: float = 1.0) -> np.nd
 
 
 def typical_du(x, weights, dt_over_tau, *, scheme="exact", theta=0.3, horizon=8.0) -> float:
-    """Median crossing increment of a short simulation (for the matched kind); 2**-7 if none."""
+    """Median crossing increment of a short simulation (for the matched kind); 2**-7 if none.
+    ``x``: features ``(n, F)`` or spike counts ``(n, T, F)``."""
     steps = steps_for(dt_over_tau, horizon)
     rec = CrossingRecorder(theta)
-    us, _ = lif_trajectory(np.asarray(x, np.float64) @ weights, dt_over_tau, steps, scheme=scheme, theta=theta)
-    rec.update(us)
+    rec.update(_trajectory(_currents(x, weights, steps), dt_over_tau, steps, scheme, theta))
     du = np.concatenate(rec.above) - np.concatenate(rec.below)
     return float(np.median(du)) if du.size else 2.0**-7

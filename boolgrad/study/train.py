@@ -11,6 +11,9 @@ Readouts: ``mse_count`` (the authors'): output = the spiking output layer's spik
 over time, loss = MSE against the one-hot label, prediction = argmax (ties: the lowest class);
 ``ce_linear``: a linear readout of the last hidden layer's mean spike count, cross-entropy.
 
+Spike-train data (``data.horizon`` set) is binned at the run's ``dt`` (:meth:`Dataset.at_dt
+<boolgrad.study.data.Dataset.at_dt>`) and drives the network step by step (``temporal``).
+
 Adam; the epoch with the best validation accuracy gives the reported test accuracy (ties: the
 earliest).  Early stopping (``cfg.patience = P > 0``): a model stops after the first epoch ``e``
 with ``e - best_epoch >= P`` (no better validation accuracy in ``P`` epochs), or at the cap
@@ -113,7 +116,7 @@ def _resolved(cfg, sizes, steps, probe):
     w0 = SpikingNet(sizes, None, dt_over_tau=cfg.dt_over_tau, steps=steps, scheme=cfg.scheme, readout=cfg.readout,
                     generator=torch.Generator().manual_seed(cfg.seed)).weights[0][0]
     du = typical_du(probe.double().numpy(), w0.detach().double().numpy(), cfg.dt_over_tau,
-                    scheme=cfg.scheme, theta=cfg.theta, horizon=cfg.horizon)
+                    scheme=cfg.scheme, theta=cfg.theta, horizon=cfg.horizon)  # probe (n, T, F): per-step input
     spec = spec.resolve(du)
     return spec, {"typical_du": du, "format": spec.format}
 
@@ -143,6 +146,7 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
         raise ValueError("a group's configs must differ only in seed and learning rate")
     torch.set_num_threads(1)
     K = len(cfgs)
+    data = data.at_dt(cfg.dt_over_tau, cfg.horizon)  # spike times -> counts per step; features as they are
     gens = [torch.Generator().manual_seed(c.seed) for c in cfgs]
     x_tr, y_tr = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     x_va, y_va = torch.from_numpy(data.x_val), torch.from_numpy(data.y_val)
@@ -154,7 +158,7 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
     threshold = spec.firing_threshold(cfg.theta)
     net = SpikingNet(sizes, spec.spike(cfg.theta), dt_over_tau=cfg.dt_over_tau, steps=steps, scheme=cfg.scheme,
                      readout=cfg.readout, generator=gens, engine=cfg.engine,
-                     detach_reset=cfg.detach_reset)
+                     detach_reset=cfg.detach_reset, temporal=data.temporal)
     opt = StackedAdam(net.parameters(), [c.lr for c in cfgs])
     history, best = [[] for _ in cfgs], [None] * K
     stopped = [None] * K  # the epoch after which model k stopped (early stopping)
@@ -168,7 +172,7 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
                 idx = torch.stack(batch)  # (K, B): each model's own batch
                 flat = idx.flatten()
                 opt.zero_grad()
-                xb = x_tr.index_select(0, flat).view(*idx.shape, -1)  # x_tr[idx], without advanced indexing
+                xb = x_tr.index_select(0, flat).view(*idx.shape, *x_tr.shape[1:])  # x_tr[idx], no advanced indexing
                 loss = _losses(net, net(xb), y_tr.index_select(0, flat).view(idx.shape), data.n_classes)
                 loss.sum().backward()
                 norms += torch.stack([w.grad.flatten(1).norm(dim=1) for w in net.weights], 1).double().numpy()
