@@ -31,7 +31,7 @@ __all__ = ["AUTHORS_LR", "DECISIVE_DATASETS", "DECISIVE_DT", "DECISIVE_KINDS", "
            "QUICK_DECISIVE", "RESET_ABLATION", "cells", "check_protocol", "choices", "run"]
 
 #: the datasets (MNIST-1D is left out: see docs/study.md, "Baselines")
-DECISIVE_DATASETS = ("digits", "yinyang")
+DECISIVE_DATASETS = ("digits", "yinyang", "spiketrains")
 #: dt/tau of the grid: the coarsest and the finest decide the hypothesis
 DECISIVE_DT = (2.0, 1.0, 0.5, 0.125)
 #: the hypothesis' comparison, fixed in advance: (surrogate, Boolean)
@@ -39,7 +39,8 @@ PRIMARY = ("arctan", "boolean_yj2025")
 #: the kinds of the grid: the primary pair, the surrogate zoo (the best of it is the secondary
 #: comparison), the secant Boolean kind, and the mechanism's ablations and fair fix where registered
 DECISIVE_KINDS = ("arctan", "boolean_yj2025", "rectangle", "fast_sigmoid", "straight_through",
-                  "boolean_secant_clamp")
+                  "boolean_secant_clamp", "boolean_secant_peak", "boolean_secant_tails", "boolean_matched_fair",
+                  "boolean_fixed16_fair", "rectangle_matched", "rectangle_matched_centred")
 #: kinds also trained with the reset detached (the reset ablation)
 RESET_ABLATION = ("arctan", "boolean_yj2025")
 #: epochs without a better validation accuracy before a run stops

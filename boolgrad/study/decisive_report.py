@@ -47,6 +47,8 @@ ABLATIONS = (
     ("tails only vs secant", "boolean_secant_tails", False, "boolean_secant_clamp", False),
     ("matched fixed point vs its unmatched parent", "boolean_matched_fair", False, "boolean_fixed16_fair", False),
     ("matched fixed point vs a rectangle of its support", "boolean_matched_fair", False, "rectangle_matched", False),
+    ("matched fixed point vs a centred rectangle of its width", "boolean_matched_fair", False,
+     "rectangle_matched_centred", False),
 )
 
 
