@@ -10,7 +10,8 @@
    ``<!-- /results:NAME -->``) from the results files -- no number in the documents is typed by hand.
    ``tests/test_results_doc.py`` checks the document against the committed results.
 
-The README carries no generated block: it links to ``docs/results.md``.  Links written into the
+The README carries one generated block (:data:`README_BLOCKS`: the decisive study's verdict);
+the rest of its results it links to in ``docs/results.md``.  Links written into the
 blocks are relative to ``docs/`` (:data:`UP`).
 """
 
@@ -327,17 +328,62 @@ def closed_form_block(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKS = {"study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block,
+def _decisive(results: Path):
+    from boolgrad.study import decisive_report as dr
+
+    out = results / "decisive"
+    if not (out / "protocol.json").is_file():
+        return None
+    rows = dr.cell_rows(out)
+    return rows, dr.hypothesis(rows), dr.ablations(rows)
+
+
+def decisive_block(results: Path) -> str:
+    """The decisive study's report (``results/decisive``): verdicts, ablations, every cell."""
+    got = _decisive(results)
+    if got is None:
+        return "The decisive study has not been run into `results/decisive` yet.\n"
+    from boolgrad.study.decisive_report import markdown
+
+    text = markdown(*got)
+    return text.split("\n", 2)[2].replace("\n## ", "\n### ").replace("## ", "### ", 1)
+
+
+def verdict_block(results: Path) -> str:
+    """The README's answer: the primary verdict per dataset and overall, with its numbers."""
+    got = _decisive(results)
+    if got is None:
+        return "The decisive study has not been run into `results/decisive` yet.\n"
+    from boolgrad.study.inference import verdict_sentence
+
+    _, hyp, _ = got
+    h = hyp["primary"]
+    lines = [f"Decisive study, arctan vs `boolean_yj2025`, overall: **{h['overall']}** "
+             f"(datasets run so far: {', '.join(h['datasets']) or 'none'}).", ""]
+    for ds, e in h["datasets"].items():
+        lines.append("- " + verdict_sentence(f"{ds} (dt/tau {e['coarse']:g} vs {e['fine']:g})", e["effect"].interval,
+                                             e["p_holm"], e["verdict"]))
+    return "\n".join(lines) + "\n"
+
+
+#: the README's generated blocks (the rest of the README is prose)
+README_BLOCKS = {"decisive_verdict": verdict_block}
+README = ROOT / "README.md"
+
+
+BLOCKS = {"decisive": decisive_block, "study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block,
           "closed_form": closed_form_block, "backends_speed": backends_speed_block, "examples": examples_block,
           "study_speed": study_speed_block}
 
 
-def render(doc: str, results: Path) -> str:
-    """``doc`` (the text of docs/results.md) with every block of :data:`BLOCKS` rewritten."""
-    for name, make in BLOCKS.items():
-        pat = re.compile(rf"(<!-- results:{name} -->\n)(.*?)(<!-- /results:{name} -->)", re.DOTALL)
+def render(doc: str, results: Path, blocks=None, name=None) -> str:
+    """``doc`` (the text of docs/results.md, or of the README with :data:`README_BLOCKS`) with
+    every block of ``blocks`` (default :data:`BLOCKS`) rewritten."""
+    blocks, name = blocks or BLOCKS, name or DOC.relative_to(ROOT)
+    for name_, make in blocks.items():
+        pat = re.compile(rf"(<!-- results:{name_} -->\n)(.*?)(<!-- /results:{name_} -->)", re.DOTALL)
         if not pat.search(doc):
-            raise SystemExit(f"{DOC.relative_to(ROOT)} has no <!-- results:{name} --> block")
+            raise SystemExit(f"{name} has no <!-- results:{name_} --> block")
         block = make(results)
         doc = pat.sub(lambda m, block=block: m.group(1) + block + m.group(3), doc)
     return doc
@@ -351,9 +397,10 @@ def main(argv=None) -> int:
     results = Path(a.results)
     name = DOC.relative_to(ROOT)
     new = render(DOC.read_text(), results)
+    readme = render(README.read_text(), results, README_BLOCKS, "README.md")
     if a.check:
-        same = new == DOC.read_text()
-        print(f"{name} is up to date" if same else f"{name} differs from what the results give")
+        same = new == DOC.read_text() and readme == README.read_text()
+        print(f"{name} and README.md are up to date" if same else f"{name} or README.md differs from what the results give")
         return 0 if same else 1
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
@@ -371,6 +418,8 @@ def main(argv=None) -> int:
 
     with atomic_write(DOC, "w") as fh:
         fh.write(new)
+    with atomic_write(README, "w") as fh:
+        fh.write(readme)
     print(f"published figures/png/, paper/generated/, paper/boolgrad.pdf and {name}'s results blocks")
     return 0
 

@@ -19,6 +19,9 @@ def test_results_doc_blocks_match_the_committed_results():
     doc = (ROOT / "docs" / "results.md").read_text()
     assert mod.render(doc, ROOT / "results") == doc, "run: python scripts/publish_results.py"
     assert "<!-- results:study -->\n<!-- /results:study -->" not in doc  # the blocks are filled
+    readme = (ROOT / "README.md").read_text()
+    assert mod.render(readme, ROOT / "results", mod.README_BLOCKS, "README.md") == readme, \
+        "run: python scripts/publish_results.py"
 
 
 def _publish():
