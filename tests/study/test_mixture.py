@@ -3,6 +3,7 @@ recorder's reset flags and pinned samples, the simulation's mixture comparison a
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -254,3 +255,20 @@ def test_counts_and_summary(coarse):
     c_old = simulation_counts([old])
     assert c_old["pairs"] == 4 and c_old["mixture_pairs"] == 0 and "not in these records" in counts_line(c_old)
     assert "| yinyang |" in summary_markdown([], [old])
+
+
+def test_simulate_command_prints_both_theories_and_the_counts(tmp_path, capsys):
+    from boolgrad.cli import main
+
+    out = tmp_path / "o"
+    out.mkdir()
+    argv = ["study", "simulate", "--out", str(out), "--datasets", "yinyang", "--dt", "2", "--scheme", "exact",
+            "--kinds", "boolean_fixed16", "arctan"]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "uniform" in text and "| mixture" in text
+    assert "reset-aware mixture 2 of 2 (simulation, kind) pairs; uniform phase at every crossing 0 of 2" in text
+    summary = (out / "summary.md").read_text()
+    assert "reset-aware mixture 2 of 2" in summary
+    (rec,) = [json.loads(p.read_text()) for p in (out / "sim").glob("*.json")]
+    assert rec["identity"]["schema"] == 4 and "mixture_below" in rec["kinds"]["arctan"]
