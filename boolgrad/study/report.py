@@ -221,9 +221,15 @@ def plot_sims(out, sims) -> list:
             continue
         line = ax.plot([p[0] for p in pts], [p[1]["mean_sim"] for p in pts], "o-", label=kind)[0]
         ax.plot([p[0] for p in pts], [p[1]["mean_theory"] for p in pts], "x--", color=line.get_color())
+        mix = [(s["dt_over_tau"], s["kinds"][kind]["mixture_below"]["mean_theory"]) for s in sims
+               if s["scheme"] == "exact" and kind in s["kinds"]
+               and (s["kinds"][kind].get("mixture_below") or {}).get("mean_theory") is not None]
+        if mix:
+            ax.plot([m[0] for m in mix], [m[1] for m in mix], "+:", color=line.get_color())
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set(xlabel="dt / tau", ylabel="mean ds/du below crossings", title="simulation (o) vs theory (x)")
+    ax.set(xlabel="dt / tau", ylabel="mean ds/du below crossings",
+           title="simulation (o) vs theory: uniform phase (x), reset-aware mixture (+)")
     ax.legend(fontsize=6)
     _save(plt, out, "grad_at_crossings_theory_vs_sim.png", fig, written)
     fig, ax = plt.subplots(figsize=(6, 4))

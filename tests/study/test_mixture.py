@@ -36,7 +36,8 @@ def _brute(h, theta, d, phases, probs, steps):
     prev = theta - d + np.asarray(phases, dtype=np.float64)
     s = np.zeros_like(prev)
     prev_after_spike = np.zeros(prev.shape, bool)
-    s1, s2, n, n_reset = np.zeros_like(prev), np.zeros_like(prev), np.zeros(prev.shape, int), np.zeros(prev.shape, int)
+    s1, s2 = np.zeros_like(prev), np.zeros_like(prev)
+    n, n_reset = np.zeros(prev.shape, int), np.zeros(prev.shape, int)
     for _ in range(steps):
         u = prev * (1.0 - s) + d
         cross = (prev < theta) & (theta <= u)
@@ -235,7 +236,8 @@ def test_simulated_mixture_is_the_mixture_of_its_crossings(coarse):
         e = theory_expected(k, theta)(a - b)
         want = (g[m].sum() + e[~m].sum()) / b.size
         assert row["mixture_below"]["mean_theory"] == pytest.approx(want, rel=1e-12)
-        exact = mixture_moments(k.crossing_grad(theta), (a - b)[~m], b[m], values=lambda u: k.gradient(u, theta))
+        exact = mixture_moments(k.crossing_grad(theta), (a - b)[~m], b[m],
+                                values=lambda u, k=k: k.gradient(u, theta))
         assert exact.mean == pytest.approx(want, rel=0.02)
 
 
