@@ -66,6 +66,12 @@ def block(records: Path = RECORDS) -> str:
          f"uniform phase {_range(sims, 'theory_below', 'ratio')}; over the crossings not from a reset "
          f"{_range(sims, 'mixture_below', 'ratio_uniform')}."),
     ]
+    misses = sorted((k, s["dataset"], s["scheme"], s["dt_over_tau"], v["mixture_below"]["ratio"])
+                    for s in sims for k, v in s["kinds"].items()
+                    if (v.get("mixture_below") or {}).get("agree") is False)
+    if misses:
+        lines += ["", "Outside 10% with the mixture: " + "; ".join(
+            f"`{k}` ({ds}, {sch}, dt/tau {dt:g}: {r:.3f})" for k, ds, sch, dt, r in misses) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -274,3 +274,22 @@ def test_simulate_command_prints_both_theories_and_the_counts(tmp_path, capsys):
     assert "reset-aware mixture 2 of 2" in summary
     (rec,) = [json.loads(p.read_text()) for p in (out / "sim").glob("*.json")]
     assert rec["identity"]["schema"] == 4 and "mixture_below" in rec["kinds"]["arctan"]
+
+
+def test_spike_train_input_pins_the_sample_to_the_previous_drive():
+    """Per-step impulses (``lif_driven``): the sample below a crossing from a reset is the drive
+    of the step before, bit for bit."""
+    from boolgrad.study.simulate import lif_driven
+
+    rng = np.random.default_rng(5)
+    drive = rng.poisson(0.8, (24, 300)) * rng.uniform(0.0, 0.3, 300)
+    us, s = lif_driven(drive, 1.0, theta=THETA)
+    rec = CrossingRecorder(THETA)
+    rec.update(us)
+    below, _, reset = rec._picks()
+    t_idx, j_idx = np.nonzero((np.concatenate([np.zeros((1, 300)), us[:-1]]) < THETA) & (us >= THETA))
+    assert below.size == t_idx.size and reset.any() and not reset.all()
+    for t, j, b, r in zip(t_idx, j_idx, below, reset):
+        assert r == (t <= 1 or bool(s[t - 2, j]))
+        if r:
+            assert b == (0.0 if t == 0 else drive[t - 1, j])
