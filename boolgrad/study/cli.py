@@ -116,19 +116,26 @@ def _cmd_simulate(a) -> int:
     for sch in a.scheme:
         if sch not in SCHEMES:
             raise ValueError(f"unknown scheme {sch!r}; choose from {', '.join(SCHEMES)}")
+    from .report import counts_line, simulation_counts, write_reports
+
+    t0, records = time.perf_counter(), []
     for ds, dt, sch in simulation_grid(a.datasets, a.dt, a.scheme):
         r = simulation_record(a.out, ds, dt, sch, data_dir=a.data_dir or "", kinds=tuple(a.kinds))
+        records.append(r)
         med = r["du_quantiles"][2]
         print(f"{ds:8s} {sch:7s} dt/tau={dt:<7g} crossings={r['n_crossings']:7d} median dU="
               f"{'-' if med is None else f'{med:.4g}'} from reset={r['frac_from_reset']:.2f}")
         for k, v in r["kinds"].items():
-            tb = v.get("theory_below") or {}
+            tb, mb = v.get("theory_below") or {}, v.get("mixture_below") or {}
             if tb.get("mean_sim") is not None:
-                print(f"    {k:22s} below: sim {tb['mean_sim']:.4g} theory {tb['mean_theory']:.4g} "
-                      f"ratio {tb['ratio']:.3f}{'' if tb['agree'] else '  (differs > 10%)'}")
-    from .report import write_reports
-
+                mix = "" if mb.get("ratio") is None else (
+                    f" | mixture {mb['mean_theory']:.4g} ratio {mb['ratio']:.3f}"
+                    f"{'' if mb['agree'] else '  (differs > 10%)'}")
+                print(f"    {k:22s} below: sim {tb['mean_sim']:.4g} uniform {tb['mean_theory']:.4g} "
+                      f"ratio {tb['ratio']:.3f}{'' if tb['agree'] else '  (differs > 10%)'}{mix}")
+    print(counts_line(simulation_counts(records)))
     write_reports(a.out)
+    print(f"{len(records)} simulations; {Path(a.out) / 'summary.md'}; {time.perf_counter() - t0:.1f} s")
     return 0
 
 

@@ -24,6 +24,20 @@ is 0).  ``h`` is
 :func:`crossing_moments_for` applies the theory to a distribution of ``dU`` (samples from a
 simulation): the moments of the mixture, ``E[h] = mean_k E^1(dU_k)``,
 ``E[h**2] = mean_k E^2(dU_k)``.
+
+:func:`mixture_moments` is the reset-aware theory: the uniform phase fails for a crossing that
+starts from a reset.  With a hard reset ``u[t] = e^{-a} u[t-1] (1 - s[t-1]) + c I[t]``, the
+sample after a spike at ``t - 2`` is ``u[t-1] = c I[t-1]`` exactly (the decayed pre-reset value is
+multiplied by 0), and the sample before the first step is the rest value ``u[-1] = 0``; a crossing
+whose sample below is one of these (it fires two steps after a reset, or at ``t = 0, 1`` from
+rest) has that sample *pinned*: its phase is not uniform but known.  Such crossings (fraction
+``w``, below-values ``v_j``) receive ``h(v_j)`` exactly, the others the uniform-phase moments of
+their ``dU_k``::
+
+    E[h**p] = w mean_j h(v_j)**p + (1 - w) mean_k E^p(dU_k)      (p = 1, 2)
+
+(above the crossing the pinned sample is the next one, ``c I[t-1] e^{-a} + c I[t]``, or
+``c I[0]`` at ``t = 0``).  With ``w = 0`` it is :func:`crossing_moments_for`.
 """
 
 from __future__ import annotations
@@ -42,6 +56,7 @@ __all__ = [
     "SurrogateGrad",
     "crossing_moments",
     "crossing_moments_for",
+    "mixture_moments",
 ]
 
 
@@ -95,6 +110,13 @@ class BooleanGrad:
             total = total - integrals_many(self.table, lo, hi, power=power, clamp=sc.lo * d)
         return total / d**power
 
+    def values(self, u) -> np.ndarray:
+        """``h(u)`` at points: the step function of the module doc (``u`` rounded down to a
+        pattern), scaled as :meth:`integral` scales it."""
+        from ..integrals import step_gradient
+
+        return get_scaling(self.scale).apply(step_gradient(self.table, u), self.divisor)
+
 
 @dataclass(frozen=True)
 class SurrogateGrad:
@@ -116,6 +138,11 @@ class SurrogateGrad:
         P = sf.p1 if power == 1 else sf.p2
         kw = dict(self.params)
         return float(P(self.name, hi - self.theta, **kw) - P(self.name, lo - self.theta, **kw))
+
+    def values(self, u) -> np.ndarray:
+        """``h(u) = g(u - theta)`` at points."""
+        return np.asarray(sf.grad(self.name, np.asarray(u, dtype=np.float64) - self.theta, **dict(self.params)),
+                          dtype=np.float64)
 
 
 def _check_du(du) -> np.ndarray:
@@ -175,3 +202,31 @@ def crossing_moments_for(grad, du_samples, *, side: str = "below") -> CrossingMo
     I1, I2 = grad.integrals(lo, hi, 1), grad.integrals(lo, hi, 2)
     n = d.size
     return _moments(math.fsum(counts * I1 / uniq) / n, math.fsum(counts * I2 / uniq) / n)
+
+
+def mixture_moments(grad, du_samples=(), reset_values=(), *, side: str = "below", values=None) -> CrossingMoments:
+    """The reset-aware theory (module doc): crossings of uniform phase with steps ``du_samples``
+    and crossings started from a reset whose sample on ``side`` is known, ``reset_values``.
+
+    ``mean = w mean_j h(v_j) + (1 - w) mean_k E^1(dU_k)`` with ``w = len(v) / (len(v) + len(dU))``,
+    likewise the second moment with ``h**2`` and ``E^2``; CV from these.  ``values``: ``h`` at
+    points, default ``grad.values`` (a table read with ``u`` rounded down, at ``grad.theta``);
+    pass the kind's own gradient where the values come from a simulation whose forward fires
+    elsewhere (:meth:`boolgrad.study.kinds.KindSpec.firing_threshold`).
+    """
+    side = _side(side)
+    d = np.asarray(du_samples, dtype=np.float64).ravel()
+    v = np.asarray(reset_values, dtype=np.float64).ravel()
+    if d.size == 0 and v.size == 0:
+        raise ValueError("mixture_moments needs crossings: du_samples or reset_values")
+    if v.size and not np.isfinite(v).all():
+        raise ValueError("reset_values must be finite")
+    n = d.size + v.size
+    s1 = s2 = 0.0
+    if d.size:
+        u = crossing_moments_for(grad, d, side=side)
+        s1, s2 = u.mean * d.size, u.second_moment * d.size
+    if v.size:
+        h = np.asarray((values or grad.values)(v), dtype=np.float64)
+        s1, s2 = s1 + math.fsum(h), s2 + math.fsum(h * h)
+    return _moments(s1 / n, s2 / n)

@@ -210,7 +210,7 @@ def simulation_record(out, dataset, dt, scheme, *, hidden=64, n=512, seed=0, dat
     from .simulate import simulate, xavier_uniform
 
     ident = {"dataset": dataset, "dt_over_tau": dt, "scheme": scheme, "hidden": hidden, "n": n, "seed": seed,
-             "kinds": [get_kind(k).describe() for k in kinds], "schema": 3}
+             "kinds": [get_kind(k).describe() for k in kinds], "schema": 4}
     h = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(out) / "sim" / f"{h}.json"
     if path.exists():

@@ -95,19 +95,54 @@ def theory_expected(kind, theta: float, *, side: str = "below"):
     return expected
 
 
-def compare(du, g_observed, expected, *, tolerance: float = 0.10) -> dict:
+def compare(du, g_observed, expected, *, tolerance: float = 0.10, exact=None) -> dict:
     """Mean observed gradient at crossings against the theory on the same ``dU`` sample.
 
     ``mean_theory = mean_k expected(dU_k)``; ``agree`` when ``|sim / theory - 1| <= tolerance``.
+
+    ``exact = (mask, values)``: the reset-aware mixture (:func:`boolgrad.study.crossings.mixture_moments`):
+    at the crossings in ``mask`` (started from a reset) the theory is ``values`` (the gradient at
+    the known sample), at the others ``expected(dU_k)``.  The result adds ``n_exact`` and the
+    comparison over the other crossings alone (``mean_sim_uniform``, ``mean_theory_uniform``,
+    ``ratio_uniform``; ``None`` when every crossing is in ``mask``): the part the uniform phase
+    predicts.
     """
     du = np.asarray(du, dtype=np.float64)
     g = np.asarray(g_observed, dtype=np.float64)
     if du.shape != g.shape:
         raise ValueError(f"dU {du.shape} and gradients {g.shape} differ in shape")
+    if exact is not None:
+        return _compare_mixture(du, g, expected, tolerance, *exact)
     if du.size == 0:
         return {"n": 0, "mean_sim": None, "mean_theory": None, "ratio": None, "agree": None}
     sim = float(g.mean())
     th = float(np.mean(expected(du)))
-    ratio = sim / th if th != 0 else (1.0 if sim == 0 else float("inf"))
+    ratio = _ratio(sim, th)
     return {"n": int(du.size), "mean_sim": sim, "mean_theory": th, "ratio": float(ratio),
                 "agree": bool(abs(ratio - 1.0) <= tolerance)}
+
+
+def _ratio(sim: float, th: float) -> float:
+    return sim / th if th != 0 else (1.0 if sim == 0 else float("inf"))
+
+
+def _compare_mixture(du, g, expected, tolerance, mask, values) -> dict:
+    mask = np.asarray(mask, dtype=bool)
+    values = np.asarray(values, dtype=np.float64)
+    if mask.shape != du.shape or values.shape != (int(mask.sum()),):
+        raise ValueError(f"exact: a mask of shape {du.shape} and one value per masked crossing")
+    out = {"n": int(du.size), "n_exact": int(mask.sum()), "mean_sim": None, "mean_theory": None, "ratio": None,
+           "agree": None, "mean_sim_uniform": None, "mean_theory_uniform": None, "ratio_uniform": None}
+    if du.size == 0:
+        return out
+    e = np.empty(du.shape, dtype=np.float64)
+    e[mask] = values
+    rest = ~mask
+    if rest.any():
+        e[rest] = expected(du[rest])
+        sim_u, th_u = float(g[rest].mean()), float(e[rest].mean())
+        out.update(mean_sim_uniform=sim_u, mean_theory_uniform=th_u, ratio_uniform=float(_ratio(sim_u, th_u)))
+    sim, th = float(g.mean()), float(e.mean())
+    ratio = _ratio(sim, th)
+    out.update(mean_sim=sim, mean_theory=th, ratio=float(ratio), agree=bool(abs(ratio - 1.0) <= tolerance))
+    return out

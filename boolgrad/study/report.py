@@ -3,9 +3,10 @@
 ``overshoot.csv``: one row per run file, columns :data:`COLUMNS`, sorted by (dataset, kind,
 scheme, readout, dt/tau descending, seed).  ``summary.md``: per dataset x kind x scheme x dt, the
 mean +- sample standard deviation (ddof 1; 0 for one seed) of the test accuracy over seeds, and
-the mean gradient at crossings; then the random-weight simulation table (mean gradient at the
-sample below each crossing, simulated and by the crossing theory, and their ratio).  Simulation
-records are read by :func:`boolgrad.paper.results.load_sims`, means by :mod:`.stats`.
+the mean gradient at crossings; then the random-weight simulation: the counts of
+:func:`simulation_counts` and a table (mean gradient at the sample below each crossing,
+simulated, by the uniform-phase theory and by the reset-aware mixture, with their ratios).
+Simulation records are read by :func:`boolgrad.paper.results.load_sims`, means by :mod:`.stats`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from ..atomic import write_text_atomic
 from ..paper.results import load_sims
 from .stats import mean, mean_std
 
-__all__ = ["COLUMNS", "csv_rows", "plot_runs", "plot_sims", "plots", "simulation_reports", "summary_markdown",
-           "write_reports"]
+__all__ = ["COLUMNS", "counts_line", "csv_rows", "plot_runs", "plot_sims", "plots", "simulation_counts",
+           "simulation_reports", "summary_markdown", "write_reports"]
 
 COLUMNS = ("dataset", "kind", "scheme", "readout", "dt_over_tau", "steps", "seed", "test_acc", "val_acc",
            "best_epoch", "epochs", "train_seconds", "samples_per_second", "mean_grad_at_crossings",
@@ -82,6 +83,49 @@ def groups(rows):
     return out
 
 
+def simulation_counts(sims) -> dict:
+    """How many (simulation, kind) pairs agree with the theory at the sample below each crossing.
+
+    ``pairs``: pairs with a comparison; ``mixture`` / ``uniform``: within 10% by the reset-aware
+    mixture (``mixture_below``) / by the uniform phase at every crossing (``theory_below``);
+    ``uniform_part``: within 10% at the crossings not from a reset alone (``ratio_uniform``), of
+    ``uniform_part_pairs`` (pairs that have such crossings); ``reference``: the exact integrals'
+    uniform-phase mean within 1% of the midpoint-rule reference's, of ``reference_pairs``.
+    Records without the mixture (simulation ``schema`` < 4) count in ``pairs`` and ``uniform``
+    only (``mixture_pairs``: those with it)."""
+    c = dict.fromkeys(("pairs", "uniform", "mixture_pairs", "mixture", "uniform_part_pairs", "uniform_part",
+                       "reference_pairs", "reference"), 0)
+    for sm in sims:
+        for v in sm["kinds"].values():
+            tb = v.get("theory_below") or {}
+            if tb.get("agree") is None:
+                continue
+            c["pairs"] += 1
+            c["uniform"] += bool(tb["agree"])
+            mb = v.get("mixture_below") or {}
+            if mb.get("agree") is not None:
+                c["mixture_pairs"] += 1
+                c["mixture"] += bool(mb["agree"])
+            if mb.get("ratio_uniform") is not None:
+                c["uniform_part_pairs"] += 1
+                c["uniform_part"] += abs(mb["ratio_uniform"] - 1.0) <= 0.10
+            rb = v.get("reference_below") or {}
+            if rb.get("ratio") is not None:
+                c["reference_pairs"] += 1
+                c["reference"] += abs(rb["ratio"] - 1.0) <= 0.01
+    return c
+
+
+def counts_line(c: dict) -> str:
+    """:func:`simulation_counts` in one sentence (the ``simulate`` command prints it, ``summary.md`` holds it)."""
+    mix = (f"reset-aware mixture {c['mixture']} of {c['mixture_pairs']}" if c["mixture_pairs"]
+           else "reset-aware mixture: not in these records")
+    return (f"Within 10% of the theory (sample below each crossing): {mix} (simulation, kind) pairs; "
+            f"uniform phase at every crossing {c['uniform']} of {c['pairs']}; uniform phase at the crossings "
+            f"not from a reset {c['uniform_part']} of {c['uniform_part_pairs']}. Exact integrals within 1% of "
+            f"the midpoint-rule reference: {c['reference']} of {c['reference_pairs']}.")
+
+
 def summary_markdown(rows, sims=()) -> str:
     lines = ["# Overshoot study: summary", "",
              ("Generated from `overshoot.csv` (test accuracy at the best-validation epoch; mean +- sample "
@@ -96,17 +140,26 @@ def summary_markdown(rows, sims=()) -> str:
                      f"| {m:.4f} +- {s:.4f} | {'' if g is None else f'{g:.4g}'} | {nz:.3f} |")
     if sims:
         lines += ["", "## Random-weight simulation: ds/du at the sample below each crossing", "",
-                  ("| dataset | scheme | dt/tau | crossings | median dU | from reset | kind | simulated | theory "
-                  "| ratio |"), "|---|---|---|---|---|---|---|---|---|---|"]
+                  counts_line(simulation_counts(sims)), "",
+                  ("`uniform`: the uniform phase at every crossing; `mixture`: the gradient at the pinned "
+                   "sample for crossings from a reset, the uniform phase for the others; `non-reset ratio`: "
+                   "simulated / uniform phase over the crossings not from a reset. `from reset`: the kind's "
+                   "crossings (a quantised kind's at its firing threshold)."), "",
+                  ("| dataset | scheme | dt/tau | crossings | median dU | from reset | kind | simulated | uniform "
+                   "| ratio | mixture | ratio | non-reset ratio |"), "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for sm in sims:
             for k, v in sm["kinds"].items():
                 tb = v.get("theory_below") or {}
                 if tb.get("mean_sim") is None:
                     continue
+                mb = v.get("mixture_below") or {}
+                mix = "| |" if mb.get("mean_theory") is None else f"| {mb['mean_theory']:.4g} | {mb['ratio']:.3f} |"
+                ru = mb.get("ratio_uniform")
                 lines.append(
-                    f"| {sm['dataset']} | {sm['scheme']} | {sm['dt_over_tau']:g} | {sm['n_crossings']} "
-                    f"| {sm['du_quantiles'][2]:.4g} | {sm['frac_from_reset']:.2f} | {k} | {tb['mean_sim']:.4g} "
-                    f"| {tb['mean_theory']:.4g} | {tb['ratio']:.3f} |")
+                    f"| {sm['dataset']} | {sm['scheme']} | {sm['dt_over_tau']:g} | {v.get('n_crossings', sm['n_crossings'])} "
+                    f"| {sm['du_quantiles'][2]:.4g} | {v.get('frac_from_reset', sm['frac_from_reset']):.2f} | {k} "
+                    f"| {tb['mean_sim']:.4g} | {tb['mean_theory']:.4g} | {tb['ratio']:.3f} {mix} "
+                    f"{'' if ru is None else f'{ru:.3f}'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -168,9 +221,15 @@ def plot_sims(out, sims) -> list:
             continue
         line = ax.plot([p[0] for p in pts], [p[1]["mean_sim"] for p in pts], "o-", label=kind)[0]
         ax.plot([p[0] for p in pts], [p[1]["mean_theory"] for p in pts], "x--", color=line.get_color())
+        mix = [(s["dt_over_tau"], s["kinds"][kind]["mixture_below"]["mean_theory"]) for s in sims
+               if s["scheme"] == "exact" and kind in s["kinds"]
+               and (s["kinds"][kind].get("mixture_below") or {}).get("mean_theory") is not None]
+        if mix:
+            ax.plot([m[0] for m in mix], [m[1] for m in mix], "+:", color=line.get_color())
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set(xlabel="dt / tau", ylabel="mean ds/du below crossings", title="simulation (o) vs theory (x)")
+    ax.set(xlabel="dt / tau", ylabel="mean ds/du below crossings",
+           title="simulation (o) vs theory: uniform phase (x), reset-aware mixture (+)")
     ax.legend(fontsize=6)
     _save(plt, out, "grad_at_crossings_theory_vs_sim.png", fig, written)
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -25,6 +25,17 @@ Spike-train inputs (binned counts ``x`` ``(n, T, F)``, :mod:`boolgrad.study.spik
 current varies per step, ``n[t] W``, and every spike is an impulse (gain 1 whatever the
 scheme, as in :mod:`boolgrad.study.network`): ``u[t] = u[t-1] e^{-a} (1 - s[t-1]) + n[t] W``
 (:func:`lif_driven`).  :func:`simulate` and :func:`typical_du` take either kind of ``x``.
+
+A crossing *starts from a reset* when its sample below is the rest value (``t = 0``) or the first
+sample after rest or after a spike (``t = 1``, or a spike at ``t - 2``): that sample is pinned,
+``0`` or exactly the drive of step ``t - 1`` (``c I``; ``n[t-1] W`` for spike trains: the hard
+reset multiplies the decayed potential by 0), not of uniform phase.  The recorder flags these
+crossings, and each kind's row holds two comparisons with the theory: ``theory_<side>``, the
+uniform phase at every crossing, and ``mixture_<side>``,
+the reset-aware mixture (:func:`boolgrad.study.crossings.mixture_moments`): the gradient at the
+pinned sample for the crossings from a reset, the uniform phase for the others
+(:func:`boolgrad.study.reference.compare` with ``exact=``; its ``ratio_uniform`` compares the
+others alone).
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ import math
 import numpy as np
 
 from .kinds import KINDS, get_kind
-from .reference import compare, theory_expected
+from .reference import compare, expected_mean, theory_expected
 
 __all__ = ["DT_OVER_TAU", "SCHEMES", "CrossingRecorder", "kind_gradient", "lif_driven", "lif_trajectory",
            "simulate", "steps_for"]
@@ -146,7 +157,7 @@ class CrossingRecorder:
         self.hist_all = np.zeros(len(HIST_EDGES) - 1, np.int64)
         self.n_steps = 0
         self.n_from_reset = 0
-        self.below, self.above, self.u_all = [], [], []
+        self.below, self.above, self.from_reset, self.u_all = [], [], [], []
 
     def update(self, us: np.ndarray) -> None:
         us = np.asarray(us, dtype=np.float64)
@@ -161,26 +172,35 @@ class CrossingRecorder:
         self.n_from_reset += int(np.count_nonzero(cross & reset2))
         self.below.append(prev[cross])
         self.above.append(us[cross])
+        self.from_reset.append(reset2[cross])
         flat = us.reshape(-1)
         take = min(flat.size, 20_000)
         self.u_all.append(flat[self.rng.choice(flat.size, take, replace=False)] if take < flat.size else flat)
 
     def _samples(self):
         """``(below, above)`` at the crossings, subsampled to ``max_samples`` (once)."""
+        return self._picks()[:2]
+
+    def _picks(self):
+        """``(below, above, from_reset)`` at the crossings, subsampled to ``max_samples`` (once)."""
         if self._picked is None:
             below, above = np.concatenate(self.below), np.concatenate(self.above)
+            reset = np.concatenate(self.from_reset).astype(bool)
             if below.size > self.max_samples:
                 pick = np.sort(self.rng.choice(below.size, self.max_samples, replace=False))
-                below, above = below[pick], above[pick]
-            self._picked = (below, above)
+                below, above, reset = below[pick], above[pick], reset[pick]
+            self._picked = (below, above, reset)
         return self._picked
 
-    def finish(self, kinds, *, with_theory: bool = True, record=None) -> dict:
+    def finish(self, kinds, *, with_theory: bool = True, record=None, with_reference: bool = False) -> dict:
         """Statistics and, per kind, the gradient at crossings against the crossing theory.
 
         ``record(threshold)``: a recorder of the same trajectories fired at ``threshold``; a kind
         whose :meth:`~KindSpec.firing_threshold` is not this recorder's threshold takes its
-        crossings from there (without ``record``, every kind's from here)."""
+        crossings from there (without ``record``, every kind's from here).  ``with_reference``:
+        also ``reference_below``, the uniform-phase mean below by the midpoint-rule reference
+        (:func:`~boolgrad.study.reference.expected_mean` at the kind's firing threshold) beside
+        the exact integrals' (``ratio``: exact / reference)."""
         n_cross = int(sum(b.size for b in self.below))
         below, above = self._samples()
         du = above - below
@@ -208,17 +228,29 @@ class CrossingRecorder:
             src = self
             if record is not None and k.firing_threshold(self.theta) != th:
                 src = record(k.firing_threshold(self.theta))
-            b_k, a_k = src._samples()
+            b_k, a_k, r_k = src._picks()
             g_all = kind_gradient(k, np.concatenate(src.u_all), self.theta)
             row = {"format": k.format, "frac_nonzero_all": float(np.mean(g_all != 0))}
             if src is not self:
                 row["firing_threshold"] = src.threshold
                 row["n_crossings"] = int(sum(b.size for b in src.below))
+                row["frac_from_reset"] = src.n_from_reset / max(1, row["n_crossings"])
             for side, pts in (("below", b_k), ("above", a_k)):
                 g = kind_gradient(k, pts, self.theta)
                 row[f"mean_grad_{side}"] = float(g.mean()) if g.size else None
                 if with_theory and pts.size:
-                    row[f"theory_{side}"] = compare(a_k - b_k, g, theory_expected(k, self.theta, side=side))
+                    expected = theory_expected(k, self.theta, side=side)
+                    row[f"theory_{side}"] = compare(a_k - b_k, g, expected)
+                    # the pinned samples of the crossings from a reset: the gradient there, exactly
+                    pinned = kind_gradient(k, pts[r_k], self.theta)
+                    row[f"mixture_{side}"] = compare(a_k - b_k, g, expected, exact=(r_k, pinned))
+            if with_theory and with_reference and b_k.size:
+                du_k = a_k - b_k
+                # one tabulation per kind and threshold for every simulation (cached): dU up to 2 or more
+                ref = expected_mean(k, self.theta, du_max=max(2.0, float(du_k.max())), threshold=src.threshold)
+                exact, midpoint = row["theory_below"]["mean_theory"], float(np.mean(ref(du_k)))
+                row["reference_below"] = {"mean_exact": exact, "mean_reference": midpoint,
+                                          "ratio": exact / midpoint if midpoint else (1.0 if exact == 0 else None)}
             out["kinds"][k.name] = row
         return out
 
@@ -239,7 +271,7 @@ def simulate(x: np.ndarray, weights: np.ndarray, dt_over_tau: float, *, scheme: 
                 rec.update(_trajectory(c, dt_over_tau, steps, scheme, threshold))
         return recorders[threshold]
 
-    out = record(float(theta)).finish(kinds, with_theory=with_theory, record=record)
+    out = record(float(theta)).finish(kinds, with_theory=with_theory, record=record, with_reference=with_theory)
     out.update(dt_over_tau=float(dt_over_tau), steps=steps, scheme=scheme, theta=theta, horizon=horizon)
     return out
 
