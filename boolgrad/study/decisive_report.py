@@ -97,9 +97,13 @@ def cell_rows(out) -> list[dict]:
     return rows
 
 
-def _main(rows, dataset, kind):
+def _main(rows, dataset, kind, readout="ce_linear"):
     return [r for r in rows if r["dataset"] == dataset and r["kind"] == kind and r["model"] == "snn"
-            and not r["detach_reset"] and not r["fixed_lr"]]
+            and not r["detach_reset"] and not r["fixed_lr"] and r["readout"] == readout]
+
+
+#: the readouts of the hypothesis' tests: the main one (a linear readout) and the authors'
+READOUTS = {"ce_linear": "linear readout", "mse_count": "authors' readout (spiking output, MSE)"}
 
 
 def _zoo_best(rows, dataset, primary):
@@ -118,15 +122,18 @@ def hypothesis(rows, primary=("arctan", "boolean_yj2025")) -> dict:
     for which in ("primary", "secondary"):
         effects = {}
         for ds in sorted({r["dataset"] for r in rows}):
-            s_kind = primary[0] if which == "primary" else _zoo_best(rows, ds, primary[0])
-            s_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, s_kind)}
-            b_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, primary[1])}
-            dts = sorted(set(s_cells) & set(b_cells))
-            if len(dts) < 2:
-                continue
-            coarse, fine = dts[-1], dts[0]
-            eff = interaction(s_cells[coarse], b_cells[coarse], s_cells[fine], b_cells[fine])
-            effects[ds] = {"surrogate": s_kind, "boolean": primary[1], "coarse": coarse, "fine": fine, "effect": eff}
+            for readout, readout_name in READOUTS.items():
+                s_kind = primary[0] if which == "primary" else _zoo_best(rows, ds, primary[0])
+                s_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, s_kind, readout)}
+                b_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, primary[1], readout)}
+                dts = sorted(set(s_cells) & set(b_cells))
+                if len(dts) < 2:
+                    continue
+                coarse, fine = dts[-1], dts[0]
+                eff = interaction(s_cells[coarse], b_cells[coarse], s_cells[fine], b_cells[fine])
+                name = ds if readout == "ce_linear" else f"{ds}, {readout_name}"
+                effects[name] = {"surrogate": s_kind, "boolean": primary[1], "coarse": coarse, "fine": fine,
+                                 "readout": readout, "effect": eff}
         adjusted = holm([e["effect"].p_value for e in effects.values()]) if effects else []
         for e, q in zip(effects.values(), adjusted):
             e["p_holm"] = q
@@ -155,7 +162,7 @@ def ablations(rows) -> list[dict]:
         for ds in sorted({r["dataset"] for r in rows}):
             cells = {}
             for r in rows:
-                if r["dataset"] == ds and r["model"] == "snn" and not r["fixed_lr"]:
+                if r["dataset"] == ds and r["model"] == "snn" and not r["fixed_lr"] and r["readout"] == "ce_linear":
                     cells[(r["kind"], r["detach_reset"], r["dt_over_tau"])] = r["test"]
             for dt in sorted({k[2] for k in cells}, reverse=True):
                 a, b = cells.get((kind, det, dt)), cells.get((parent, pdet, dt))
@@ -173,7 +180,8 @@ def _f(v, digits=3):
 def _label(r):
     if r["model"] == "mlp":
         return "MLP (no spikes)"
-    extra = " (authors' row)" if r["fixed_lr"] else " (reset detached)" if r["detach_reset"] else ""
+    extra = (" (authors' row)" if r["fixed_lr"] else " (reset detached)" if r["detach_reset"] else
+             " (authors' readout)" if r["readout"] == "mse_count" else "")
     return r["kind"] + extra
 
 
@@ -249,19 +257,21 @@ def plot(out, rows) -> list:
         return []
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
     for ax, ds in zip(axes[0], datasets):
-        kinds = sorted({(r["kind"], r["detach_reset"]) for r in rows if r["dataset"] == ds and r["model"] == "snn"
-                        and not r["fixed_lr"]})
-        for kind, det in kinds:
-            pts = sorted((r["dt_over_tau"], r) for r in rows if r["dataset"] == ds and r["kind"] == kind
-                         and r["detach_reset"] == det and r["model"] == "snn" and not r["fixed_lr"] and r["n"])
+        kinds = sorted({(r["kind"], r["detach_reset"], r["readout"]) for r in rows if r["dataset"] == ds
+                        and r["model"] == "snn" and not r["fixed_lr"]})
+        for kind, det, readout in kinds:
+            pts = sorted(((r["dt_over_tau"], r) for r in rows if r["dataset"] == ds and r["kind"] == kind
+                          and r["detach_reset"] == det and r["readout"] == readout and r["model"] == "snn"
+                          and not r["fixed_lr"] and r["n"]), key=lambda p: p[0])
             if not pts:
                 continue
             x = [p[0] for p in pts]
             y = [p[1]["mean"] for p in pts]
             err = [[max(0.0, p[1]["mean"] - p[1]["low"]) if p[1]["n"] > 1 else 0 for p in pts],
                    [max(0.0, p[1]["high"] - p[1]["mean"]) if p[1]["n"] > 1 else 0 for p in pts]]
-            ax.errorbar(x, y, yerr=err, marker="o", capsize=3, ls="--" if det else "-",
-                        label=kind + (" (reset detached)" if det else ""))
+            ax.errorbar(x, y, yerr=err, marker="o", capsize=3, ls="--" if det else ":" if readout == "mse_count" else "-",
+                        label=kind + (" (reset detached)" if det else " (authors' readout)" if readout == "mse_count"
+                                      else ""))
         for r in rows:
             if r["dataset"] == ds and r["model"] == "mlp" and r["n"] > 1:
                 ax.axhspan(r["low"], r["high"], color="0.85", label="MLP (95% CI)")
