@@ -126,7 +126,7 @@ def test_a_stacked_decisive_run_resumes(tmp_path):
 
     p = Protocol(lrs=(1e-3, 1e-2), search_seeds=1, seeds=2, widen=0)
     searched, _ = cells(["digits"], ["arctan", "boolean_yj2025"], [2.0, 0.5], subset=(200, 60), epochs=3,
-                            patience=1, reset_ablation=(), mlp=False, authors_row=False)
+                            patience=1, reset_ablation=(), mse_readout=(), mlp=False, authors_row=False)
     first = run(tmp_path, searched, protocol=p, progress=False, stack=4)
     assert first["ran"] == 4 * 2 + 4  # 4 cells x 2 rates, then seed 1 of each
     before = {f.name: f.read_text() for f in (tmp_path / "runs").glob("*.json")}
@@ -185,3 +185,17 @@ def test_ablation_verdicts_on_synthetic_cells():
     assert got[("reset detached (arctan)", 2.0)]["mean"] == pytest.approx(0.1)
     assert got[("reset detached (arctan)", 0.5)]["verdict"] == "does not matter"  # paired: the seeds' spread cancels
     assert len(got) == 2
+
+
+def test_the_grid_has_each_ablation_and_readout_once():
+    from boolgrad.study.decisive import cells
+
+    searched, fixed = cells(["digits"], ["arctan", "rectangle"], [2.0, 0.5], reset_ablation=("arctan",),
+                            mse_readout=("arctan",))
+    kinds = [(getattr(c, "kind", "mlp"), getattr(c, "detach_reset", None), getattr(c, "readout", None))
+             for c in searched]
+    assert kinds.count(("arctan", False, "ce_linear")) == 2 and kinds.count(("arctan", True, "ce_linear")) == 2
+    assert kinds.count(("arctan", False, "mse_count")) == 2 and kinds.count(("rectangle", False, "mse_count")) == 0
+    assert kinds[-1] == ("mlp", None, None) and len(searched) == 9 and len({cell_key(c) for c in searched}) == 9
+    assert [(c.kind, c.lr, c.horizon, c.batch_size) for c in fixed] == [("rectangle", 1e-4, 60.0, 24)]
+    assert all(c.patience == 10 and c.epochs == 100 for c in searched)
