@@ -1,19 +1,17 @@
 """The house rules of ``boolgrad/`` (scripts/check_layout.py): no import cycle, small modules,
 and ``import boolgrad`` (and ``boolgrad.study``) pulls in no optional framework."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _checker():
-    spec = importlib.util.spec_from_file_location("check_layout", ROOT / "scripts" / "check_layout.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("check_layout")
 
 
 def test_no_import_cycle_and_no_module_over_500_lines():

@@ -1,16 +1,14 @@
 """docs/yoo_jeong_table.md holds the power-of-two table that scripts/yoo_jeong_values.py generates."""
 
-import importlib.util
 from pathlib import Path
+
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("yoo_jeong_values", ROOT / "scripts" / "yoo_jeong_values.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("yoo_jeong_values")
 
 
 def test_the_doc_holds_the_generated_table():

@@ -1,11 +1,11 @@
 """docs/study.md's generated block is what the committed simulation records give
 (scripts/simulate_counts.py), and results/simulate/summary.md holds the same counts."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 from boolgrad.study.report import counts_line, simulation_counts
 
@@ -14,10 +14,7 @@ RECORDS = ROOT / "results" / "simulate"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("simulate_counts", ROOT / "scripts" / "simulate_counts.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("simulate_counts")
 
 
 def test_study_doc_block_matches_the_committed_records():
