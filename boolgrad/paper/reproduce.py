@@ -349,6 +349,11 @@ def reproduce(a) -> int:
             run_seeds(out, quick=a.quick, jobs=a.jobs, log=log)
     elif not (results / "seeds").is_dir():
         log(f"note: {results / 'seeds'} absent: the seeds' figure and numbers are skipped")
+    if a.from_dir and (results / "decisive" / "protocol.json").is_file():
+        from ..study.decisive_report import write_report
+
+        rep = write_report(results / "decisive", dest=out / "decisive")  # report and figure, from the run files
+        log(f"decisive study: {rep['cells']} cells reported in {out / 'decisive'}")
     entries = build_figures(results, out, old, log)
     seeds_fig = any(e["generator"].endswith("fig09_seeds.py") and e["outputs"] for e in entries)
     entries.append(build_generated(results, out, old, seeds_fig))

@@ -214,12 +214,15 @@ def markdown(rows, hyp, abl=()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(out) -> dict:
-    """Write ``decisive.csv``, ``decisive.md``, ``verdicts.json`` in ``out``; returns the counts."""
+def write_report(out, dest=None) -> dict:
+    """Write ``decisive.csv``, ``decisive.md``, ``verdicts.json`` and the figure into ``dest``
+    (default ``out``) from the files in ``out``; returns the counts."""
     import csv
     import io
 
     rows = cell_rows(out)
+    out = Path(dest or out)
+    out.mkdir(parents=True, exist_ok=True)
     hyp = hypothesis(rows)
     keys = [k for k in rows[0] if k != "test"] if rows else []
     buf = io.StringIO()

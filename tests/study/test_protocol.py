@@ -146,6 +146,9 @@ def test_a_stacked_decisive_run_resumes(tmp_path):
     assert rep["cells"] == 4 and rep["verdicts"]["primary"]["datasets"]["digits"]["n"] == 2
     assert (tmp_path / "decisive.md").read_text().count("| digits |") == 4
     assert all(Path(p).stat().st_size > 1000 for p in rep["plots"])
+    again = write_report(tmp_path, dest=tmp_path / "copy")  # reproduce --from: the report elsewhere, the same
+    assert (tmp_path / "copy" / "decisive.md").read_text() == (tmp_path / "decisive.md").read_text()
+    assert again["verdicts"] == rep["verdicts"]
 
 
 def test_protocol_json_merges_parts_and_refuses_another_protocol(tmp_path):
