@@ -35,8 +35,21 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["CONTRAST", "NAME", "NOISE", "ROTATE", "SCALE", "SHEAR", "SHIFT", "SIZES", "SIDE", "digits_affine",
-           "distort", "load", "split_originals"]
+__all__ = [
+    "CONTRAST",
+    "NAME",
+    "NOISE",
+    "ROTATE",
+    "SCALE",
+    "SHEAR",
+    "SHIFT",
+    "SIDE",
+    "SIZES",
+    "digits_affine",
+    "distort",
+    "load",
+    "split_originals",
+]
 
 NAME = "digits_affine"
 #: images per split: train / validation / test (MNIST's under the study's IDX split)
@@ -92,7 +105,7 @@ def distort(originals: np.ndarray, streams, side: int = SIDE, chunk: int = 4096)
         xi = [np.clip(x0 + d, -1, 8).astype(np.int64).reshape(b - a, -1) + 1 for d in (0, 1)]
         yi = [(np.clip(y0 + d, -1, 8).astype(np.int64).reshape(b - a, -1) + 1) * 10 for d in (0, 1)]
 
-        def at(dy, dx):
+        def at(dy, dx, src=src, xi=xi, yi=yi):
             return np.take_along_axis(src, yi[dy] + xi[dx], axis=1)
 
         img = (1 - wy) * ((1 - wx) * at(0, 0) + wx * at(0, 1)) + wy * ((1 - wx) * at(1, 0) + wx * at(1, 1))

@@ -37,10 +37,34 @@ from pathlib import Path
 
 from ..protocol import LR_GRID, Protocol
 
-__all__ = ["BATCHES", "BLOG_SEEDS", "CAP_003", "CHECKS", "COLLAPSE", "EQUAL_EPOCHS", "EQUAL_UPDATES", "HIDDEN_002",
-           "HIGH_LRS", "MARGIN", "PATIENCE_003", "PATIENCE_CHECKS", "PROTOCOL_002", "PROTOCOL_003", "QUICK",
-           "SeriesProtocol", "THETA_LR_RATIO", "batch_cells", "blog_cells", "blog_runs", "cells_003", "claim_verdict",
-           "equal_update_epochs", "image_dataset", "run_protocol", "series_step"]
+__all__ = [
+    "BATCHES",
+    "BLOG_SEEDS",
+    "CAP_003",
+    "CHECKS",
+    "COLLAPSE",
+    "EQUAL_EPOCHS",
+    "EQUAL_UPDATES",
+    "HIDDEN_002",
+    "HIGH_LRS",
+    "MARGIN",
+    "PATIENCE_003",
+    "PATIENCE_CHECKS",
+    "PROTOCOL_002",
+    "PROTOCOL_003",
+    "QUICK",
+    "THETA_LR_RATIO",
+    "SeriesProtocol",
+    "batch_cells",
+    "blog_cells",
+    "blog_runs",
+    "cells_003",
+    "claim_verdict",
+    "equal_update_epochs",
+    "image_dataset",
+    "run_protocol",
+    "series_step",
+]
 
 #: the image network of seed 002 (input 256 for the stand-in, 784 for MNIST)
 HIDDEN_002 = (128, 64)
@@ -221,7 +245,7 @@ def claim_verdict(acc: dict, val: dict | None = None, *, confidence=0.95) -> dic
     cen, mul = acc.get("central", {}), acc.get("multi", {})
     low = [lr for lr in sorted(cen) if lr < min(HIGH_LRS)]
     score = (val or acc).get("central", {})
-    mean = lambda d: (sum(d.values()) / len(d)) if d else -math.inf  # noqa: E731
+    mean = lambda d: (sum(d.values()) / len(d)) if d else -math.inf
     ref = max(low, key=lambda lr: (mean(score.get(lr, {})), -lr)) if low else None
     mlow = [lr for lr in sorted(mul) if lr < min(HIGH_LRS)]
     mscore = (val or acc).get("multi", {})
