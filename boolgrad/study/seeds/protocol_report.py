@@ -113,12 +113,20 @@ def _nested(rows, field):
 
 
 def _md_002(prot, rows, plots):
+    lines = []
+    for ds in sorted({r["dataset"] for r in rows}):
+        p = prot and {**prot, "cells": [c for c in prot["cells"] if c.get("dataset") == ds]}
+        lines += _md_002_dataset(ds, p, [r for r in rows if r["dataset"] == ds], plots)
+    return lines
+
+
+def _md_002_dataset(ds, prot, rows, plots):
     from .protocol import COLLAPSE, HIGH_LRS, MARGIN, claim_verdict
     from .seed002 import BLOG, BLOG_LRS
 
-    lines = ["## Seed 002 under the protocol: multi-threshold vs central-threshold", ""]
+    lines = [f"## Seed 002 under the protocol: multi-threshold vs central-threshold ({ds})", ""]
     blog = _blog_rows(rows)
-    datasets = sorted({r["dataset"] for r in rows})
+    datasets = [ds]
     if blog:
         acc, val, last = _nested(blog, "test_acc"), _nested(blog, "val_acc"), _nested(blog, "test_acc_last")
         seeds = sorted({r["config"]["seed"] for r in blog})
@@ -163,7 +171,7 @@ def _md_002(prot, rows, plots):
                          f"{f'{b[0]} / {b[1]}' if b else '-'} |")
         lines.append("")
         if plots is not None:
-            plots.append(("seed002_blog", acc, BLOG_LRS))
+            plots.append((f"seed002_blog_{ds}", acc, BLOG_LRS))
     fin = _finals(prot, rows)
     if fin:
         lines += _batches_002(prot, fin)
@@ -280,7 +288,7 @@ def _plots(todo, folder) -> list:
 
     made = []
     for name, data, extra in todo:
-        if name == "seed002_blog":
+        if name.startswith("seed002_blog"):
             fig, ax = plt.subplots(figsize=(6, 4))
             for model, by_lr in sorted(data.items()):
                 lrs = sorted(by_lr)
@@ -295,9 +303,9 @@ def _plots(todo, folder) -> list:
                 ax.plot(sorted(BLOG), [BLOG[lr][i] for lr in sorted(BLOG)], ls=":", marker="x",
                         label=f"blog MNIST {model}")
             ax.set(xscale="log", xlabel="learning rate", ylabel="test accuracy",
-                   title="seed 002: the blog's table under the protocol (batch 1)")
+                   title=f"seed 002, {name.removeprefix('seed002_blog_')}: the blog's table (batch 1)")
             ax.legend(fontsize=7)
-            made.append(_save(fig, folder / "seed002_blog.png"))
+            made.append(_save(fig, folder / f"{name}.png"))
         elif name == "seed003_theta":
             keys = sorted({(ds, n) for ds, n, _ in data})
             fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.6), squeeze=False)
