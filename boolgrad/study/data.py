@@ -300,7 +300,7 @@ def _spiketrains(seed: int) -> Dataset:
 
 #: name -> needs a data_dir
 DATASETS = {"mnist1d": False, "yinyang": False, "digits": False, "mnist": True, "fashion": True,
-            "spiketrains": False}
+            "spiketrains": False, "digits_affine": False}  # digits_affine: boolgrad.study.seeds.images
 
 
 @lru_cache(maxsize=8)
@@ -313,6 +313,10 @@ def _load_cached(name, seed, data_dir):
         return _digits(seed)
     if name == "spiketrains":
         return _spiketrains(seed)
+    if name == "digits_affine":
+        from .seeds.images import digits_affine
+
+        return digits_affine(seed)
     return _idx_dataset(name, data_dir, seed)
 
 

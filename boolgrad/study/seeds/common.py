@@ -11,7 +11,7 @@ never reuses a stale result file.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from ..stats import quantiles
 
@@ -42,10 +42,17 @@ class SeedConfig:
 
     EXPERIMENT = ""
     KIND_FIELD = "kind"
+    #: fields added after results were committed: left out of the identity at their default, so
+    #: an old config keeps its hash (and its result file)
+    LATER_FIELDS = ()
 
     def identity(self) -> dict:
         d = jsonable(asdict(self))
         d.pop("data_dir", None)
+        defaults = {f.name: f.default for f in fields(self)}
+        for name in self.LATER_FIELDS:
+            if d.get(name) == jsonable(defaults[name]):
+                d.pop(name)
         d["experiment"] = self.EXPERIMENT
         kind = getattr(self, self.KIND_FIELD, "")
         from ..kinds import KINDS
@@ -81,6 +88,10 @@ class SeedConfig:
 def load(cfg):
     from ..data import load_dataset
 
+    if cfg.dataset == "digits_affine" and cfg.subset:  # generated at the subset's size: the same images
+        from .images import load as load_images
+
+        return load_images(cfg.data_seed, tuple(cfg.subset))
     return load_dataset(
         cfg.dataset, seed=cfg.data_seed, data_dir=cfg.data_dir or None, subset=tuple(cfg.subset) or None
     )

@@ -17,8 +17,18 @@ cross-entropy; every weight and bias drawn from a standard normal, as the blog's
 ``H`` is the spike ``[u >= theta]`` of a gradient ``kind`` (:mod:`boolgrad.study.kinds`): the exact
 Boolean gradient (``boolean_yj2025``) or a surrogate (``arctan``, ``straight_through``...).
 Optimizer: Adam (default; ``optimizer="sgd"`` for plain gradient descent), the blog's learning
-rates; the blog trains 4 epochs at batch size 1 and tests once at the end, so do we (no
-validation selection).  ``samples_per_second`` is the training throughput.
+rates; the blog trains 4 epochs at batch size 1 and tests once at the end, so do we by default
+(``select="last"``: no validation selection).  ``samples_per_second`` is the training throughput.
+
+Under the study's protocol (``select="val"``, :mod:`boolgrad.study.seeds.protocol`): the
+validation accuracy is measured every ``val_every`` optimizer updates (0: at the end of every
+epoch), the run stops after ``patience`` checks without a better one (0: never;
+:func:`boolgrad.study.train.patience_reached`) or at the cap -- ``updates`` optimizer updates
+when ``updates > 0`` (an epoch is ``ceil(n / batch_size)`` updates, the last batch partial, so
+batch ``B`` runs ``updates / ceil(n / B)`` epochs: the equal-updates comparison), else
+``epochs`` epochs -- and reports the test accuracy of the best validation check (ties: the
+earliest) as ``test_acc`` and that of the last weights as ``test_acc_last``.  A non-finite
+training loss ends the run (diverged); its best check stays the one before.
 """
 
 from __future__ import annotations
@@ -55,9 +65,23 @@ class Seed002Config(SeedConfig):
     subset: tuple = ()
     data_seed: int = 0
     data_dir: str = ""
+    # the study's protocol (module doc); the defaults keep the blog's run and the old hashes
+    select: str = "last"
+    patience: int = 0
+    updates: int = 0
+    val_every: int = 0
+
+    LATER_FIELDS = ("select", "patience", "updates", "val_every")
 
     def _check(self):
         from ..kinds import get_kind
+
+        if self.select not in ("last", "val"):
+            raise ValueError(f"select is 'last' or 'val', got {self.select!r}")
+        if min(self.patience, self.updates, self.val_every) < 0:
+            raise ValueError("patience, updates and val_every must be >= 0")
+        if self.select == "last" and (self.patience or self.val_every):
+            raise ValueError("patience and val_every need select='val' (validation checks)")
 
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
@@ -74,7 +98,19 @@ class Seed002Config(SeedConfig):
 
     def label(self):
         k = f"/{self.kind}" if self.kind else ""
-        return f"002 {self.model}{k} {self.impl} lr={self.lr:g} b={self.batch_size}"
+        cap = f" u={self.updates}" if self.updates else f" e={self.epochs}" if self.select == "val" else ""
+        return f"002 {self.model}{k} {self.impl} lr={self.lr:g} b={self.batch_size}{cap}"
+
+    def cost(self) -> float:
+        """Relative run time (the parallel executors start the costliest first): updates at the
+        cap (for the subset's size, else the image sets' 55,000) x ``1 + B / 128`` (measured: an
+        update at batch 256 costs ~2-3 at batch 1)."""
+        n = self.subset[0] if self.subset else 55_000
+        return float(self.cap_updates(n) * (1 + self.batch_size / 128))
+
+    def cap_updates(self, n_train: int) -> int:
+        """The cap in optimizer updates for ``n_train`` training samples (module doc)."""
+        return self.updates or self.epochs * math.ceil(n_train / self.batch_size)
 
     def _execute(self, data):
         return train(self, data)
@@ -175,10 +211,62 @@ def _evaluate(net, x, y, batch=1000):
     return hits / max(1, len(x)), active / max(1, count)
 
 
+def train_checked(net, cfg, data, gen) -> dict:
+    """The protocol's training (module doc): validation checks, early stopping, the cap; the
+    net ends with the weights of the best check; returns the run's record."""
+    import torch
+    import torch.nn.functional as F
+
+    from ..train import patience_reached
+
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    xv, yv = torch.from_numpy(data.x_val), torch.from_numpy(data.y_val)
+    per_epoch = math.ceil(len(x) / cfg.batch_size)
+    cap, period = cfg.cap_updates(len(x)), cfg.val_every or per_epoch
+    opt = (torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=cfg.lr)
+    history, best, steps, samples, stop = [], None, 0, 0, ""
+    total, n = torch.zeros((), dtype=torch.float64), 0
+    while not stop:
+        for idx in batches(len(x), cfg.batch_size, gen):
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(_forward(net, x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += loss.detach().double() * len(idx)
+            n += len(idx)
+            samples += len(idx)
+            steps += 1
+            if steps % period and steps < cap:
+                continue
+            mean = float(total) / max(n, 1)
+            total, n = torch.zeros((), dtype=torch.float64), 0
+            val, _ = _evaluate(net, xv, yv)  # a diverged net is checked too: its (chance) accuracy counts
+            history.append({"updates": steps, "epoch": steps / per_epoch, "loss": mean, "val_acc": val})
+            if best is None or val > best["val_acc"]:
+                best = {"check": len(history), "val_acc": val,
+                        "state": {k: v.clone() for k, v in net.state_dict().items()}}
+            if not math.isfinite(mean):
+                stop = "diverged"  # the weights are NaN / inf; later updates cannot recover
+            elif patience_reached(len(history), best["check"], cfg.patience):
+                stop = "patience"
+            elif steps >= cap:
+                stop = "cap"
+            if stop:
+                break
+    last = {k: v.clone() for k, v in net.state_dict().items()}
+    if best is not None:
+        net.load_state_dict(best["state"])
+    return {"history": history, "best": best, "updates_done": steps, "per_epoch": per_epoch, "cap": cap,
+            "stop": stop, "last_state": last, "samples": samples}
+
+
 def train(cfg: Seed002Config, data) -> dict:
     import time
 
     import torch
+
+    if cfg.select == "val":
+        return _train_protocol(cfg, data)
 
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -199,4 +287,50 @@ def train(cfg: Seed002Config, data) -> dict:
         "n_train": len(x_tr),
         "train_seconds": seconds,
         "samples_per_second": len(x_tr) * len(losses) / max(seconds, 1e-9),
+    }
+
+
+def _train_protocol(cfg: Seed002Config, data) -> dict:
+    import time
+
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    x_te, y_te = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)
+    net = build(cfg, data.n_features, data.n_classes, gen)
+    t0 = time.perf_counter()
+    rec = train_checked(net, cfg, data, gen)
+    seconds = time.perf_counter() - t0
+    hist, best = rec["history"], rec["best"]
+    acc, active = _evaluate(net, x_te, y_te)
+    with torch.no_grad():
+        trained = {k: v.clone() for k, v in net.state_dict().items()}
+        net.load_state_dict(rec["last_state"])
+        last_finite = all(bool(torch.isfinite(p).all()) for p in net.parameters())
+        acc_last, _ = _evaluate(net, x_te, y_te)
+        net.load_state_dict(trained)
+    per_epoch, steps = rec["per_epoch"], rec["updates_done"]
+    return {
+        "test_acc": acc,
+        "test_acc_last": acc_last,
+        "val_acc": best["val_acc"],
+        "best_check": best["check"],
+        "best_updates": hist[best["check"] - 1]["updates"],
+        "best_epoch": hist[best["check"] - 1]["epoch"],
+        "checks": len(hist),
+        "cap_updates": rec["cap"],
+        "updates_per_epoch": per_epoch,
+        "updates_done": steps,
+        "epochs_done": steps / per_epoch,
+        "stop": rec["stop"],
+        "stopped_early": rec["stop"] == "patience",
+        "history": hist,
+        "train_loss": [h["loss"] for h in hist],
+        "final_loss": hist[-1]["loss"] if hist else None,
+        "diverged": rec["stop"] == "diverged" or not last_finite,
+        "frac_active": active,
+        "n_train": len(data.x_train),
+        "train_seconds": seconds,
+        "samples_per_second": rec["samples"] / max(seconds, 1e-9),
     }

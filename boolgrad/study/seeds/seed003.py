@@ -18,6 +18,14 @@ theta rounded to 2**-8 in the forward too; ``g / peak``), whose threshold gradie
 theta moves small (a float32 table per Adam step costs ~0.4 s); or any kind of
 :mod:`boolgrad.study.kinds` (surrogates: threshold gradient ``-g``).
 
+Under the study's protocol (``select="val"``, :mod:`boolgrad.study.seeds.protocol`): the
+validation accuracy after every epoch, early stopping after ``patience`` epochs without a better
+one (0: never) under the ``epochs`` cap, and the test accuracy (and threshold, leaks) of the best
+validation epoch; ``theta_lr_ratio > 0`` sets the threshold's and leak's rate to that multiple of
+``lr`` (so a searched ``lr`` moves both; the default 0 keeps ``lr_theta``).  Per epoch the run
+records the threshold (``theta_path``), the fraction of steps with a non-zero threshold gradient
+and its mean magnitude (``theta_grad_path``), and the validation accuracy.
+
 Reported: accuracy, theta before/after, the fraction of optimizer steps whose theta gradient is
 non-zero and its mean magnitude, leak quantiles, firing rate.
 """
@@ -92,6 +100,17 @@ class Seed003Config(SeedConfig):
     subset: tuple = ()
     data_seed: int = 0
     data_dir: str = ""
+    # the study's protocol (module doc); the defaults keep the seed's run and the old hashes
+    select: str = "last"
+    patience: int = 0
+    theta_lr_ratio: float = 0.0
+
+    LATER_FIELDS = ("select", "patience", "theta_lr_ratio")
+
+    @property
+    def rate_theta(self) -> float:
+        """The threshold's (and leak's) learning rate."""
+        return self.theta_lr_ratio * self.lr if self.theta_lr_ratio > 0 else self.lr_theta
 
     def identity(self) -> dict:
         d = super().identity()
@@ -102,9 +121,17 @@ class Seed003Config(SeedConfig):
         _spec(self.kind)
         if self.neuron not in ("halving", "lif") or self.steps < 1 or self.hidden < 1:
             raise ValueError("neuron is 'halving' or 'lif'; steps and hidden >= 1")
+        if self.select not in ("last", "val") or self.patience < 0 or self.theta_lr_ratio < 0:
+            raise ValueError("select is 'last' or 'val'; patience and theta_lr_ratio >= 0")
+        if self.select == "last" and self.patience:
+            raise ValueError("patience needs select='val' (validation checks)")
 
     def label(self):
-        return f"003 {self.neuron} {self.kind} leak={'learn' if self.learn_leak else 'fixed'}"
+        lr = f" lr={self.lr:g}" if self.select == "val" else ""
+        return f"003 {self.neuron} {self.kind} leak={'learn' if self.learn_leak else 'fixed'}{lr}"
+
+    def cost(self) -> float:
+        return float(self.epochs)
 
     def _execute(self, data):
         return train(self, data)
@@ -149,8 +176,18 @@ def _forward(cfg, net, x):
     return net["readout"](total / cfg.steps), float(fired) / cfg.steps
 
 
+def _accuracy(cfg, net, x, y):
+    import torch
+
+    with torch.no_grad():
+        logits, rate = _forward(cfg, net, torch.from_numpy(x))
+        return float((logits.argmax(1) == torch.from_numpy(y)).double().mean()), rate
+
+
 def train(cfg, data) -> dict:
     import torch
+
+    from ..train import patience_reached
 
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -160,37 +197,59 @@ def train(cfg, data) -> dict:
     opt = torch.optim.Adam(
         [
             {"params": [net["w"], *net["readout"].parameters()], "lr": cfg.lr},
-            {"params": slow, "lr": cfg.lr_theta},
+            {"params": slow, "lr": cfg.rate_theta},
         ]
     )
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     theta0 = float(theta.detach())
-    losses, nonzero, gmag, path = [], [], [], [theta0]
-    for _ in range(cfg.epochs):
-        tot = 0.0
+    losses, nonzero, gmag, path, gpath, vals = [], [], [], [theta0], [], []
+    best = None
+    params = lambda: {"w": net["w"], "leak": net["leak"], "theta": theta, **dict(net["readout"].named_parameters())}
+    for epoch in range(1, cfg.epochs + 1):
+        tot, nz, gm = 0.0, [], []
         for idx in torch.randperm(len(x), generator=gen).split(cfg.batch_size):
             opt.zero_grad(set_to_none=True)
             logits, _ = _forward(cfg, net, x[idx])
             loss = torch.nn.functional.cross_entropy(logits, y[idx])
             loss.backward()
             g = 0.0 if theta.grad is None else float(theta.grad)
-            nonzero.append(g != 0.0)
-            gmag.append(abs(g))
+            nz.append(g != 0.0)
+            gm.append(abs(g))
             opt.step()
             tot += float(loss.detach()) * len(idx)
+        nonzero += nz
+        gmag += gm
         losses.append(tot / len(x))
         path.append(float(theta.detach()))
-    with torch.no_grad():
-        logits, rate = _forward(cfg, net, torch.from_numpy(data.x_test))
-        acc = float((logits.argmax(1) == torch.from_numpy(data.y_test)).double().mean())
+        gpath.append({"frac_nonzero": float(np.mean(nz)), "mean_abs": float(np.mean(gm))})
+        if cfg.select != "val":
+            continue
+        val, _ = _accuracy(cfg, net, data.x_val, data.y_val)
+        vals.append(val)
+        if best is None or val > best["val_acc"]:
+            best = {"epoch": epoch, "val_acc": val, "state": {k: v.detach().clone() for k, v in params().items()}}
+        if not np.isfinite(losses[-1]) or patience_reached(epoch, best["epoch"], cfg.patience):
+            break
+    res = {}
+    if best is not None:
+        res["test_acc_last"], _ = _accuracy(cfg, net, data.x_test, data.y_test)
+        with torch.no_grad():
+            for k, p in params().items():
+                p.copy_(best["state"][k])
+        res.update(val_acc=best["val_acc"], best_epoch=best["epoch"], stopped_epoch=len(losses),
+                   stopped_early=len(losses) < cfg.epochs, val_path=vals)
+    acc, rate = _accuracy(cfg, net, data.x_test, data.y_test)
     leak = net["leak"].detach().clamp(0.0, 1.0).double().numpy()
+    final = float(theta.detach())  # the best epoch's threshold under the protocol
     return {
         "test_acc": acc,
+        **res,
         "train_loss": losses,
         "theta_init": theta0,
-        "theta_final": path[-1],
+        "theta_final": final,
         "theta_path": path,
-        "theta_moved": abs(path[-1] - theta0),
+        "theta_grad_path": gpath,
+        "theta_moved": abs(final - theta0),
         "theta_max_moved": float(np.max(np.abs(np.asarray(path) - theta0))),
         "frac_steps_theta_grad_nonzero": float(np.mean(nonzero)),
         "mean_abs_theta_grad": float(np.mean(gmag)),
