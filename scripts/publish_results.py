@@ -335,7 +335,7 @@ def _decisive(results: Path):
     if not (out / "protocol.json").is_file():
         return None
     rows = dr.cell_rows(out)
-    return rows, dr.hypothesis(rows), dr.ablations(rows)
+    return rows, dr.hypothesis(rows), dr.ablations(rows), dr.totals(out, rows)
 
 
 def decisive_block(results: Path) -> str:
@@ -356,10 +356,10 @@ def verdict_block(results: Path) -> str:
         return "The decisive study has not been run into `results/decisive` yet.\n"
     from boolgrad.study.inference import verdict_sentence
 
-    _, hyp, _ = got
+    _, hyp, _, _ = got
     h = hyp["primary"]
-    lines = [f"Decisive study, arctan vs `boolean_yj2025`, overall: **{h['overall']}** "
-             f"(datasets run so far: {', '.join(h['datasets']) or 'none'}).", ""]
+    lines = [(f"Decisive study, arctan vs `boolean_yj2025`, overall: **{h['overall']}** "
+              f"(datasets run so far: {', '.join(h['datasets']) or 'none'})."), ""]
     for ds, e in h["datasets"].items():
         lines.append("- " + verdict_sentence(f"{ds} (dt/tau {e['coarse']:g} vs {e['fine']:g})", e["effect"].interval,
                                              e["p_holm"], e["verdict"]))
