@@ -178,7 +178,7 @@ def test_ablation_verdicts_on_synthetic_cells():
     base = {s: 0.9 + 0.02 * rng.standard_normal() for s in range(10)}
 
     def row(kind, det, dt, shift):
-        return {"dataset": "d", "model": "snn", "fixed_lr": False, "kind": kind, "detach_reset": det,
+        return {"dataset": "d", "model": "snn", "fixed_lr": False, "kind": kind, "detach_reset": det, "readout": "ce_linear",
                 "dt_over_tau": dt, "test": {s: v + shift for s, v in base.items()}}
 
     rows = [row("arctan", False, 2.0, 0.0), row("arctan", True, 2.0, 0.1), row("arctan", False, 0.5, 0.0),
