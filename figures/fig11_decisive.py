@@ -23,6 +23,8 @@ from boolgrad.paper import style as st
 
 NAME = "fig11_decisive"
 INPUTS = ["decisive/protocol.json", "decisive/runs/*.json"]
+#: the package modules it is drawn by (their hashes enter its key in ``boolgrad reproduce``)
+CODE = ("study/decisive_report.py", "study/inference.py")
 DATASET_COLORS = {"digits": "#1f77b4", "yinyang": "#ff7f0e", "spiketrains": "#2ca02c", "mnist1d": "#7f7f7f"}
 WHICH = {"primary": ("#d62728", "o"), "secondary": ("#1f77b4", "s")}
 
