@@ -89,7 +89,7 @@ def _accuracy(ax, rows, ds, colors, chance):
                 ax.axhline(r["mean"], color="0.6", lw=1.5, zorder=0)
     ax.axhline(chance, color="k", lw=0.8, ls=":")
     ax.set_xscale("log", base=2)
-    dts = sorted({r["dt_over_tau"] for v in series.values() for r in v})
+    dts = sorted({r["dt_over_tau"] for r in rows if r["dataset"] == ds and r["model"] == "snn" and r["n"]})
     if dts:
         ax.set_xticks(dts, [dt_label(d) for d in dts])
     ax.minorticks_off()

@@ -14,9 +14,9 @@ import pytest
 
 pytest.importorskip("scipy")
 
-from boolgrad.paper import decisive_tex as dt  # noqa: E402
-from boolgrad.paper.reproduce import NUMBER_INPUTS, ROOT, _inputs, load_figure  # noqa: E402
-from boolgrad.study import decisive_report as dr  # noqa: E402
+from boolgrad.paper import decisive_tex as dt
+from boolgrad.paper.reproduce import NUMBER_INPUTS, ROOT, _inputs, load_figure
+from boolgrad.study import decisive_report as dr
 
 SEEDS = 6  # the fewest seeds at which the exact sign-flip test can reach p < 0.05 (2 / 2**6)
 FIG = ROOT / "figures" / "fig11_decisive.py"
@@ -68,6 +68,10 @@ def results(tmp_path):
     return tmp_path
 
 
+def _macros(tex: str) -> dict:
+    return dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*)\}$", tex, flags=re.MULTILINE))
+
+
 def _text_lines(tex: str) -> list[str]:
     return [ln for ln in tex.splitlines() if not ln.startswith("%")]
 
@@ -98,7 +102,7 @@ def test_the_section_has_the_verdicts_the_cells_and_the_ablations(results):
     assert "reset detached (arctan)" in tex and "reset detached (boolean\\_yj2025)" in tex
     assert "\\label{tab:ablations}" in tex and "\\includegraphics[width=\\linewidth]{fig11_decisive.pdf}" in tex
     _check_escaped(tex)
-    macros = dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*)\}$", files["decisive_numbers.tex"], flags=re.M))
+    macros = _macros(files["decisive_numbers.tex"])
     assert macros["decisivePrimary"] == macros["decisiveSecondary"] == "supported"
     assert macros["decisiveSeeds"] == str(SEEDS) and macros["decisiveMargin"] == "0.02"
     assert macros["decisiveLevel"] == "95\\%" and macros["decisiveAlpha"] == "0.05"
@@ -115,7 +119,7 @@ def test_without_the_decisive_study_one_sentence_and_every_macro(tmp_path):
     assert "had not been run" in files["decisive.tex"] and "\\begin{table}" not in files["decisive.tex"]
     assert "\\includegraphics" not in files["decisive.tex"]
     _check_escaped(files["decisive.tex"])
-    macros = dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*)\}$", files["decisive_numbers.tex"], flags=re.M))
+    macros = _macros(files["decisive_numbers.tex"])
     assert set(macros) == {"decisiveLevel", "decisiveAlpha", "decisiveMargin", "decisiveSeeds", "decisivePrimary",
                            "decisiveSecondary", "decisiveAbstract", "decisiveLimitation"}
     assert macros["decisivePrimary"] == "not run"
