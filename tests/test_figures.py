@@ -52,8 +52,8 @@ def _check_labels(fig):
         assert any(a.get_xlabel().strip() for a in sib), ax
 
 
-def test_ten_figure_scripts():
-    assert [p.name[:5] for p in SCRIPTS] == [f"fig{i:02d}" for i in range(1, 11)]
+def test_eleven_figure_scripts():
+    assert [p.name[:5] for p in SCRIPTS] == [f"fig{i:02d}" for i in range(1, 12)]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])

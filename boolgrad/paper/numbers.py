@@ -8,7 +8,8 @@ too, from the same numbers, so the text reads correctly whatever the results are
 
 Sources: closed-form gradient tables (``boolgrad.closed_form_table``, exact, milliseconds), the
 crossing theory (:mod:`boolgrad.study.crossings`), the overshoot study's ``study/overshoot.csv``
-and ``study/sim/*.json``, and the seeds' ``seeds/*.csv`` (read by :mod:`.results`; means and
+and ``study/sim/*.json``, the seeds' ``seeds/*.csv`` and the decisive study's ``decisive/``
+(:mod:`.decisive_tex`) (read by :mod:`.results`; means and
 standard deviations by :mod:`boolgrad.study.stats`).  numpy only (no torch).
 """
 
@@ -392,6 +393,11 @@ def seeds_tex(results, figure_available: bool) -> str:
             "(c) seed 003's learned thresholds.}\\label{fig:seeds}\\end{figure}\n")
 
 
-def tables_tex(results, *, seeds_figure: bool = False) -> dict:
+def tables_tex(results, *, seeds_figure: bool = False, decisive_figure: bool = False) -> dict:
+    """Every generated TeX file but ``numbers.tex``: the tables, the seeds' section and the decisive
+    study's section and macros (:mod:`.decisive_tex`)."""
+    from .decisive_tex import decisive_files
+
     return {"tab_fixed.tex": tab_fixed(), "tab_floats.tex": tab_floats(), "tab_accuracy.tex": tab_accuracy(results),
-            "tab_sim.tex": tab_sim(results), "seeds.tex": seeds_tex(results, seeds_figure)}
+            "tab_sim.tex": tab_sim(results), "seeds.tex": seeds_tex(results, seeds_figure),
+            **decisive_files(results, figure_available=decisive_figure)}

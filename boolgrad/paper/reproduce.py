@@ -6,11 +6,13 @@ files in seconds):
 1. results -- the overshoot study into ``OUT/study`` (the functions of
    :mod:`boolgrad.study.cli`: finished runs are reused) and the seeds' experiments into
    ``OUT/seeds`` (``boolgrad study seeds``, when :mod:`boolgrad.study.seeds` exists; skipped with a
-   note otherwise); ``--from DIR`` reads committed results instead (``DIR/study``, ``DIR/seeds``),
-   without training;
+   note otherwise); ``--from DIR`` reads committed results instead (``DIR/study``, ``DIR/seeds``,
+   ``DIR/decisive``: its report is rewritten into ``OUT/decisive``), without training;
 2. figures -- every ``figures/fig*.py`` (``make(results_dir, out_dir)``) into ``OUT/figures``;
-3. numbers and tables -- ``OUT/paper/generated/numbers.tex`` and ``tab_*.tex``
-   (:mod:`boolgrad.paper_numbers`);
+3. numbers and tables -- ``OUT/paper/generated/numbers.tex``, ``tab_*.tex``, ``seeds.tex`` and the
+   decisive study's ``decisive.tex`` and ``decisive_numbers.tex`` (:mod:`boolgrad.paper.numbers`,
+   :mod:`boolgrad.paper.decisive_tex`; their key covers ``decisive/protocol.json`` and
+   ``decisive/runs/*.json``);
 4. the PDF -- ``paper/boolgrad.tex`` built in ``OUT/paper`` with ``latexmk -pdf`` (or pdflatex +
    bibtex), copied to ``OUT/boolgrad.pdf`` (``--no-pdf`` skips it);
 5. ``OUT/manifest.json`` -- each artefact, its SHA-256, its generator and the results files it
@@ -176,7 +178,10 @@ def build_figures(results: Path, out: Path, old: dict, log) -> list[dict]:
     for script in figure_scripts():
         mod = load_figure(script)
         inputs = _inputs(results, getattr(mod, "INPUTS", []))
-        key = _key("figure", sha256(script), style, _version(), inputs)
+        parts = ("figure", sha256(script), style, _version(), inputs)
+        if getattr(mod, "CODE", ()):  # package modules the figure is drawn by, beyond the shared ones
+            parts += (_code(*mod.CODE),)
+        key = _key(*parts)
         gen = script.relative_to(ROOT).as_posix()
         prev = _reusable(old, key, out)
         if prev is not None:
@@ -205,20 +210,24 @@ def _write(path: Path, text: str) -> None:
         f.write(text)
 
 
-NUMBER_INPUTS = ["study/overshoot.csv", "study/sim/*.json", "seeds/*.csv"]
+NUMBER_INPUTS = ["study/overshoot.csv", "study/sim/*.json", "seeds/*.csv", "decisive/protocol.json",
+                 "decisive/runs/*.json"]
+#: the package modules the generated TeX is made by (their hashes enter its key)
+NUMBER_CODE = ("paper/numbers.py", "paper/decisive_tex.py", "paper/results.py", "study/stats.py",
+               "study/decisive_report.py", "study/inference.py")
 
 
-def build_generated(results: Path, out: Path, old: dict, seeds_figure: bool) -> dict:
+def build_generated(results: Path, out: Path, old: dict, seeds_figure: bool, decisive_figure: bool = False) -> dict:
     from . import numbers as pn
 
     inputs = _inputs(results, NUMBER_INPUTS)
-    key = _key("generated", _code("paper/numbers.py", "paper/results.py", "study/stats.py"), _version(), inputs,
-               seeds_figure)
+    key = _key("generated", _code(*NUMBER_CODE), _version(), inputs, seeds_figure, decisive_figure)
     prev = _reusable(old, key, out)
     if prev is not None:
         return {**prev, "reused": True}
     gen = out / "paper" / "generated"
-    files = {"numbers.tex": pn.numbers_tex(pn.numbers(results)), **pn.tables_tex(results, seeds_figure=seeds_figure)}
+    files = {"numbers.tex": pn.numbers_tex(pn.numbers(results)),
+             **pn.tables_tex(results, seeds_figure=seeds_figure, decisive_figure=decisive_figure)}
     for name, text in files.items():
         _write(gen / name, text)
     outputs = {(gen / n).relative_to(out).as_posix(): sha256(gen / n) for n in sorted(files)}
@@ -356,7 +365,8 @@ def reproduce(a) -> int:
         log(f"decisive study: {rep['cells']} cells reported in {out / 'decisive'}")
     entries = build_figures(results, out, old, log)
     seeds_fig = any(e["generator"].endswith("fig09_seeds.py") and e["outputs"] for e in entries)
-    entries.append(build_generated(results, out, old, seeds_fig))
+    decisive_fig = any(e["generator"].endswith("fig11_decisive.py") and e["outputs"] for e in entries)
+    entries.append(build_generated(results, out, old, seeds_fig, decisive_fig))
     if tool:
         entries.append(build_pdf(out, old, tool, log))
     mode = "from" if a.from_dir else ("quick" if a.quick else "full")

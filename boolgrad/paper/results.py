@@ -4,7 +4,9 @@ Layout: a results root ``R`` holds ``R/study/`` (the overshoot study: ``runs/``,
 ``overshoot.csv``) and ``R/seeds/`` (the seeds' ``seed00N.csv``); a plain overshoot-study folder
 (``overshoot.csv`` and ``sim/`` at its top) is accepted as ``R/study`` itself, so
 :func:`study_dir` and :func:`load_sims` take either.  CSV cells are returned as the strings
-written (``csv.DictReader``); callers convert what they use.
+written (``csv.DictReader``); callers convert what they use.  ``R/decisive/`` holds the decisive study's
+run files (``protocol.json``, ``runs/*.json``); they are read by
+:mod:`boolgrad.study.decisive_report`, whose functions the paper uses (nothing recomputed).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import csv
 import json
 from pathlib import Path
 
-__all__ = ["accuracy_cells", "load_sims", "overshoot_csv", "read_overshoot", "read_rows", "read_seeds",
+__all__ = ["accuracy_cells", "decisive_dir", "has_decisive", "load_sims", "overshoot_csv", "read_overshoot", "read_rows", "read_seeds",
            "seeds_csvs", "seeds_dir", "study_dir"]
 
 
@@ -70,6 +72,21 @@ def load_sims(results, scheme: str | None = "exact") -> list[dict]:
             sims.append(s)
     sims.sort(key=lambda s: (s["dataset"], s.get("scheme", ""), -s["dt_over_tau"]))
     return sims
+
+
+# -- the decisive study ---------------------------------------------------------------------------
+
+
+def decisive_dir(results) -> Path:
+    """``R/decisive``, or ``R`` itself when it is a plain decisive-study folder (``protocol.json``
+    at its top)."""
+    r = Path(results)
+    return r if (r / "protocol.json").is_file() and not (r / "decisive").is_dir() else r / "decisive"
+
+
+def has_decisive(results) -> bool:
+    """Whether the results hold the decisive study's ``protocol.json``."""
+    return (decisive_dir(results) / "protocol.json").is_file()
 
 
 # -- the seeds' experiments ------------------------------------------------------------------------

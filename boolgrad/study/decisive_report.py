@@ -32,8 +32,8 @@ from .inference import (
 )
 from .kinds import KINDS
 
-__all__ = ["ABLATIONS", "MARGIN", "ablations", "cell_rows", "factor_verdict", "hypothesis", "load", "plot",
-           "totals", "write_report"]
+__all__ = ["ABLATIONS", "MARGIN", "ablations", "cell_rows", "chance", "factor_verdict", "hypothesis", "load",
+           "plot", "totals", "write_report"]
 
 #: the detectable difference at 10 seeds: an ablation *matters* when its interval lies outside +-MARGIN
 MARGIN = 0.02
@@ -153,6 +153,13 @@ def hypothesis(rows, primary=("arctan", "boolean_yj2025")) -> dict:
             e["verdict"] = verdict(e["effect"].interval, q)
         out[which] = {"datasets": effects, "overall": overall_verdict({d: e["verdict"] for d, e in effects.items()})}
     return out
+
+
+def chance(dataset: str) -> float:
+    """The chance level of ``dataset``: one over its number of classes."""
+    from .data import load_dataset
+
+    return 1.0 / load_dataset(dataset).n_classes
 
 
 def factor_verdict(iv, margin: float = MARGIN) -> str:
@@ -298,9 +305,7 @@ def plot(out, rows) -> list:
         for r in rows:
             if r["dataset"] == ds and r["model"] == "mlp" and r["n"] > 1:
                 ax.axhspan(r["low"], r["high"], color="0.85", label="MLP (95% CI)")
-        from .data import load_dataset
-
-        ax.axhline(1.0 / load_dataset(ds).n_classes, color="k", lw=0.8, ls=":", label="chance")
+        ax.axhline(chance(ds), color="k", lw=0.8, ls=":", label="chance")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("dt / tau")
         ax.set_ylabel("test accuracy (mean, 95% CI over seeds)")
