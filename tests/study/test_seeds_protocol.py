@@ -59,7 +59,7 @@ def test_stand_in_splits_come_from_disjoint_originals():
 
 def test_stand_in_subsets_are_prefixes_and_registered(monkeypatch):
     big = images.digits_affine(0, {"train": 120, "val": 40, "test": 40})
-    sub = images.load(0, (50, 20))
+    sub = images.subset(0, 50, 20)
     assert np.array_equal(sub.x_train, big.x_train[:50]) and np.array_equal(sub.y_test, big.y_test[:20])
     assert np.array_equal(sub.x_val, big.x_val[:20])
     assert data_mod.DATASETS["digits_affine"] is False  # no data_dir needed

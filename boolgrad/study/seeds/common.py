@@ -89,9 +89,9 @@ def load(cfg):
     from ..data import load_dataset
 
     if cfg.dataset == "digits_affine" and cfg.subset:  # generated at the subset's size: the same images
-        from .images import load as load_images
+        from .images import subset
 
-        return load_images(cfg.data_seed, tuple(cfg.subset))
+        return subset(cfg.data_seed, *cfg.subset)
     return load_dataset(
         cfg.dataset, seed=cfg.data_seed, data_dir=cfg.data_dir or None, subset=tuple(cfg.subset) or None
     )

@@ -47,8 +47,8 @@ __all__ = [
     "SIZES",
     "digits_affine",
     "distort",
-    "load",
     "split_originals",
+    "subset",
 ]
 
 NAME = "digits_affine"
@@ -125,26 +125,18 @@ def _picks(target, originals, n, streams):
     return picks
 
 
-def load(seed: int = 0, subset=None):
-    """The stand-in, or its ``subset=(n_train, n_eval)`` generated at that size (the same images
-    as ``load_dataset("digits_affine", subset=...)``, which generates the whole set first)."""
-    if not subset:
-        from ..data import load_dataset
-
-        return load_dataset(NAME, seed=seed)
-    return _cached(int(seed), int(subset[0]), int(subset[1]))
-
-
 @lru_cache(maxsize=4)
-def _cached(seed, n_train, n_eval):
-    return digits_affine(seed, {"train": n_train, "val": n_eval, "test": n_eval})
+def subset(seed: int, n_train: int, n_eval: int):
+    """The stand-in's ``subset=(n_train, n_eval)`` generated at that size: the same images as
+    ``load_dataset("digits_affine", subset=...)``, which generates the whole set first."""
+    return digits_affine(int(seed), {"train": int(n_train), "val": int(n_eval), "test": int(n_eval)})
 
 
 def digits_affine(seed: int = 0, sizes=None, *, with_originals: bool = False):
     """The stand-in's splits (module doc): a :class:`boolgrad.study.data.Dataset` named
     :data:`NAME`; ``sizes`` overrides :data:`SIZES` (tests); ``with_originals=True`` also returns
     ``{split: original index of each image}``."""
-    from ..data import Dataset, digits_arrays
+    from ..dataset import Dataset, digits_arrays
 
     data, target = digits_arrays()
     data, target = data / 16.0, np.asarray(target)
