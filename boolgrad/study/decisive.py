@@ -50,6 +50,8 @@ DECISIVE_DATASETS = ("digits", "yinyang", "spiketrains")
 DECISIVE_DT = (2.0, 1.0, 0.5, 0.125)
 #: the hypothesis' comparison, fixed in advance: (surrogate, Boolean)
 PRIMARY = ("arctan", "boolean_yj2025")
+#: the surrogate zoo: the secondary comparison takes its best on each dataset (by validation)
+ZOO = ("arctan", "rectangle", "fast_sigmoid", "straight_through")
 #: the kinds of the grid: the primary pair, the surrogate zoo (the best of it is the secondary
 #: comparison), the secant Boolean kind, and the mechanism's ablations and fair fix where registered
 DECISIVE_KINDS = ("arctan", "boolean_yj2025", "rectangle", "fast_sigmoid", "straight_through",

@@ -21,7 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..atomic import write_json_atomic, write_text_atomic
+from .decisive import ZOO
 from .inference import (
+    MIN_SEEDS,
     cell_interval,
     holm,
     interaction,
@@ -30,7 +32,6 @@ from .inference import (
     verdict,
     verdict_sentence,
 )
-from .kinds import KINDS
 
 __all__ = ["ABLATIONS", "MARGIN", "ablations", "cell_rows", "chance", "factor_verdict", "hypothesis", "load",
            "plot", "totals", "write_report"]
@@ -120,11 +121,12 @@ READOUTS = {"ce_linear": "linear readout", "mse_count": "authors' readout (spiki
 
 
 def _zoo_best(rows, dataset, primary):
-    """The surrogate of the best mean validation accuracy over its dt cells on ``dataset``."""
+    """The surrogate of the zoo (:data:`~boolgrad.study.decisive.ZOO`) with the best mean
+    validation accuracy over its dt cells on ``dataset``."""
     scores = {}
-    for kind, spec in KINDS.items():
+    for kind in ZOO:
         cells = _main(rows, dataset, kind)
-        if spec.family == "surrogate" and cells and all(r["val_mean"] is not None for r in cells):
+        if cells and all(r["val_mean"] is not None for r in cells):
             scores[kind] = sum(r["val_mean"] for r in cells) / len(cells)
     return max(scores, key=scores.get) if scores else primary
 
@@ -164,8 +166,8 @@ def chance(dataset: str) -> float:
 
 def factor_verdict(iv, margin: float = MARGIN) -> str:
     """"matters" if the interval lies outside ``(-margin, margin)``, "does not matter" if inside,
-    else "inconclusive" (no interval: "inconclusive")."""
-    if not iv.defined:
+    else "inconclusive" (no interval, or fewer than ``MIN_SEEDS`` seeds: "inconclusive")."""
+    if not iv.defined or iv.n < MIN_SEEDS:
         return "inconclusive"
     if iv.low >= margin or iv.high <= -margin:
         return "matters"

@@ -23,7 +23,7 @@ and the hypothesis is ``I > 0`` (the surrogate's lead over the Boolean gradient 
   which for this symmetric null is ``#{flips: |mean| >= |observed|} / 2^n``.
 * :func:`holm`: Holm-Bonferroni step-down over ``m`` tests: sorted ``p_(1) <= .. <= p_(m)``,
   ``q_(i) = min(1, max_{j <= i} (m - j + 1) p_(j))``, returned in the input order.
-* :func:`verdict` (rules in order): no interval -> "inconclusive"; Holm-adjusted ``p < alpha`` with
+* :func:`verdict` (rules in order): no interval, or fewer than :data:`MIN_SEEDS` seeds -> "inconclusive"; Holm-adjusted ``p < alpha`` with
   ``I < 0`` -> "refuted"; the whole interval inside ``(-margin, +margin)`` -> "refuted" (equivalence:
   no effect as large as the detectable difference; the interval's own confidence, so a 95% interval
   is two one-sided tests at 2.5% each, not Holm-adjusted; it outranks significance, since the claim
@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "MIN_SEEDS",
     "Effect",
     "Interval",
     "cell_interval",
@@ -201,9 +202,14 @@ def holm(pvalues) -> list[float]:
 VERDICTS = ("supported", "refuted", "inconclusive")
 
 
+#: fewer seeds than this give no verdict (a bootstrap interval of 2-4 values is no interval)
+MIN_SEEDS = 5
+
+
 def verdict(interval: Interval, p_adjusted: float, *, alpha: float = 0.05, margin: float = 0.02) -> str:
-    """"supported", "refuted" or "inconclusive" by the rules in the module doc."""
-    if not interval.defined or not math.isfinite(p_adjusted):
+    """"supported", "refuted" or "inconclusive" by the rules in the module doc (and
+    "inconclusive" below :data:`MIN_SEEDS` seeds)."""
+    if not interval.defined or not math.isfinite(p_adjusted) or interval.n < MIN_SEEDS:
         return "inconclusive"
     significant = p_adjusted < alpha
     if significant and interval.mean < 0:

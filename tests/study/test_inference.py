@@ -186,3 +186,11 @@ def test_overall_verdict_rule():
     assert overall_verdict([]) == "inconclusive"
     with pytest.raises(ValueError):
         overall_verdict(["maybe"])
+
+
+def test_too_few_seeds_give_no_verdict():
+    from boolgrad.study.inference import MIN_SEEDS, Interval, verdict
+
+    strong = Interval(0.2, 0.15, 0.25, MIN_SEEDS - 1, 0.95)
+    assert verdict(strong, 0.001) == "inconclusive"
+    assert verdict(Interval(0.2, 0.15, 0.25, MIN_SEEDS, 0.95), 0.001) == "supported"
