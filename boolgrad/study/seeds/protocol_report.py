@@ -47,20 +47,18 @@ def load_folder(folder) -> tuple[dict | None, list]:
     return prot, rows
 
 
-def _ci(iv, digits=3) -> str:
+def _ci(iv, digits=3, sign="") -> str:
+    """``mean [low, high]`` of an interval (``sign="+"``: signed, for differences)."""
     if iv is None or iv.n == 0:
         return "-"
+    f = f"{sign}.{digits}f"
     if not iv.defined:
-        return f"{iv.mean:.{digits}f} (n = {iv.n})"
-    return f"{iv.mean:.{digits}f} [{iv.low:.{digits}f}, {iv.high:.{digits}f}]"
+        return f"{iv.mean:{f}} (n = {iv.n})"
+    return f"{iv.mean:{f}} [{iv.low:{f}}, {iv.high:{f}}]"
 
 
 def _dci(iv, digits=3) -> str:
-    if iv is None or iv.n == 0:
-        return "-"
-    if not iv.defined:
-        return f"{iv.mean:+.{digits}f} (n = {iv.n})"
-    return f"{iv.mean:+.{digits}f} [{iv.low:+.{digits}f}, {iv.high:+.{digits}f}]"
+    return _ci(iv, digits, "+")
 
 
 def _by_seed(rows, field="test_acc") -> dict:

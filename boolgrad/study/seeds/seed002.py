@@ -170,7 +170,6 @@ def train_steps(net, cfg, x, y, gen, n_steps=None):
     """Train ``net`` in place (Adam/SGD, cross-entropy); returns per-epoch mean losses.
     ``n_steps`` stops after that many optimizer steps (the batch-1 equality test)."""
     import torch
-    import torch.nn.functional as F
 
     opt_cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(net.parameters(), lr=cfg.lr)
@@ -178,11 +177,7 @@ def train_steps(net, cfg, x, y, gen, n_steps=None):
     for _ in range(cfg.epochs):
         total, n = torch.zeros((), dtype=torch.float64), 0
         for idx in batches(len(x), cfg.batch_size, gen):
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(_forward(net, x[idx]), y[idx])
-            loss.backward()
-            opt.step()
-            total += loss.detach().double() * len(idx)
+            total += _step(net, opt, x[idx], y[idx]) * len(idx)
             n += len(idx)
             steps += 1
             if n_steps is not None and steps >= n_steps:
@@ -191,6 +186,17 @@ def train_steps(net, cfg, x, y, gen, n_steps=None):
         if not math.isfinite(losses[-1]):
             break  # diverged: the weights are NaN / inf; later epochs cannot recover
     return losses
+
+
+def _step(net, opt, xb, yb):
+    """One optimizer step on the batch's cross-entropy; its loss (float64, detached)."""
+    import torch.nn.functional as F
+
+    opt.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(_forward(net, xb), yb)
+    loss.backward()
+    opt.step()
+    return loss.detach().double()
 
 
 def _evaluate(net, x, y, batch=1000):
@@ -215,7 +221,6 @@ def train_checked(net, cfg, data, gen) -> dict:
     """The protocol's training (module doc): validation checks, early stopping, the cap; the
     net ends with the weights of the best check; returns the run's record."""
     import torch
-    import torch.nn.functional as F
 
     from ..train import patience_reached
 
@@ -228,11 +233,7 @@ def train_checked(net, cfg, data, gen) -> dict:
     total, n = torch.zeros((), dtype=torch.float64), 0
     while not stop:
         for idx in batches(len(x), cfg.batch_size, gen):
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(_forward(net, x[idx]), y[idx])
-            loss.backward()
-            opt.step()
-            total += loss.detach().double() * len(idx)
+            total += _step(net, opt, x[idx], y[idx]) * len(idx)
             n += len(idx)
             samples += len(idx)
             steps += 1
