@@ -65,7 +65,7 @@ class MLPConfig:
         import torch
 
         from .data import load_dataset
-        from .train import patience_reached
+        from .protocol import patience_reached
 
         torch.set_num_threads(1)
         d = load_dataset(self.dataset, seed=self.data_seed, data_dir=self.data_dir or None,

@@ -16,7 +16,7 @@ cell's.  For each cell:
 
 Every run stops early after ``patience`` epochs without a better validation accuracy, or at the
 cap; it reports the test accuracy of its best validation epoch
-(:func:`boolgrad.study.train.patience_reached`).
+(:func:`patience_reached`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,17 @@ import json
 import math
 from dataclasses import dataclass, replace
 
-__all__ = ["LR_GRID", "LRChoice", "Protocol", "cell_key", "choose_lr", "half_decade"]
+__all__ = ["LR_GRID", "LRChoice", "Protocol", "cell_key", "choose_lr", "half_decade", "patience_reached"]
 
 #: the default learning-rate grid: half decades from 1e-3 to 3e-2 (10**-1.5 rounded to 3e-2, ...),
 #: widened at an edge choice
 LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2)
+
+
+def patience_reached(epoch: int, best_epoch: int, patience: int) -> bool:
+    """Early stopping's rule: no better validation accuracy in the last ``patience`` epochs
+    (``patience`` 0: never)."""
+    return patience > 0 and epoch - best_epoch >= patience
 
 
 def half_decade(lr: float, side: int) -> float:

@@ -38,6 +38,7 @@ import torch
 from .adam import StackedAdam
 from .kinds import get_kind
 from .network import SpikingNet
+from .protocol import patience_reached
 from .simulate import CrossingRecorder, steps_for
 
 __all__ = ["FLUSH_DENORMAL", "SpikingNet", "patience_reached", "train", "train_group"]
@@ -47,12 +48,6 @@ __all__ = ["FLUSH_DENORMAL", "SpikingNet", "patience_reached", "train", "train_g
 #: full run of the study's Boolean kinds (``benchmarks/check_flush.py``; a test repeats the
 #: comparison on a short run), while a subnormal operand costs a microcode assist.
 FLUSH_DENORMAL = True
-
-
-def patience_reached(epoch: int, best_epoch: int, patience: int) -> bool:
-    """Early stopping's rule: no better validation accuracy in the last ``patience`` epochs
-    (``patience`` 0: never)."""
-    return patience > 0 and epoch - best_epoch >= patience
 
 
 def _losses(net, out, y, n_classes):

@@ -23,6 +23,7 @@ SEEDS = range(10)
 
 
 def test_cell_interval_contains_the_mean_and_is_deterministic():
+    pytest.importorskip("scipy")
     rng = np.random.default_rng(7)
     x = 0.8 + rng.normal(0.0, 0.017, 10)
     iv = cell_interval(x, seed=3)
@@ -35,6 +36,7 @@ def test_cell_interval_contains_the_mean_and_is_deterministic():
 
 
 def test_cell_interval_degenerate_and_missing_values():
+    pytest.importorskip("scipy")
     assert cell_interval([0.3] * 6) == Interval(0.3, 0.3, 0.3, 6, 0.95, "degenerate")
     one = cell_interval([0.4, None, float("nan")])
     assert (one.mean, one.n, one.method) == (0.4, 1, "none") and math.isnan(one.low) and not one.defined
@@ -47,6 +49,7 @@ def test_cell_interval_degenerate_and_missing_values():
 def test_cell_interval_coverage_over_synthetic_samples():
     # BCa at n = 10 is known to cover a little under 95% (measured here: about 90% over 2000
     # samples); a broken interval (no resampling, wrong scale, a bias) lands far outside.
+    pytest.importorskip("scipy")
     rng = np.random.default_rng(2025)
     hits = 0
     for i in range(200):
@@ -56,6 +59,7 @@ def test_cell_interval_coverage_over_synthetic_samples():
 
 
 def test_paired_difference_uses_pairing_by_seed():
+    pytest.importorskip("scipy")
     rng = np.random.default_rng(1)
     offset = {s: 10.0 * s for s in SEEDS}  # a huge per-seed effect, shared by both kinds
     a = {s: offset[s] + 0.03 + rng.normal(0.0, 1e-4) for s in SEEDS}
@@ -88,6 +92,7 @@ def _verdict(effect, sd, seed=0, m=3):
 
 
 def test_interaction_known_positive_effect_is_supported():
+    pytest.importorskip("scipy")
     e, p_adj, v = _verdict(0.05, 0.017)
     assert e.interval.n == 10 and e.seeds == tuple(SEEDS)
     assert e.interval.low < 0.05 < e.interval.high and e.interval.low > 0.02
@@ -95,16 +100,19 @@ def test_interaction_known_positive_effect_is_supported():
 
 
 def test_interaction_no_effect_wide_noise_is_inconclusive():
+    pytest.importorskip("scipy")
     e, _, v = _verdict(0.0, 0.1)
     assert e.p_value > 0.05 and e.interval.low < -0.02 and e.interval.high > 0.02 and v == "inconclusive"
 
 
 def test_interaction_negative_effect_is_refuted():
+    pytest.importorskip("scipy")
     e, p_adj, v = _verdict(-0.05, 0.017)
     assert e.interval.high < 0 and p_adj < 0.05 and v == "refuted"
 
 
 def test_interaction_zero_effect_tiny_noise_is_refuted_by_the_margin():
+    pytest.importorskip("scipy")
     e, p_adj, v = _verdict(0.0, 0.001)
     assert p_adj >= 0.05 and -0.02 < e.interval.low < e.interval.high < 0.02 and v == "refuted"
     # a significant but negligible positive effect: the margin outranks significance
@@ -114,6 +122,7 @@ def test_interaction_zero_effect_tiny_noise_is_refuted_by_the_margin():
 
 
 def test_interaction_uses_only_seeds_present_in_all_four():
+    pytest.importorskip("scipy")
     s_c, b_c, s_f, b_f = _cells(0.05, 0.017, np.random.default_rng(0))
     del s_f[4]
     b_c[7] = float("nan")
@@ -125,6 +134,7 @@ def test_interaction_uses_only_seeds_present_in_all_four():
 
 
 def test_sign_flip_p_exact_values():
+    pytest.importorskip("scipy")
     assert sign_flip_p([1.0, 1.0, 1.0]) == pytest.approx(2 / 8)  # all + or all -: 2 of 8 flips
     assert sign_flip_p([1.0, 2.0, -0.5]) == pytest.approx(4 / 8)  # |sum| >= 2.5: 3.5, 2.5 twice each
     assert sign_flip_p([0.01] * 10) == pytest.approx(2 / 1024)
@@ -133,6 +143,7 @@ def test_sign_flip_p_exact_values():
 
 
 def test_sign_flip_p_matches_brute_force_enumeration():
+    pytest.importorskip("scipy")
     d = np.random.default_rng(5).normal(0.01, 0.02, 9)
     flips = np.array(list(itertools.product((1.0, -1.0), repeat=d.size)))
     means = np.abs((flips * d).mean(axis=1))

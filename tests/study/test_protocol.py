@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from boolgrad.study import executor
-from boolgrad.study.protocol import LR_GRID, LRChoice, Protocol, cell_key, choose_lr, half_decade
-from boolgrad.study.train import patience_reached
+from boolgrad.study.protocol import LR_GRID, LRChoice, Protocol, cell_key, choose_lr, half_decade, patience_reached
 
 
 def test_half_decades():
@@ -167,6 +166,7 @@ def test_protocol_json_merges_parts_and_refuses_another_protocol(tmp_path):
 
 
 def test_ablation_verdicts_on_synthetic_cells():
+    pytest.importorskip("scipy")
     from boolgrad.study.decisive_report import ablations, factor_verdict
     from boolgrad.study.inference import Interval
 

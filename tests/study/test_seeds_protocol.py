@@ -32,6 +32,7 @@ SMALL = {"train": 200, "val": 50, "test": 100}
 
 # -- the image stand-in -----------------------------------------------------------------------------
 def test_stand_in_is_deterministic_balanced_and_sized():
+    pytest.importorskip("sklearn")
     a = images.digits_affine(0, SMALL)
     b = images.digits_affine(0, SMALL)
     for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
@@ -47,6 +48,7 @@ def test_stand_in_is_deterministic_balanced_and_sized():
 
 
 def test_stand_in_splits_come_from_disjoint_originals():
+    pytest.importorskip("sklearn")
     _, used = images.digits_affine(0, {"train": 3000, "val": 600, "test": 800}, with_originals=True)
     orig = images.split_originals(0)
     for split in ("train", "val", "test"):
@@ -58,6 +60,7 @@ def test_stand_in_splits_come_from_disjoint_originals():
 
 
 def test_stand_in_subsets_are_prefixes_and_registered(monkeypatch):
+    pytest.importorskip("sklearn")
     big = images.digits_affine(0, {"train": 120, "val": 40, "test": 40})
     sub = images.subset(0, 50, 20)
     assert np.array_equal(sub.x_train, big.x_train[:50]) and np.array_equal(sub.y_test, big.y_test[:20])
@@ -184,6 +187,7 @@ BLOG_LIKE = {"central": {0.0005: 0.86, 0.001: 0.90, 0.005: 0.26, 0.01: 0.10},
 
 
 def test_claim_holding_on_the_blogs_numbers():
+    pytest.importorskip("scipy")
     v = sp.claim_verdict(_acc(BLOG_LIKE))
     assert v["verdict"] == "holding" and v["ref_lr"] == 0.001
     assert all(v["per_lr"][h]["verdict"] == "holding" for h in HIGH_LRS)
@@ -191,6 +195,7 @@ def test_claim_holding_on_the_blogs_numbers():
 
 
 def test_claim_not_holding_without_a_collapse_or_an_advantage():
+    pytest.importorskip("scipy")
     flat = {m: {lr: 0.85 for lr in BLOG_LRS} for m in ("central", "multi")}
     v = sp.claim_verdict(_acc(flat))
     assert v["verdict"] == "not holding" and all(p["verdict"] == "not holding" for p in v["per_lr"].values())
@@ -205,6 +210,7 @@ def test_claim_not_holding_without_a_collapse_or_an_advantage():
 
 
 def test_claim_inconclusive_with_wide_intervals_or_one_seed():
+    pytest.importorskip("scipy")
     noisy = {"central": {0.0005: 0.80, 0.001: 0.80, 0.005: 0.68, 0.01: 0.68},
              "multi": {0.0005: 0.80, 0.001: 0.80, 0.005: 0.75, 0.01: 0.75}}
     v = sp.claim_verdict(_acc(noisy, noise=0.15))
@@ -214,6 +220,7 @@ def test_claim_inconclusive_with_wide_intervals_or_one_seed():
 
 
 def test_claim_reference_rate_is_chosen_on_validation():
+    pytest.importorskip("scipy")
     acc = _acc(BLOG_LIKE)
     val = _acc({"central": {0.0005: 0.95, 0.001: 0.5}, "multi": {0.0005: 0.5, 0.001: 0.9}})
     v = sp.claim_verdict(acc, val)

@@ -105,6 +105,7 @@ def test_coarse_bins_merge_spikes():
 
 
 def test_binning_details():
+    pytest.importorskip("sklearn")
     t = np.array([[[0.0, 1.999, 2.0, np.nan], [7.999, 7.5, np.nan, np.nan]]], np.float32)
     c = bin_spikes(t, 2.0, 8.0)
     assert c[0, :, 0].tolist() == [2, 1, 0, 0] and c[0, :, 1].tolist() == [0, 0, 0, 2]

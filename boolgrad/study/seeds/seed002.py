@@ -23,7 +23,7 @@ rates; the blog trains 4 epochs at batch size 1 and tests once at the end, so do
 Under the study's protocol (``select="val"``, :mod:`boolgrad.study.seeds.protocol`): the
 validation accuracy is measured every ``val_every`` optimizer updates (0: at the end of every
 epoch), the run stops after ``patience`` checks without a better one (0: never;
-:func:`boolgrad.study.train.patience_reached`) or at the cap -- ``updates`` optimizer updates
+:func:`boolgrad.study.protocol.patience_reached`) or at the cap -- ``updates`` optimizer updates
 when ``updates > 0`` (an epoch is ``ceil(n / batch_size)`` updates, the last batch partial, so
 batch ``B`` runs ``updates / ceil(n / B)`` epochs: the equal-updates comparison), else
 ``epochs`` epochs -- and reports the test accuracy of the best validation check (ties: the
@@ -222,7 +222,7 @@ def train_checked(net, cfg, data, gen) -> dict:
     net ends with the weights of the best check; returns the run's record."""
     import torch
 
-    from ..train import patience_reached
+    from ..protocol import patience_reached
 
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     xv, yv = torch.from_numpy(data.x_val), torch.from_numpy(data.y_val)

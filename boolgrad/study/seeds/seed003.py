@@ -187,7 +187,7 @@ def _accuracy(cfg, net, x, y):
 def train(cfg, data) -> dict:
     import torch
 
-    from ..train import patience_reached
+    from ..protocol import patience_reached
 
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
