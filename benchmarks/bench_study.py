@@ -2,11 +2,15 @@
 the same network in snnTorch and SpikingJelly; then the exact theory's integrals.
 
 One *epoch* = the training split of the dataset (``--samples`` of it) in batches of 64: zero
-grad, forward, the study's loss (MSE of the spike counts against the one-hot label), backward,
-Adam step -- the study's training loop without its per-epoch evaluation.  Networks as the study
+grad, forward, the study's loss, backward, Adam step -- the study's training loop without its
+per-epoch evaluation, under its subnormal policy (``boolgrad.study.train.FLUSH_DENORMAL``: FTZ/DAZ
+on; ``--no-flush`` measures exact subnormal arithmetic instead).  Networks as the decisive study
 trains them (``boolgrad.study.network.SpikingNet``, theta 0.3, exact scheme, horizon 8 tau,
-``T = 8 tau / dt``): digits 64-128-10, Yin-Yang 5-64-3, MNIST-1D 40-128-10 (the full grid's
-hidden sizes), real data from ``boolgrad.study.data``.
+``T = 8 tau / dt``, ``boolgrad.study.decisive.NETWORK``'s hidden sizes: digits 64-128-10, Yin-Yang
+4-128-3, spike trains 40-128-6 driven step by step by their binned spikes), with its readout
+(``--readout``: ``ce_linear``, a linear readout of the hidden spike counts under cross-entropy,
+the readout of most of its cells; ``mse_count``, the authors' spiking output layer under MSE),
+real data from ``boolgrad.study.data``.
 
 Rows, timed in interleaved rounds in the same run (one torch thread, as the study trains):
 
@@ -49,22 +53,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _record import check_out, write_record
 
-NETS = {"digits": (128,), "yinyang": (64,), "mnist1d": (128,)}
+NETS = ("digits", "yinyang", "spiketrains", "mnist1d")
+DEFAULT_NETS = ("digits", "yinyang", "spiketrains")  # the decisive study's datasets
 THETA = 0.3
 HORIZON = 8.0
 BATCH = 64
 
 
-def _data(name, samples):
+def _hidden(name):
+    from boolgrad.study.decisive import NETWORK
+
+    return NETWORK[name]["hidden"]
+
+
+def _data(name, samples, steps):
+    """``(x, y, n_in, n_classes, temporal)``: the first ``samples`` training examples, spike data
+    binned at this T's ``dt`` (``x`` ``(n, T, n_in)``)."""
     from boolgrad.study.data import load_dataset
 
-    d = load_dataset(name)
+    d = load_dataset(name).at_dt(HORIZON / steps, HORIZON)
     n = min(samples, len(d.x_train))
-    return torch.from_numpy(d.x_train[:n]), torch.from_numpy(d.y_train[:n]), d.n_features, d.n_classes
+    return torch.from_numpy(d.x_train[:n]), torch.from_numpy(d.y_train[:n]), d.n_features, d.n_classes, d.temporal
 
 
-def _epoch(opt, forward, x, target, K, seed=0):
-    """One epoch's training steps; ``x``/``target`` batched per model ``(K, B, ...)`` when K > 1."""
+def _loss(out, y, readout, K):
+    """The study's per-model loss summed over models (``out`` ``(K, B, n_out)``, or ``(B, n_out)``)."""
+    if readout == "mse_count":
+        target = torch.nn.functional.one_hot(y, out.shape[-1]).to(out.dtype)
+        loss = torch.nn.functional.mse_loss(out, target, reduction="none")
+    else:
+        loss = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none")
+    return loss.reshape(K, -1).mean(1).sum()
+
+
+def _epoch(opt, forward, x, y, K, readout, seed=0):
+    """One epoch's training steps; ``x``/``y`` batched per model ``(K, B, ...)`` when K > 1."""
     gen = torch.Generator().manual_seed(seed)
     perms = [torch.randperm(len(x), generator=gen).split(BATCH) for _ in range(K)]
 
@@ -73,16 +96,14 @@ def _epoch(opt, forward, x, target, K, seed=0):
             idx = torch.stack(batch) if K > 1 else batch[0]
             flat = idx.flatten()
             opt.zero_grad()
-            out = forward(x.index_select(0, flat).view(*idx.shape, -1))
-            loss = torch.nn.functional.mse_loss(out, target.index_select(0, flat).view(*idx.shape, -1),
-                                                reduction="none")
-            loss.reshape(K, -1).mean(1).sum().backward() if K > 1 else loss.mean().backward()
+            out = forward(x.index_select(0, flat).view(*idx.shape, *x.shape[1:]))
+            _loss(out, y.index_select(0, flat).view(idx.shape), readout, K).backward()
             opt.step()
 
     return run
 
 
-def study_row(kind, sizes, steps, engine, K):
+def study_row(kind, sizes, steps, engine, K, readout, temporal):
     from boolgrad.study.adam import StackedAdam
     from boolgrad.study.kinds import get_kind
     from boolgrad.study.network import SpikingNet
@@ -91,83 +112,98 @@ def study_row(kind, sizes, steps, engine, K):
     spec = spec.resolve(0.05) if spec.matched else spec
     gens = [torch.Generator().manual_seed(k) for k in range(K)]
     net = SpikingNet(sizes, spec.spike(THETA), dt_over_tau=HORIZON / steps, steps=steps, scheme="exact",
-                     generator=gens, engine=engine)
+                     readout=readout, generator=gens, engine=engine, temporal=temporal)
     opt = StackedAdam(net.parameters(), [1e-3] * K)
     return opt, (net if K > 1 else (lambda x: net(x.unsqueeze(0))[0]))
 
 
-def snntorch_row(sizes, steps):
+def _foreign_net(sizes, readout, lif):
+    """Linear layers without bias into ``lif()`` neurons (all layers for ``mse_count``; the hidden
+    ones and a ``torch.nn.Linear`` readout of their mean spike count for ``ce_linear``)."""
+    spiking = sizes if readout == "mse_count" else sizes[:-1]
+    layers = torch.nn.ModuleList(torch.nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(spiking))
+    lifs = torch.nn.ModuleList(lif() for _ in layers)
+    head = torch.nn.Linear(sizes[-2], sizes[-1]) if readout == "ce_linear" else torch.nn.Identity()
+    return layers, lifs, head, torch.nn.ModuleList([layers, lifs, head])
+
+
+def snntorch_row(sizes, steps, readout, temporal):
     import snntorch as snn
     from snntorch import surrogate
 
     decay, gain = math.exp(-HORIZON / steps), -math.expm1(-HORIZON / steps)
-    layers = torch.nn.ModuleList(torch.nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(sizes))
-    lifs = torch.nn.ModuleList(snn.Leaky(beta=decay, threshold=THETA, spike_grad=surrogate.atan(),
-                                         reset_mechanism="zero") for _ in layers)
-    net = torch.nn.ModuleList([layers, lifs])
+    gain = 1.0 if temporal else gain  # spikes are impulses (boolgrad.study.network)
+    layers, lifs, head, net = _foreign_net(sizes, readout, lambda: snn.Leaky(
+        beta=decay, threshold=THETA, spike_grad=surrogate.atan(), reset_mechanism="zero"))
 
     def forward(x):
-        cur0 = layers[0](x) * gain
+        cur0 = None if temporal else layers[0](x) * gain
         mems = [lif.init_leaky() for lif in lifs]
         count = 0
-        for _ in range(steps):
-            h = cur0
+        for t in range(steps):
+            h = layers[0](x[:, t]) if temporal else cur0
             for i, lif in enumerate(lifs):
                 cur = h if i == 0 else layers[i](h) * gain
                 h, mems[i] = lif(cur, mems[i])
             count = count + h
-        return count / steps
+        return head(count / steps)
 
     return torch.optim.Adam(net.parameters(), lr=1e-3), forward
 
 
-def spikingjelly_row(sizes, steps):
+def spikingjelly_row(sizes, steps, readout, temporal):
     from spikingjelly.activation_based import functional, neuron, surrogate
 
-    decay = math.exp(-HORIZON / steps)
-    layers = torch.nn.ModuleList(torch.nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(sizes))
-    lifs = torch.nn.ModuleList(neuron.LIFNode(tau=1.0 / (1.0 - decay), v_threshold=THETA,
-                                              surrogate_function=surrogate.ATan(), step_mode="m")
-                               for _ in layers)
-    for lif in lifs:
-        lif.backend = "torch"
-    net = torch.nn.ModuleList([layers, lifs])
+    decay, gain = math.exp(-HORIZON / steps), -math.expm1(-HORIZON / steps)
+    gain = 1.0 if temporal else gain
+
+    def lif():
+        node = neuron.LIFNode(tau=1.0 / (1.0 - decay), v_threshold=THETA, surrogate_function=surrogate.ATan(),
+                              step_mode="m")
+        node.backend = "torch"
+        return node
+
+    layers, lifs, head, net = _foreign_net(sizes, readout, lif)
+    # LIFNode charges v += (x - v) / tau = (1 - decay) (x - v): its input is the study's current over (1 - decay)
+    scale = gain / (1.0 - decay)
 
     def forward(x):
         functional.reset_net(net)
-        h = layers[0](x).unsqueeze(0).expand(steps, -1, -1)
-        for i, lif in enumerate(lifs):
-            h = lif(h if i == 0 else layers[i](h))
-        return h.mean(0)
+        if temporal:
+            h = layers[0](x.transpose(0, 1)) * (1.0 / (1.0 - decay))
+        else:
+            h = (layers[0](x) * scale).unsqueeze(0).expand(steps, -1, -1)
+        for i, node in enumerate(lifs):
+            h = node(h if i == 0 else layers[i](h) * scale)
+        return head(h.mean(0))
 
     return torch.optim.Adam(net.parameters(), lr=1e-3), forward
 
 
-def rows_for(sizes, steps, kinds, step_kinds, stacks):
-    out = [("step", k, 1, lambda k=k: study_row(k, sizes, steps, "step", 1)) for k in step_kinds]
-    out += [("fused", k, 1, lambda k=k: study_row(k, sizes, steps, "fused", 1)) for k in kinds]
-    out += [("fused", k, K, lambda k=k, K=K: study_row(k, sizes, steps, "fused", K))
-            for K in stacks for k in ("arctan", "boolean_yj2025") if k in kinds]
+def rows_for(sizes, steps, kinds, step_kinds, stacks, readout, temporal):
+    study = lambda k, engine, K: lambda: study_row(k, sizes, steps, engine, K, readout, temporal)
+    out = [("step", k, 1, study(k, "step", 1)) for k in step_kinds]
+    out += [("fused", k, 1, study(k, "fused", 1)) for k in kinds]
+    out += [("fused", k, K, study(k, "fused", K)) for K in stacks for k in ("arctan", "boolean_yj2025") if k in kinds]
     for name, make in (("snntorch", snntorch_row), ("spikingjelly", spikingjelly_row)):
         if importlib.util.find_spec(name) is None:
             print(f"({name} not installed: skipped)")
             continue
-        out.append((name, "atan", 1, lambda make=make: make(sizes, steps)))
+        out.append((name, "atan", 1, lambda make=make: make(sizes, steps, readout, temporal)))
     return out
 
 
-def measure(net_name, hidden, steps, args):
+def measure(net_name, steps, args):
     from boolgrad.study.kinds import KINDS
 
-    x, y, n_in, n_cls = _data(net_name, args.samples)
-    target = torch.nn.functional.one_hot(y, n_cls).float()
-    sizes = (n_in, *hidden, n_cls)
+    x, y, n_in, n_cls, temporal = _data(net_name, args.samples, steps)
+    sizes = (n_in, *_hidden(net_name), n_cls)
     kinds = args.kinds or list(KINDS)
-    specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks)
+    specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks, args.readout, temporal)
     runs = []
     for engine, kind, K, make in specs:
         opt, forward = make()
-        run = _epoch(opt, forward, x, target, K)
+        run = _epoch(opt, forward, x, y, K, args.readout)
         run()  # warm: numba compiles, tables load
         runs.append((engine, kind, K, run, []))
     for _ in range(args.rounds):
@@ -199,29 +235,35 @@ def _fmt(v, spec):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--nets", nargs="+", default=list(NETS), choices=list(NETS))
+    ap.add_argument("--nets", nargs="+", default=list(DEFAULT_NETS), choices=list(NETS))
     ap.add_argument("--steps", nargs="+", type=int, default=[4, 16, 64])
     ap.add_argument("--samples", type=int, default=1024, help="training samples per epoch (at most the split)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--kinds", nargs="+", default=None, help="fused kinds (default: every study kind)")
     ap.add_argument("--step-kinds", nargs="+", default=["arctan", "boolean_yj2025"])
     ap.add_argument("--stacks", nargs="+", type=int, default=[4, 16])
+    ap.add_argument("--readout", default="ce_linear", choices=["ce_linear", "mse_count"])
+    ap.add_argument("--no-flush", action="store_true", help="exact subnormal arithmetic (the study flushes them)")
     ap.add_argument("--no-integrals", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     check_out(args.out)
     torch.set_num_threads(1)
+    from boolgrad.study.train import FLUSH_DENORMAL
     from boolgrad.torch.multistep import prepare
 
     prepare()
-    print(f"torch {torch.__version__}, 1 thread, batch {BATCH}, {args.rounds} rounds; seconds an epoch")
+    flush = FLUSH_DENORMAL and not args.no_flush
+    torch.set_flush_denormal(flush)
+    print(f"torch {torch.__version__}, 1 thread, batch {BATCH}, {args.rounds} rounds, readout {args.readout}, "
+          f"subnormals {'flushed' if flush else 'exact'}; seconds an epoch")
     head = ("| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |\n"
             "|---|---|---|---|---|---|---|---|---|")
     print(head)
     rows = []
     for net_name in args.nets:
         for steps in args.steps:
-            for r in measure(net_name, NETS[net_name], steps, args):
+            for r in measure(net_name, steps, args):
                 rows.append(r)
                 print(f"| {r['net']} | {r['T']} | {r['engine']} | {r['kind']} | {r['median_s']:.3f} | "
                       f"{r['min_s']:.3f} | {r['model_samples_per_s']:.0f} | {_fmt(r['vs_step'], '.2f')} | "
@@ -233,7 +275,7 @@ def main(argv=None):
         bench_integrals.main()
     if args.out:
         write_record(args.out, "benchmarks/bench_study.py", sys.argv[1:] if argv is None else argv,
-                     threads=1, batch=BATCH, rounds=args.rounds, rows=rows)
+                     threads=1, batch=BATCH, rounds=args.rounds, readout=args.readout, flush=flush, rows=rows)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ written atomically (:mod:`boolgrad.atomic`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import re
 import sys
@@ -358,15 +359,40 @@ def _build_parser() -> _Parser:
     return p
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """While the command runs, ``kill PID`` stops it as Ctrl-C does (``KeyboardInterrupt``), so a
+    sweep terminates its worker processes (:func:`boolgrad.study.executor.stop_workers`) instead
+    of leaving them running; the previous handler is restored after.  Main thread only (where
+    Python allows a handler)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``boolgrad`` command; returns the exit status."""
     from .table_io import TableFileError
 
     try:
-        args = _build_parser().parse_args(argv)
-        return args.run(args)
+        with _sigterm_interrupts():
+            args = _build_parser().parse_args(argv)
+            return args.run(args)
     except KeyboardInterrupt:
-        print("boolgrad: interrupted; nothing was written", file=sys.stderr)
+        print("boolgrad: interrupted; no file was left half-written (a study resumes where it stopped)",
+              file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into head & co.: not an error of ours
         sys.stderr.close()

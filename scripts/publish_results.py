@@ -255,8 +255,11 @@ def study_speed_block(results: Path) -> str:
     lines = []
     for path in sorted((results / "benchmarks").glob("study_*.json")):
         rec = json.loads(path.read_text())
+        setting = "".join([f", readout {rec['readout']}" if "readout" in rec else "",
+                           {True: ", subnormals flushed (as the study trains)", False: ", subnormals exact"}
+                           .get(rec.get("flush"), "")])
         lines += [_record_line(path, rec, f" ({rec['threads']} torch thread, batch {rec['batch']}, "
-                                          f"{rec['rounds']} rounds)"), "",
+                                          f"{rec['rounds']} rounds{setting})"), "",
                   "| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |",
                   "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['net']} | {r['T']} | {r['engine']} | {r['kind']} | {r['median_s']:.3f} | {r['min_s']:.3f} | "

@@ -52,7 +52,7 @@ from ..atomic import write_json_atomic
 
 __all__ = ["SCHEMA", "TIMING_FIELDS", "Experiment", "alongside", "by_cost", "close_client", "config_hash",
            "connect_cluster", "groups", "load_result", "pending", "result_path", "run", "run_group", "run_to_file",
-           "sweep", "worker_context"]
+           "stop_workers", "sweep", "worker_context", "worker_init"]
 
 #: schema of a result file (and the ``schema`` field of the overshoot study's configs)
 SCHEMA = 1
@@ -202,6 +202,40 @@ def worker_context(configs=()):
     return ctx
 
 
+def stop_workers(ex) -> None:
+    """Terminate a ``ProcessPoolExecutor``'s worker processes now.  Without this, a sweep stopped by
+    Ctrl-C or SIGTERM waits for (or, its parent gone, leaves behind) workers that finish their runs
+    and write their files after the caller has moved on -- a report made then counts stale files.
+    A terminated run loses only its own progress: result files are written atomically."""
+    for proc in list((getattr(ex, "_processes", None) or {}).values()):  # private; Python >= 3.14: terminate_workers()
+        if proc.is_alive():
+            proc.terminate()
+    ex.shutdown(wait=True, cancel_futures=True)
+
+
+def worker_init() -> None:
+    """In each ``jobs=N`` worker: SIGTERM (:func:`stop_workers`) exits through multiprocessing's
+    exit finalizers, so the semaphores the worker registered (numba's process lock, made at its
+    first parallel launch) are released and the resource tracker has no leak to warn about at
+    the command's exit.  (``multiprocessing.util._exit_function`` is private: without it, the
+    default SIGTERM -- the same stop, with that warning.)"""
+    import os
+    import signal
+    from multiprocessing import util
+
+    exit_function = getattr(util, "_exit_function", None)
+    if exit_function is None:
+        return
+
+    def stop(signum, frame):
+        try:
+            exit_function()
+        finally:
+            os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _cost(job) -> float:
     cfgs = job if isinstance(job, (list, tuple)) else [job]
     return sum(float(c.cost()) for c in cfgs if hasattr(c, "cost"))
@@ -326,7 +360,8 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
         elif jobs > 1 and len(jobs_) > 1:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(todo)) as ex:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(todo),
+                                     initializer=worker_init) as ex:
                 futures = [ex.submit(run_to_file, g, str(out)) for g in by_cost(jobs_)]
                 try:
                     for fut in as_completed(futures):
@@ -334,6 +369,7 @@ def sweep(configs, out, *, jobs: int = 1, cluster: str | None = None, client=Non
                 except BaseException:
                     for f in futures:
                         f.cancel()
+                    stop_workers(ex)
                     raise
         else:
             for g in jobs_:
