@@ -16,8 +16,8 @@ cross-entropy; every weight and bias drawn from a standard normal, as the blog's
 
 ``H`` is the spike ``[u >= theta]`` of a gradient ``kind`` (:mod:`boolgrad.study.kinds`): the exact
 Boolean gradient (``boolean_yj2025``) or a surrogate (``arctan``, ``straight_through``...).
-Optimizer: Adam (default; ``optimizer="sgd"`` for plain gradient descent), the blog's learning
-rates; the blog trains 4 epochs at batch size 1 and tests once at the end, so do we by default
+Optimizer: Adam (default; ``optimizer="sgd"`` for plain gradient descent; under the protocol
+torch's fused Adam kernel, the same update), the blog's learning rates; the blog trains 4 epochs at batch size 1 and tests once at the end, so do we by default
 (``select="last"``: no validation selection).  ``samples_per_second`` is the training throughput.
 
 Under the study's protocol (``select="val"``, :mod:`boolgrad.study.seeds.protocol`): the
@@ -228,7 +228,10 @@ def train_checked(net, cfg, data, gen) -> dict:
     xv, yv = torch.from_numpy(data.x_val), torch.from_numpy(data.y_val)
     per_epoch = math.ceil(len(x) / cfg.batch_size)
     cap, period = cfg.cap_updates(len(x)), cfg.val_every or per_epoch
-    opt = (torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=cfg.lr)
+    # Adam's fused kernel: the same update in one vectorised pass per parameter (~1/3 less time an
+    # update at batch 1, where the per-op overhead of the single-tensor path dominates)
+    opt = (torch.optim.Adam(net.parameters(), lr=cfg.lr, fused=True) if cfg.optimizer == "adam"
+           else torch.optim.SGD(net.parameters(), lr=cfg.lr))
     history, best, steps, samples, stop = [], None, 0, 0, ""
     total, n = torch.zeros((), dtype=torch.float64), 0
     while not stop:
