@@ -21,7 +21,7 @@ from boolgrad.torch.lookup.evaluate import kernel_params
 pytestmark = pytest.mark.skipif(not cpu_kernel.available(), reason="numba not installed: one CPU path only")
 
 
-def _kernel(plan, u, go=None, protect=True):
+def _kernel(plan, u, go=None, protect=True, threads=2):
     """The kernel's result (slow path included), protect forced on or off."""
     a = u.numpy()
     out = np.empty_like(a)
@@ -29,7 +29,7 @@ def _kernel(plan, u, go=None, protect=True):
     kp = kernel_params(plan)
     bits = a.view(np.int32 if a.dtype == np.float32 else np.int64)
     g = None if go is None else go.numpy()
-    cpu_kernel.run(bits, a, g, out, bad, kp, 2, state=[1, protect])
+    cpu_kernel.run(bits, a, g, out, bad, kp, threads, state=[1, protect])
     res = torch.from_numpy(out)
     if bad.any():
         from boolgrad.torch.lookup.evaluate import slow
@@ -165,6 +165,35 @@ def test_subnormal_results_exact(protect):
     for n in (u.numel(), cpu_kernel._PARALLEL_MIN - 1):  # the parallel and the serial loop
         _same(_kernel(plan, u[:n], go[:n], protect), (ref * go)[:n])
         _same(_kernel(plan, u[:n], None, protect), ref[:n])
+
+
+def test_flushed_subnormals_run_unprotected_and_give_the_exact_normal_results():
+    """Under ``torch.set_flush_denormal(True)`` on one thread (the study's training) the kernel
+    runs its unprotected loop even where the policy says protect: every result whose exact value is a
+    normal float32 is that value bit for bit, and a subnormal one is the exact subnormal (the
+    flagged elements' careful path writes it from bits) or a zero of its sign (the hardware's
+    flush) -- the same number to every later operation under DAZ.  More than a thousand are
+    zeros: a protected loop writes none."""
+    table = boolgrad.closed_form_table("float32", 1.0)
+    plan = compile_plan(table, torch.float32)
+    g = torch.Generator().manual_seed(4)
+    u = torch.cat([torch.randn(300000, generator=g) * 0.3, torch.rand(1000, generator=g) * 0.25,
+                   (1.0 + torch.rand(2000, generator=g) * 2.4) * 1e38])  # g ~ 1.5 / u: subnormal there
+    go = torch.rand(u.shape, generator=g) * 10.0 ** -torch.randint(0, 8, u.shape, generator=g)
+    ref_g = plan_gradient_as(plan, u, torch.float32, fused=False)
+    assert not cpu_kernel.flushing()
+    assert torch.set_flush_denormal(True)  # FTZ/DAZ available on this CPU
+    try:
+        assert cpu_kernel.flushing()
+        got = [_kernel(plan, u, None, protect=True, threads=1), _kernel(plan, u, go, protect=True, threads=1)]
+    finally:
+        torch.set_flush_denormal(False)
+    for ref, out in zip([ref_g, ref_g * go], got):
+        tiny = (ref.abs() < 2.0**-126) & (ref != 0)
+        _same(out[~tiny], ref[~tiny])
+        exact, zero = out[tiny] == ref[tiny], (out[tiny] == 0) & (out[tiny].signbit() == ref[tiny].signbit())
+        assert bool((exact | zero).all())
+        assert int(zero.sum()) > 1000
 
 
 @pytest.mark.parametrize("threshold", [1.0, 0.3, 1e-3, 2.5])

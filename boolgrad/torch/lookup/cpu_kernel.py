@@ -42,7 +42,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["available", "params", "run", "start_pool"]
+__all__ = ["available", "flushing", "params", "run", "start_pool"]
 
 _PARALLEL_MIN = 1 << 15  # smaller inputs: the serial loop (torch's own grain size for elementwise ops)
 _LOCK = threading.Lock()  # some numba threading layers forbid concurrent parallel launches
@@ -148,6 +148,15 @@ def params(plan, direct=None, neighbours=None):
 
 _QUIET_CALLS = 16  # protect stays on until this many calls in a row had few subnormal results
 _PROTECT_RATE = 1.0 / 256  # fraction of subnormal results above which protect pays
+_TINY_A, _TINY_B = np.float32(2.0**-100), np.float32(2.0**-30)  # their product is subnormal: 2**-130
+
+
+def flushing() -> bool:
+    """Subnormals flushed on this thread (FTZ: ``torch.set_flush_denormal(True)``, how the study
+    trains): a float32 product that should be subnormal is then 0.  There no operation costs an
+    assist, so the unprotected loop runs: its float32 stores flush what protection would write
+    exactly, and DAZ reads those exact subnormals as 0 in every later operation anyway."""
+    return float(_TINY_A * _TINY_B) == 0.0
 
 
 def run(bits, u, go, out, bad, kparams, threads: int, state=None, offset: float = 0.0) -> int:
@@ -160,7 +169,11 @@ def run(bits, u, go, out, bad, kparams, threads: int, state=None, offset: float 
     ``quiet`` counts the calls in a row whose subnormal results were rare (both loops count
     them).  One plan serves every layer of a network, and an unprotected call on subnormal-rich
     data costs ~40 ns an element against ~1 ns for protection, so protection is switched on by
-    one such call and off only after :data:`_QUIET_CALLS` quiet ones.
+    one such call and off only after :data:`_QUIET_CALLS` quiet ones.  While subnormals are
+    flushed (:func:`flushing`) and the loop runs on this thread (one thread: the study's
+    training), the unprotected loop runs whatever the state: nothing costs an assist then (the
+    protected loop counts the exact ``g`` below float32's normal range, which kept it on for
+    kinds whose tails lie there).
     """
     nb, kernel_for = _numba()
     tabs, p, (rnd, pow2), calls = kparams
@@ -168,7 +181,10 @@ def run(bits, u, go, out, bad, kparams, threads: int, state=None, offset: float 
     if offset and not f32:
         raise ValueError("offset is for float32 inputs")
     state = [0, True] if state is None else state
-    protect = f32 and bool(state[1])
+    n = u.shape[0]
+    want = 1 if n < _PARALLEL_MIN else max(1, min(threads, nb.config.NUMBA_NUM_THREADS))
+    # FTZ is per thread: numba's pool threads do not flush, so only a loop run on this thread may skip protection
+    protect = f32 and bool(state[1]) and not (want == 1 and flushing())
     key = (go is not None, float(offset), protect)
     hit = calls.get(key)
     if hit is None:  # once per kind of call: a call costs microseconds, what a small tensor's loop costs
@@ -179,8 +195,6 @@ def run(bits, u, go, out, bad, kparams, threads: int, state=None, offset: float 
     go = u if go is None else go
     out_bits = out.view(np.int32) if out.dtype == np.float32 else bits
     go_bits = go.view(np.int32) if go.dtype == np.float32 else bits
-    n = u.shape[0]
-    want = 1 if n < _PARALLEL_MIN else max(1, min(threads, nb.config.NUMBA_NUM_THREADS))
     with _LOCK:
         if nb.get_num_threads() != want:
             nb.set_num_threads(want)
