@@ -248,8 +248,9 @@ def _ratio(v) -> str:
 
 
 def study_speed_block(results: Path) -> str:
-    """The study engine's speed and the subnormal check: the records of ``benchmarks/bench_study.py``
-    and ``benchmarks/check_flush.py`` (``--out``)."""
+    """The study engine's speed, its spike functions' cost per element and the subnormal check: the
+    records of ``benchmarks/bench_study.py``, ``benchmarks/bench_lookup.py`` and
+    ``benchmarks/check_flush.py`` (``--out``)."""
     import json
 
     lines = []
@@ -264,6 +265,14 @@ def study_speed_block(results: Path) -> str:
                   "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['net']} | {r['T']} | {r['engine']} | {r['kind']} | {r['median_s']:.3f} | {r['min_s']:.3f} | "
                   f"{r['model_samples_per_s']:.0f} | {_ratio(r['vs_step'])} | {_ratio(r['rel'])} |" for r in rec["rows"]]
+        lines.append("")
+    for path in sorted((results / "benchmarks").glob("lookup_*.json")):
+        rec = json.loads(path.read_text())
+        lines += [_record_line(path, rec, f" ({rec['threads']} thread, {rec['rounds']} rounds x {rec['reps']} calls)"),
+                  "", "| T | elements | row | median us | min us | ns / element | / arctan |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['T']} | {r['elements']} | {r['row']} | {r['median_us']:.1f} | {r['min_us']:.1f} | "
+                  f"{r['ns_per_element']:.2f} | {r['vs_arctan']:.2f} |" for r in rec["rows"]]
         lines.append("")
     for path in sorted((results / "benchmarks").glob("flush_*.json")):
         rec = json.loads(path.read_text())
