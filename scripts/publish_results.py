@@ -370,8 +370,11 @@ def verdict_block(results: Path) -> str:
 
     _, hyp, _, _ = got
     h = hyp["primary"]
+    waiting = sorted({d.split(",")[0] for d in h.get("incomplete", {})})
+    pending = f"; {', '.join(waiting)} still running: no verdict yet" if waiting else ""
     lines = [(f"Decisive study, arctan vs `boolean_yj2025`, overall: **{h['overall']}** "
-              f"(datasets run so far: {', '.join(sorted({d.split(',')[0] for d in h['datasets']})) or 'none'})."), ""]
+              f"(datasets decided: {', '.join(sorted({d.split(',')[0] for d in h['datasets']})) or 'none'}{pending})."),
+             ""]
     for ds, e in h["datasets"].items():
         lines.append("- " + verdict_sentence(f"{ds} (dt/tau {e['coarse']:g} vs {e['fine']:g})", e["effect"].interval,
                                              e["p_holm"], e["verdict"]))

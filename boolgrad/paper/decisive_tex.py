@@ -119,6 +119,8 @@ def verdicts_tex(hyp) -> list[str]:
             continue
         lines.append("\\begin{itemize}")
         lines += [f"\\item {_sentence(name, e)}" for name, e in h["datasets"].items()]
+        lines += [f"\\item {tex_escape(name)}: not yet decided ({have} of {want} final runs of its cells done)."
+                  for name, (have, want) in h.get("incomplete", {}).items()]
         lines.append("\\end{itemize}")
     return lines
 

@@ -103,7 +103,8 @@ def cell_rows(out) -> list[dict]:
             "dataset": c["dataset"], "model": cfg.get("model", "snn"), "kind": cfg.get("kind", "mlp"),
             "dt_over_tau": cfg.get("dt_over_tau"), "detach_reset": bool(cfg.get("detach_reset", False)),
             "readout": cfg.get("readout", ""), "scheme": cfg.get("scheme", ""), "fixed_lr": c["fixed"],
-            "lr": c["lr"], "at_edge": c["at_edge"], "n": len(seeds), "mean": iv.mean, "low": iv.low, "high": iv.high,
+            "lr": c["lr"], "at_edge": c["at_edge"], "n": len(seeds), "seeds_wanted": record["protocol"]["seeds"],
+            "mean": iv.mean, "low": iv.low, "high": iv.high,
             "val_mean": sum(final[s]["val_acc"] for s in seeds) / len(seeds) if seeds else None,
             "at_cap": sum(capped) / len(seeds) if seeds else None,
             "best_epoch_median": best[len(best) // 2] if best else None, "test": test,
@@ -132,28 +133,37 @@ def _zoo_best(rows, dataset, primary):
 
 
 def hypothesis(rows, primary=("arctan", "boolean_yj2025")) -> dict:
-    """The interaction per dataset for the primary and the secondary comparison (module doc)."""
+    """The interaction per dataset for the primary and the secondary comparison (module doc).
+
+    A test whose four cells do not all hold the protocol's final seeds yet (a grid run in parts,
+    stopped mid-way: ``n < seeds_wanted``) gets no verdict and takes no part in the Holm
+    correction: it is listed under ``incomplete`` with its runs present / wanted."""
     out = {}
     for which in ("primary", "secondary"):
-        effects = {}
+        effects, incomplete = {}, {}
         for ds in sorted({r["dataset"] for r in rows}):
             for readout, readout_name in READOUTS.items():
                 s_kind = primary[0] if which == "primary" else _zoo_best(rows, ds, primary[0])
-                s_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, s_kind, readout)}
-                b_cells = {r["dt_over_tau"]: r["test"] for r in _main(rows, ds, primary[1], readout)}
+                s_cells = {r["dt_over_tau"]: r for r in _main(rows, ds, s_kind, readout)}
+                b_cells = {r["dt_over_tau"]: r for r in _main(rows, ds, primary[1], readout)}
                 dts = sorted(set(s_cells) & set(b_cells))
                 if len(dts) < 2:
                     continue
                 coarse, fine = dts[-1], dts[0]
-                eff = interaction(s_cells[coarse], b_cells[coarse], s_cells[fine], b_cells[fine])
                 name = ds if readout == "ce_linear" else f"{ds}, {readout_name}"
+                four = [s_cells[coarse], b_cells[coarse], s_cells[fine], b_cells[fine]]
+                if any(r["n"] < r.get("seeds_wanted", 0) for r in four):
+                    incomplete[name] = (sum(r["n"] for r in four), sum(r["seeds_wanted"] for r in four))
+                    continue
+                eff = interaction(*(r["test"] for r in four))
                 effects[name] = {"surrogate": s_kind, "boolean": primary[1], "coarse": coarse, "fine": fine,
                                  "readout": readout, "effect": eff}
         adjusted = holm([e["effect"].p_value for e in effects.values()]) if effects else []
         for e, q in zip(effects.values(), adjusted):
             e["p_holm"] = q
             e["verdict"] = verdict(e["effect"].interval, q)
-        out[which] = {"datasets": effects, "overall": overall_verdict({d: e["verdict"] for d, e in effects.items()})}
+        out[which] = {"datasets": effects, "overall": overall_verdict({d: e["verdict"] for d, e in effects.items()}),
+                      "incomplete": incomplete}
     return out
 
 
@@ -221,6 +231,9 @@ def markdown(rows, hyp, abl=(), tot=None) -> str:
         for ds, e in h["datasets"].items():
             lines.append("- " + verdict_sentence(f"{ds} ({e['surrogate']}, dt/tau {e['coarse']:g} vs {e['fine']:g})",
                                                  e["effect"].interval, e["p_holm"], e["verdict"]))
+        for ds, (have, want) in h.get("incomplete", {}).items():
+            lines.append(f"- {ds}: not yet decided ({have} of its cells' {want} final runs are done; the same "
+                         "command resumes the grid)")
         lines.append("")
     if abl:
         lines += ["## Ablations: paired difference (ablated - parent) of test accuracy, 95% interval over seeds", "",
@@ -260,7 +273,7 @@ def write_report(out, dest=None) -> dict:
     abl = ablations(rows)
     tot = totals(src, rows)
     write_text_atomic(Path(out) / "decisive.md", markdown(rows, hyp, abl, tot))
-    verdicts = {which: {"overall": h["overall"], "datasets": {
+    verdicts = {which: {"overall": h["overall"], "incomplete": h["incomplete"], "datasets": {
         ds: {"surrogate": e["surrogate"], "coarse": e["coarse"], "fine": e["fine"], "mean": e["effect"].interval.mean,
              "low": e["effect"].interval.low, "high": e["effect"].interval.high, "n": e["effect"].interval.n,
              "p": e["effect"].p_value, "p_holm": e["p_holm"], "verdict": e["verdict"]}

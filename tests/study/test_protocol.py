@@ -202,3 +202,29 @@ def test_the_grid_has_each_ablation_and_readout_once():
     assert kinds[-1] == ("mlp", None, None) and len(searched) == 9 and len({cell_key(c) for c in searched}) == 9
     assert [(c.kind, c.lr, c.horizon, c.batch_size) for c in fixed] == [("rectangle", 1e-4, 60.0, 24)]
     assert all(c.patience == 10 and c.epochs == 100 for c in searched)
+
+
+def test_a_test_with_unfinished_cells_gets_no_verdict_and_no_share_of_holm():
+    pytest.importorskip("scipy")
+    from boolgrad.study.decisive_report import hypothesis
+
+    rng = np.random.default_rng(1)
+    noise = {s: 0.02 * rng.standard_normal() for s in range(10)}
+
+    def row(ds, kind, dt, acc, n=10):
+        return {"dataset": ds, "model": "snn", "fixed_lr": False, "kind": kind, "detach_reset": False,
+                "readout": "ce_linear", "dt_over_tau": dt, "n": n, "seeds_wanted": 10, "val_mean": acc,
+                "test": {s: acc + noise[s] for s in range(n)}}
+
+    rows = []
+    for ds, n_fine in (("a", 10), ("b", 5)):  # b: the Boolean cell at the finest dt has 5 of its 10 runs
+        rows += [row(ds, "arctan", 2.0, 0.9), row(ds, "boolean_yj2025", 2.0, 0.6), row(ds, "arctan", 0.125, 0.9),
+                 row(ds, "boolean_yj2025", 0.125, 0.88, n_fine)]
+    hyp = hypothesis(rows)["primary"]
+    assert list(hyp["datasets"]) == ["a"] and hyp["incomplete"] == {"b": (35, 40)}
+    a = hyp["datasets"]["a"]
+    assert a["effect"].interval.mean == pytest.approx(0.28) and a["verdict"] == "supported"
+    assert a["p_holm"] == pytest.approx(a["effect"].p_value)  # one test: Holm leaves its p alone
+    complete = hypothesis([dict(r, n=10, test={s: r["test"].get(s, 0.88 + noise[s]) for s in range(10)})
+                           for r in rows])["primary"]
+    assert list(complete["datasets"]) == ["a", "b"] and complete["incomplete"] == {}
