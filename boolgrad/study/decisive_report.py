@@ -152,8 +152,9 @@ def hypothesis(rows, primary=("arctan", "boolean_yj2025")) -> dict:
                 coarse, fine = dts[-1], dts[0]
                 name = ds if readout == "ce_linear" else f"{ds}, {readout_name}"
                 four = [s_cells[coarse], b_cells[coarse], s_cells[fine], b_cells[fine]]
-                if any(r["n"] < r.get("seeds_wanted", 0) for r in four):
-                    incomplete[name] = (sum(r["n"] for r in four), sum(r["seeds_wanted"] for r in four))
+                wanted = [r.get("seeds_wanted", 0) for r in four]  # 0: rows of no protocol (tests)
+                if any(r["n"] < w for r, w in zip(four, wanted)):
+                    incomplete[name] = (sum(r["n"] for r in four), sum(wanted))
                     continue
                 eff = interaction(*(r["test"] for r in four))
                 effects[name] = {"surrogate": s_kind, "boolean": primary[1], "coarse": coarse, "fine": fine,

@@ -17,8 +17,9 @@ cross-entropy; every weight and bias drawn from a standard normal, as the blog's
 ``H`` is the spike ``[u >= theta]`` of a gradient ``kind`` (:mod:`boolgrad.study.kinds`): the exact
 Boolean gradient (``boolean_yj2025``) or a surrogate (``arctan``, ``straight_through``...).
 Optimizer: Adam (default; ``optimizer="sgd"`` for plain gradient descent; under the protocol
-torch's fused Adam kernel, the same update), the blog's learning rates; the blog trains 4 epochs at batch size 1 and tests once at the end, so do we by default
-(``select="last"``: no validation selection).  ``samples_per_second`` is the training throughput.
+torch's fused Adam kernel, the same update), the blog's learning rates; the blog trains 4 epochs
+at batch size 1 and tests once at the end, so do we by default (``select="last"``: no
+validation selection).  ``samples_per_second`` is the training throughput.
 
 Under the study's protocol (``select="val"``, :mod:`boolgrad.study.seeds.protocol`): the
 validation accuracy is measured every ``val_every`` optimizer updates (0: at the end of every
