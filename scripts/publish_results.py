@@ -10,6 +10,7 @@
    ``<!-- /results:NAME -->``) from the results files -- no number in the documents is typed by hand.
    ``tests/test_results_doc.py`` checks the document against the committed results.
 
+``docs/seeds.md`` is made the same way (:func:`seeds_doc_blocks`: one answer per seed text).
 The README carries one generated block (:data:`README_BLOCKS`: the decisive study's verdict);
 the rest of its results it links to in ``docs/results.md``.  Links written into the
 blocks are relative to ``docs/`` (:data:`UP`).
@@ -384,6 +385,16 @@ def verdict_block(results: Path) -> str:
 #: the README's generated blocks (the rest of the README is prose)
 README_BLOCKS = {"decisive_verdict": verdict_block}
 README = ROOT / "README.md"
+SEEDS_DOC = ROOT / "docs" / "seeds.md"
+
+
+def seeds_doc_blocks() -> dict:
+    """``docs/seeds.md``'s blocks: seeds 000-003 (:mod:`boolgrad.study.seeds.answers`), 004 the
+    decisive verdict."""
+    sys.path.insert(0, str(ROOT))
+    from boolgrad.study.seeds.answers import blocks
+
+    return {**blocks(), "seeds_004": verdict_block}
 
 
 BLOCKS = {"decisive": decisive_block, "study": study_block, "seeds": seeds_block, "torch_speed": torch_speed_block,
@@ -413,9 +424,11 @@ def main(argv=None) -> int:
     name = DOC.relative_to(ROOT)
     new = render(DOC.read_text(), results)
     readme = render(README.read_text(), results, README_BLOCKS, "README.md")
+    seeds = render(SEEDS_DOC.read_text(), results, seeds_doc_blocks(), "docs/seeds.md")
     if a.check:
-        same = new == DOC.read_text() and readme == README.read_text()
-        print(f"{name} and README.md are up to date" if same else f"{name} or README.md differs from what the results give")
+        same = new == DOC.read_text() and readme == README.read_text() and seeds == SEEDS_DOC.read_text()
+        print(f"{name}, docs/seeds.md and README.md are up to date" if same
+              else f"{name}, docs/seeds.md or README.md differs from what the results give")
         return 0 if same else 1
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
@@ -435,7 +448,10 @@ def main(argv=None) -> int:
         fh.write(new)
     with atomic_write(README, "w") as fh:
         fh.write(readme)
-    print(f"published figures/png/, paper/generated/, paper/boolgrad.pdf and {name}'s results blocks")
+    with atomic_write(SEEDS_DOC, "w") as fh:
+        fh.write(seeds)
+    print(f"published figures/png/, paper/generated/, paper/boolgrad.pdf and the results blocks of {name}, "
+          "docs/seeds.md and README.md")
     return 0
 
 

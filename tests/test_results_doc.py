@@ -1,4 +1,4 @@
-"""docs/results.md's generated blocks are what the committed results give (scripts/publish_results.py):
+"""docs/results.md's and docs/seeds.md's generated blocks are what the committed results give (scripts/publish_results.py):
 no number in them is typed by hand."""
 
 import importlib.util
@@ -23,6 +23,10 @@ def test_results_doc_blocks_match_the_committed_results():
     readme = (ROOT / "README.md").read_text()
     assert mod.render(readme, ROOT / "results", mod.README_BLOCKS, "README.md") == readme, \
         "run: python scripts/publish_results.py"
+    seeds = (ROOT / "docs" / "seeds.md").read_text()
+    assert mod.render(seeds, ROOT / "results", mod.seeds_doc_blocks(), "docs/seeds.md") == seeds, \
+        "run: python scripts/publish_results.py"
+    assert "<!-- results:seeds_001 -->\n<!-- /results:seeds_001 -->" not in seeds
 
 
 def _publish():

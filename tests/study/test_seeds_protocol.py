@@ -1,4 +1,4 @@
-"""Seeds 002 and 003 under the study's protocol: the image stand-in, early stopping, the grids,
+"""Seeds 000, 002 and 003 under the study's protocol: the image stand-in, early stopping, the grids,
 the blog claim's verdict rule, the quick CLI (``boolgrad study seeds --protocol``)."""
 
 import json
@@ -24,6 +24,7 @@ from boolgrad.study.seeds.protocol import (
     PROTOCOL_002,
     PROTOCOL_003,
 )
+from boolgrad.study.seeds.seed000 import UPDATE_RULES, Seed000Config
 from boolgrad.study.seeds.seed002 import BLOG_LRS, Seed002Config
 from boolgrad.study.seeds.seed003 import Seed003Config
 
@@ -87,6 +88,33 @@ def test_old_configs_keep_their_identity():
         Seed003Config(patience=2).validate()
     assert Seed003Config(lr=3e-2, theta_lr_ratio=0.5).rate_theta == pytest.approx(1.5e-2)
     assert Seed003Config().rate_theta == 1e-3
+    assert not {"select", "patience"} & set(Seed000Config().identity())
+    assert Seed000Config(select="val", patience=4).identity()["patience"] == 4
+    with pytest.raises(ValueError, match="select"):
+        Seed000Config(patience=2).validate()
+
+
+@pytest.mark.parametrize("method", ["additive_weighted", "nudge", "arctan"])
+def test_seed000_selection_reports_the_best_validation_epoch(method):
+    """``select="val"``: the test accuracy is that of the best validation epoch's weights -- the
+    same number as a run of exactly ``best_epoch`` epochs without selection (the same seeds, so the
+    same trajectory) -- and the run stops ``patience`` epochs after it."""
+    if method not in UPDATE_RULES:
+        pytest.importorskip("torch")
+    from boolgrad.study import executor
+
+    kw = dict(dataset="digits", method=method, depth=2, hidden=16, subset=(300, 100), lr=0.03,
+              batch_size=1 if method in UPDATE_RULES else 16)
+    r = executor.run(Seed000Config(select="val", patience=2, epochs=7, **kw))
+    n, best = r["stopped_epoch"], r["best_epoch"]
+    assert len(r["val_path"]) == n and r["val_acc"] == max(r["val_path"])
+    assert r["val_path"].index(r["val_acc"]) + 1 == best  # ties: the earlier epoch
+    assert r["stopped_early"] == (n < 7) and (n == 7 or n - best == 2)
+    alone = executor.run(Seed000Config(epochs=best, **kw))
+    assert r["test_acc"] == alone["test_acc"]
+    assert r["test_acc_last"] == executor.run(Seed000Config(epochs=n, **kw))["test_acc"]
+    if method == "nudge":  # the theorem's consequence, under the protocol too: no row turns
+        assert r["abs_cos_init_final_min"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_seed002_early_stopping_and_equal_updates():
@@ -156,10 +184,15 @@ def test_full_grids_sizes_and_equal_updates():
     for c in ep:
         if c.batch_size == 1:
             assert {config_hash(replace(c, lr=lr)) for lr in BLOG_LRS} <= blog
+    c0 = sp.cells_000()
+    assert len(c0) == 2 * 2 * 8 and sp.PROTOCOL_000.seeds >= 10 and len(sp.PROTOCOL_000.lrs) == 6
+    assert {c.method for c in c0} >= {"nudge", "additive", "additive_weighted", "straight_through", "boolean_yj2025"}
+    assert all(c.select == "val" and c.patience > 0 and c.epochs >= 50 for c in c0)
+    assert all(c.batch_size == (1 if c.method in UPDATE_RULES else 32) for c in c0)
     c3 = sp.cells_003()
     assert len(c3) == 8 and {c.kind for c in c3} == {"boolean_fixed16.8", "arctan"}
     assert all(c.select == "val" and c.patience > 0 and c.epochs >= 50 for c in c3)
-    for c in [*cells, *runs, *c3]:
+    for c in [*cells, *runs, *c3, *c0]:
         c.validate()
 
 
@@ -235,7 +268,7 @@ def _cli(*args):
 
 
 @pytest.mark.parametrize("args, msg", [
-    (("--protocol", "--only", "000"), "--protocol runs seeds 002 and 003"),
+    (("--protocol", "--only", "001"), "--protocol runs seeds 000, 002, 003"),
     (("--seeds", "3"), "--seeds needs --protocol"),
     (("--protocol", "--dataset", "mnist"), "needs --data-dir"),
     (("--protocol", "--dataset", "cifar"), "unknown --dataset"),
@@ -252,13 +285,15 @@ def test_protocol_cli_quick(tmp_path, capsys):
     pytest.importorskip("torch")
     from boolgrad.cli import main
 
-    out = tmp_path / "o"
+    out = tmp_path / "seeds_protocol"  # the folder name docs/seeds.md's blocks read under results/
     assert main(["study", "seeds", "--protocol", "--quick", "--out", str(out), "--no-progress"]) == 0
     md = (out / "seeds_protocol.md").read_text()
+    assert "Final runs present / wanted: seed 000 12/12; seed 002 32/32; seed 003 4/4." in md
     assert "the blog's claim is **" in md and "Is the multi-threshold model robust" in md
     assert "Batch sizes at equal updates" in md and "Batch sizes at equal epochs" in md
     assert "Boolean - surrogate" in md and "Cost:" in md
-    for s in ("seed002", "seed003"):
+    assert "Why wouldn't the nudging rule work?" in md and "additive_weighted - nudge" in md
+    for s in ("seed000", "seed002", "seed003"):
         prot = json.loads((out / s / "protocol.json").read_text())
         assert prot["protocol"]["seeds"] == 2 and all(not c["fixed"] for c in prot["cells"])
     assert (out / "seeds_protocol" / "seed003_theta.png").exists()
@@ -267,3 +302,50 @@ def test_protocol_cli_quick(tmp_path, capsys):
     assert main(["study", "seeds", "--protocol", "--quick", "--out", str(out), "--no-progress"]) == 0
     assert "seed 002: 0 runs done" in capsys.readouterr().out  # resumed: nothing reruns
     assert main(["study", "seeds", "--protocol", "--quick", "--seeds", "3", "--out", str(out)]) == 2  # protocol
+    _check_answers(tmp_path, out)
+
+
+def _check_answers(results, out):
+    """docs/seeds.md's blocks: each complete seed's question paragraphs; none from a grid stopped
+    mid-way (one final run removed: the block says how far the run is and states no verdict)."""
+    from boolgrad.study.seeds.answers import protocol_block
+    from boolgrad.study.seeds.protocol_report import answers, status
+
+    got = answers(out)
+    assert set(got) == {"000", "002", "003"}
+    assert got["002"][0].startswith("**Is the multi-threshold model robust") and len(got["002"]) == 2
+    assert protocol_block(results, "003") == got["003"][0] + "\n"
+    prot = json.loads((out / "seed003" / "protocol.json").read_text())
+    cell = prot["cells"][0]
+    victim = next(p for p in (out / "seed003" / "runs").glob("*.json")
+                  if (r := json.loads(p.read_text()))["config"]["lr"] == cell["lr"] and r["config"]["seed"] == 1
+                  and json.dumps({k: v for k, v in r["config"].items() if k not in ("lr", "seed")}, sort_keys=True,
+                                 separators=(",", ":")) == cell["cell"])
+    victim.unlink()
+    assert status(out)["003"] == (3, 4) and "003" not in answers(out)
+    text = protocol_block(results, "003")
+    assert "3 of its 4 final runs" in text and "**" not in text
+    assert "has not been made" in protocol_block(results / "nowhere", "000")
+
+
+def test_seed001_answer_reads_the_decisive_cells(monkeypatch, tmp_path):
+    from boolgrad.study import decisive_report
+    from boolgrad.study.seeds import answers
+
+    (tmp_path / "decisive").mkdir()
+    (tmp_path / "decisive" / "protocol.json").write_text("{}")
+
+    def cell(kind, dt, mean, val, model="snn", n=10):
+        return {"dataset": "digits", "model": model, "kind": kind, "dt_over_tau": dt, "readout": "ce_linear",
+                "scheme": "exact", "detach_reset": False, "n": n, "seeds_wanted": 10, "mean": mean,
+                "low": mean - 0.01, "high": mean + 0.01, "val_mean": val}
+
+    rows = [cell("arctan", 0.125, 0.9, 0.8), cell("straight_through", 0.125, 0.7, 0.9), cell("arctan", 2.0, 0.5, 0.99),
+            cell("boolean_yj2025", 0.125, 0.85, 0.7), cell("rectangle", 0.125, 0.2, 0.95, n=3),
+            cell("mlp", None, 0.97, 0.97, model="mlp")]
+    monkeypatch.setattr(decisive_report, "cell_rows", lambda out: rows)
+    text = answers.surrogates_block(tmp_path)
+    assert ("digits (dt/tau 0.125): straight_through 0.700 [0.690, 0.710], arctan 0.900 [0.890, 0.910], "
+            "boolean_yj2025 0.850 [0.840, 0.860]; the non-spiking MLP 0.970 [0.960, 0.980]; best surrogate by "
+            "validation: straight_through.") in text
+    assert "rectangle" not in text.split("(straight")[1]  # an incomplete cell (3 of 10 seeds) is left out

@@ -9,7 +9,7 @@ the study's executor (:func:`boolgrad.study.executor.sweep`, one JSON result per
 * seed 001 (straight-through, smooth surrogates) appears as kinds in all of them;
 * :mod:`.grids` (the quick and full grids), :mod:`.report` (CSV, ``seeds.md``, plots),
   :mod:`.cli` (``boolgrad study seeds``);
-* :mod:`.protocol` (seeds 002 and 003 under the study's protocol: ``--protocol``), its report
+* :mod:`.protocol` (seeds 000, 002 and 003 under the study's protocol: ``--protocol``), its report
   :mod:`.protocol_report` (``seeds_protocol.md``) and :mod:`.images` (``digits_affine``, the
   offline MNIST stand-in).
 

@@ -4,8 +4,8 @@ Writes ``OUT/seeds/runs/*.json`` (one per config hash; a rerun reuses finished r
 ``OUT/seeds/*.csv``, ``OUT/seeds.md`` and plots from those files.  Bad options raise
 ``ValueError`` before any work (:mod:`boolgrad.cli` prints one line and exits 2).
 
-``--protocol``: seeds 002 and 003 under the study's protocol (:mod:`.protocol`): ``OUT/seed002``
-and ``OUT/seed003`` (``protocol.json``, ``runs/``), then ``OUT/seeds_protocol.md``,
+``--protocol``: seeds 000, 002 and 003 under the study's protocol (:mod:`.protocol`): ``OUT/seed000``,
+``OUT/seed002`` and ``OUT/seed003`` (``protocol.json``, ``runs/``), then ``OUT/seeds_protocol.md``,
 ``OUT/seeds_protocol/*.csv`` and plots (:mod:`.protocol_report`).
 """
 
@@ -19,7 +19,7 @@ from .grids import SEEDS
 __all__ = ["add_seeds_parser"]
 
 
-PROTOCOL_SEEDS = ("002", "003")
+PROTOCOL_SEEDS = ("000", "002", "003")
 IMAGE_DATASETS = ("digits_affine", "mnist", "fashion")
 
 
@@ -35,7 +35,7 @@ def _protocol_cmd(a) -> int:
     only = a.only or list(PROTOCOL_SEEDS)
     for s in only:
         if s not in PROTOCOL_SEEDS:
-            raise ValueError(f"--protocol runs seeds {' and '.join(PROTOCOL_SEEDS)}, not {s!r}")
+            raise ValueError(f"--protocol runs seeds {', '.join(PROTOCOL_SEEDS)}, not {s!r}")
     check_counts(a, ("jobs", "seeds", "search_seeds"))
     if a.dataset is not None and a.dataset not in IMAGE_DATASETS:
         raise ValueError(f"unknown --dataset {a.dataset!r}; choose from {', '.join(IMAGE_DATASETS)}")
@@ -122,7 +122,7 @@ def add_seeds_parser(ss) -> None:
     p.add_argument("--jobs", type=int, default=1, help="local worker processes")
     p.add_argument("--cluster", default=None, help="tcp://HOST:8786 (Dask scheduler) or local:N")
     p.add_argument("--no-progress", action="store_true")
-    g = p.add_argument_group("the study's protocol (seeds 002 and 003; docs/seeds_experiments.md)")
+    g = p.add_argument_group("the study's protocol (seeds 000, 002 and 003; docs/seeds_experiments.md)")
     g.add_argument("--protocol", action="store_true",
                    help="learning rate searched on validation, early stopping, 10 seeds, intervals (seeds_protocol.md)")
     g.add_argument("--dataset", default=None,

@@ -1,9 +1,15 @@
-"""Seeds 002 and 003 under the study's protocol (``boolgrad study seeds --protocol``).
+"""Seeds 000, 002 and 003 under the study's protocol (``boolgrad study seeds --protocol``).
 
 The protocol (:mod:`boolgrad.study.protocol`, :func:`boolgrad.study.decisive.run`): per cell a
 learning rate chosen on validation (``search_seeds`` seeds per rate, widened at an edge), then
 ``seeds`` final seeds at the chosen rate; early stopping on validation; the test accuracy of the
 best validation check.  Written down before the runs in docs/seeds_experiments.md.
+
+**Seed 000** (``OUT/seed000``, :func:`cells_000`): the question's nudging rule, the perceptron, the
+additive rules and backprop through the step units (Boolean, straight-through, arctan), depth 1
+and 2, digits and Yin-Yang; every method searched over the same half-decade grid
+:data:`LRS_000` (an online rule's step and Adam's rate alike), early stopping
+(:data:`PATIENCE_000` epochs, cap :data:`CAP_000`).
 
 **Seed 002** (``OUT/seed002``), on an image task: MNIST or Fashion-MNIST from IDX files
 (``--data-dir``), else the offline stand-in :mod:`boolgrad.study.seeds.images`
@@ -40,6 +46,7 @@ from ..protocol import LR_GRID, Protocol
 __all__ = [
     "BATCHES",
     "BLOG_SEEDS",
+    "CAP_000",
     "CAP_003",
     "CHECKS",
     "COLLAPSE",
@@ -47,9 +54,12 @@ __all__ = [
     "EQUAL_UPDATES",
     "HIDDEN_002",
     "HIGH_LRS",
+    "LRS_000",
     "MARGIN",
+    "PATIENCE_000",
     "PATIENCE_003",
     "PATIENCE_CHECKS",
+    "PROTOCOL_000",
     "PROTOCOL_002",
     "PROTOCOL_003",
     "QUICK",
@@ -58,6 +68,7 @@ __all__ = [
     "batch_cells",
     "blog_cells",
     "blog_runs",
+    "cells_000",
     "cells_003",
     "claim_verdict",
     "equal_update_epochs",
@@ -85,6 +96,12 @@ PATIENCE_003, CAP_003 = 10, 60
 DATASETS_003 = ("yinyang", "mnist1d")
 NEURONS_003 = ("halving", "lif")
 KINDS_003 = ("boolean_fixed16.8", "arctan")
+#: seed 000: one grid for every method (the rules' step sizes and Adam's rates), widened at an edge
+LRS_000 = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
+PATIENCE_000, CAP_000 = 10, 60
+#: MNIST-1D is left out: no method of the 3-seed, 10-epoch table learns it with these step networks
+#: (every cell <= 0.3) and it costs two thirds of the time
+DATASETS_000 = {"digits": {}, "yinyang": {"subset": (2000, 1000)}}
 
 
 def series_step(lr: float, side: int) -> float:
@@ -118,6 +135,7 @@ def _blog_lrs():
     return tuple(BLOG_LRS)
 
 
+PROTOCOL_000 = Protocol(lrs=LRS_000, search_seeds=2, seeds=10, widen=2)
 PROTOCOL_002 = SeriesProtocol(lrs=_blog_lrs(), search_seeds=2, seeds=10, widen=2)
 PROTOCOL_003 = Protocol(lrs=LR_GRID, search_seeds=2, seeds=10, widen=2)
 
@@ -128,6 +146,8 @@ QUICK = {
     "protocol_002": SeriesProtocol(lrs=(0.001, 0.01), search_seeds=1, seeds=2, widen=1),
     "datasets_003": ("yinyang",), "neurons_003": ("halving",), "subset_003": (300, 100), "cap_003": 3,
     "patience_003": 2, "protocol_003": Protocol(lrs=(3e-3, 3e-2), search_seeds=1, seeds=2, widen=0),
+    "datasets_000": {"digits": {"subset": (300, 100)}}, "methods_000": ("nudge", "additive_weighted", "arctan"),
+    "cap_000": 3, "patience_000": 2, "protocol_000": Protocol(lrs=(1e-2, 1e-1), search_seeds=1, seeds=2, widen=0),
 }
 
 
@@ -175,6 +195,20 @@ def batch_cells(dataset, quick=False, data_dir=""):
     return out
 
 
+def cells_000(quick=False):
+    """Seed 000's searched cells (module doc): dataset x depth x method (the methods of the
+    seeds' grid, :data:`boolgrad.study.seeds.grids.METHODS_000`)."""
+    from .grids import METHODS_000
+    from .seed000 import UPDATE_RULES, Seed000Config
+
+    q = QUICK if quick else {}
+    return [Seed000Config(dataset=ds, method=m, depth=depth, batch_size=1 if m in UPDATE_RULES else 32,
+                          select="val", patience=q.get("patience_000", PATIENCE_000),
+                          epochs=q.get("cap_000", CAP_000), **kw)
+            for ds, kw in q.get("datasets_000", DATASETS_000).items() for depth in (1, 2)
+            for m in q.get("methods_000", METHODS_000)]
+
+
 def cells_003(quick=False):
     """Seed 003's searched cells (module doc)."""
     from .seed003 import Seed003Config
@@ -188,21 +222,25 @@ def cells_003(quick=False):
 
 
 def protocols(quick=False):
-    """``{"002": protocol, "003": protocol}``."""
+    """``{"000": protocol, "002": protocol, "003": protocol}``."""
     if quick:
-        return {"002": QUICK["protocol_002"], "003": QUICK["protocol_003"]}
-    return {"002": PROTOCOL_002, "003": PROTOCOL_003}
+        return {"000": QUICK["protocol_000"], "002": QUICK["protocol_002"], "003": QUICK["protocol_003"]}
+    return {"000": PROTOCOL_000, "002": PROTOCOL_002, "003": PROTOCOL_003}
 
 
-def run_protocol(out, only=("002", "003"), *, quick=False, dataset=None, data_dir="", jobs=1, client=None,
+def run_protocol(out, only=("000", "002", "003"), *, quick=False, dataset=None, data_dir="", jobs=1, client=None,
                  progress=True, protocol_overrides=None, log=print) -> dict:
-    """Run the grids of ``only`` under their protocols into ``OUT/seed002`` and ``OUT/seed003``
-    (resumable); returns ``{seed: counts}``."""
+    """Run the grids of ``only`` under their protocols into ``OUT/seed000``, ``OUT/seed002`` and
+    ``OUT/seed003`` (resumable; seed 000, the cheapest, first); returns
+    ``{seed: counts}``."""
     from ..decisive import run
     from ..executor import sweep
 
     out, got = Path(out), {}
     prots = {k: replace(v, **(protocol_overrides or {})) for k, v in protocols(quick).items()}
+    if "000" in only:
+        got["000"] = run(out / "seed000", cells_000(quick), (), protocol=prots["000"], jobs=jobs, client=client,
+                         progress=progress, log=log)
     if "002" in only:
         ds = image_dataset(dataset, data_dir)
         # the blog table first: the equal-epochs batch-1 cells' search reuses its runs

@@ -1,6 +1,6 @@
-"""``OUT/seeds_protocol.md`` and plots from the protocol runs of seeds 002 and 003 (never reruns).
+"""``OUT/seeds_protocol.md`` and plots from the protocol runs of seeds 000, 002 and 003 (never reruns).
 
-Reads ``OUT/seed002`` and ``OUT/seed003`` (each a ``protocol.json`` and ``runs/*.json``,
+Reads ``OUT/seed000``, ``OUT/seed002`` and ``OUT/seed003`` (each a ``protocol.json`` and ``runs/*.json``,
 :mod:`boolgrad.study.seeds.protocol`).  Every cell is its final seeds' mean and 95% bootstrap
 interval (:func:`boolgrad.study.inference.cell_interval`); comparisons are seed-paired intervals
 (:func:`~boolgrad.study.inference.paired_difference`: seed ``s`` of two cells shares its initial
@@ -20,7 +20,7 @@ from pathlib import Path
 from ...atomic import write_text_atomic
 from ..inference import cell_interval, paired_difference
 
-__all__ = ["load_folder", "write_protocol_report"]
+__all__ = ["answers", "load_folder", "status", "write_protocol_report"]
 
 
 def _key(identity: dict) -> str:
@@ -91,6 +91,73 @@ def _cost(rows) -> str:
     s = sum(r.get("train_seconds") or 0.0 for r in rows)
     return (f"{len(rows)} runs, {s:.0f} s = {s / 3600:.2f} h of training (the sum of the runs' `train_seconds`, "
             "one thread each)")
+
+
+# -- seed 000 ---------------------------------------------------------------------------------------
+#: seed 000's methods in the report's order: the question's rule, its additive repairs, backprop
+ORDER_000 = ("nudge", "perceptron", "additive", "additive_weighted", "straight_through", "boolean_yj2025",
+             "boolean_secant_clamp", "arctan")
+
+
+def _word(d, margin=0.02) -> str:
+    """A seed-paired difference in words: higher / lower if its interval excludes 0, equivalent
+    if it lies within +-``margin``, else inconclusive."""
+    if not d.defined:
+        return "inconclusive"
+    if d.low > 0:
+        return "higher"
+    if d.high < 0:
+        return "lower"
+    return f"equivalent within {margin:g}" if -margin < d.low and d.high < margin else "inconclusive"
+
+
+def _median(runs, field):
+    """The median (the upper of two middles) of ``field`` over the runs that have it; None if none."""
+    vs = sorted(v for r in runs if (v := r.get(field)) is not None)
+    return vs[len(vs) // 2] if vs else None
+
+
+def _md_000(prot, rows):
+    fin = _finals(prot, rows)
+    if not fin:
+        return []
+    g = {(cfg["dataset"], cfg["depth"], cfg["method"]): (e, runs) for e, cfg, runs in fin}
+    lines = ["## Seed 000 under the protocol: the nudging rule, its additive repair and backprop", "",
+             ("| dataset | depth | method | chosen lr | test acc [95% CI] | best epoch (median) | "
+              "min abs cos(W0, W) (median) | runs whose weights overflowed |"), "|---" * 8 + "|"]
+    words = []
+    for ds, depth in sorted({k[:2] for k in g}):
+        here = {k[2] for k in g if k[:2] == (ds, depth)}
+        for m in [m for m in ORDER_000 if m in here] + sorted(here - set(ORDER_000)):
+            e, runs = g[(ds, depth, m)]
+            cos = _median(runs, "abs_cos_init_final_min")
+            over = sum(r.get("diverged_at_sample") is not None for r in runs) if "diverged_at_sample" in runs[0] else None
+            lines.append(f"| {ds} | {depth} | {m} | {_lr(e)} | {_ci(cell_interval(_by_seed(runs)))} | "
+                         f"{_median(runs, 'best_epoch')} | {'-' if cos is None else f'{cos:.6f}'} | "
+                         f"{'-' if over is None else f'{over}/{len(runs)}'} |")
+        acc = {m: _by_seed(g[(ds, depth, m)][1]) for m in ORDER_000 if (ds, depth, m) in g}
+        bits = []
+        for a, b in (("additive_weighted", "nudge"), ("additive_weighted", "straight_through"),
+                     ("straight_through", "boolean_yj2025")):
+            if a in acc and b in acc:
+                d = paired_difference(acc[a], acc[b])
+                bits.append(f"{a} - {b} {_dci(d)} ({_word(d)})")
+        if bits:
+            nud = f"the nudge reaches {_ci(cell_interval(acc['nudge']))}, " if "nudge" in acc else ""
+            words.append(f"{ds}, depth {depth}: {nud}" + "; ".join(bits))
+    lines.append("")
+    if words:
+        lines = lines[:2] + [(
+            "**Why wouldn't the nudging rule work?** Because it cannot turn a weight vector: `W_j <- (1 - lr d_j) "
+            "W_j` only rescales each unit's row, so every unit keeps its initial direction and fires on a "
+            "parallel shift of its initial hyperplane, and a zero bias stays zero (`proofs/nudging_direction.py`, "
+            "run by `boolgrad prove`; the column 'min abs cos' is 1 for the nudge). The smallest change that "
+            "makes the idea learn adds the same error along the input (`W_j <- W_j - lr d_j x`: the perceptron "
+            "with a step proportional to the violation) and, in a hidden layer, weights the credit by the "
+            "outgoing weights (`additive_weighted`, which is backprop with the straight-through derivative). "
+            "Each method with its own learning rate searched on validation, early stopping, the test accuracy "
+            "of the best validation epoch, seed-paired 95% intervals: " + "; ".join(words) + "."), ""] + lines[2:]
+    return lines + [f"Cost: {_cost(rows)}.", ""]
 
 
 # -- seed 002 ---------------------------------------------------------------------------------------
@@ -323,7 +390,8 @@ def _plots(todo, folder) -> list:
     return made
 
 
-CSV_COLS = ("seed_id", "dataset", "model", "neuron", "kind", "batch_size", "updates", "epochs", "lr", "seed",
+CSV_COLS = ("seed_id", "dataset", "model", "neuron", "kind", "method", "depth", "batch_size", "updates", "epochs",
+            "lr", "seed",
             "test_acc", "test_acc_last", "val_acc", "best_epoch", "epochs_done", "stopped_epoch", "theta_final",
             "diverged", "train_seconds", "hash")
 
@@ -339,25 +407,83 @@ def _csv(rows) -> str:
     return buf.getvalue()
 
 
+def _grids(seed, quick, rows):
+    """Seed ``seed``'s searched cells and (seed 002) the blog table's runs, full or ``quick``."""
+    from .protocol import batch_cells, blog_runs, cells_000, cells_003, image_dataset
+
+    if seed == "002":
+        ds = sorted({r["dataset"] for r in rows}) or [image_dataset(None, "")]
+        return batch_cells(ds[0], quick), blog_runs(ds[0], quick)
+    return (cells_000 if seed == "000" else cells_003)(quick), []
+
+
+def status(out) -> dict:
+    """``{seed: (final runs present, final runs wanted)}`` of the protocol's grids in ``out`` (the
+    full grids, or the quick ones if the runs are those): the searched cells' final seeds (a cell
+    whose search has not ended counts 0) and, for seed 002, the blog table's runs."""
+    from ..protocol import cell_key
+    from .protocol import protocols
+
+    got = {}
+    for seed in ("000", "002", "003"):
+        prot, rows = load_folder(Path(out) / f"seed{seed}")
+        keys = {_key(r["config"]) for r in rows}
+        quick = bool(keys & {cell_key(c) for c in _grids(seed, True, rows)[0]})
+        cells, blog = _grids(seed, quick, rows)
+        n_seeds = prot["protocol"]["seeds"] if prot else protocols(quick)[seed].seeds
+        present = sum(min(len(runs), n_seeds) for _, _, runs in _finals(prot, rows))
+        if blog:
+            have = {(r["config"]["model"], r["config"]["lr"], r["config"]["seed"]) for r in _blog_rows(rows)}
+            want = {(c.model, c.lr, s) for c in blog if c.seed == 0 for s in range(n_seeds)}
+            got[seed] = (present + len(have & want), len(cells) * n_seeds + len(want))
+        else:
+            got[seed] = (present, len(cells) * n_seeds)
+    return got
+
+
+def answers(out) -> dict:
+    """``{seed: [paragraphs]}``: the question paragraphs of ``OUT/seeds_protocol.md`` (those that
+    open in bold) of every seed whose protocol run is complete (:func:`status`); an incomplete seed
+    is absent, so no document states a verdict of a grid stopped mid-way."""
+    out, done = Path(out), status(out)
+    makers = {"000": lambda p, r: _md_000(p, r), "002": lambda p, r: _md_002(p, r, None),
+              "003": lambda p, r: _md_003(p, r, None)}
+    got = {}
+    for seed, make in makers.items():
+        have, want = done[seed]
+        if want == 0 or have < want:
+            continue
+        lines = make(*load_folder(out / f"seed{seed}"))
+        got[seed] = [ln for ln in lines if ln.startswith("**")]
+    return got
+
+
 def write_protocol_report(out) -> dict:
     """Write ``OUT/seeds_protocol.md``, ``OUT/seeds_protocol/*.csv`` and plots; returns
     ``{"runs": n, "plots": [paths]}``."""
     out = Path(out)
+    p0, r0 = load_folder(out / "seed000")
     p2, r2 = load_folder(out / "seed002")
     p3, r3 = load_folder(out / "seed003")
     todo = []
-    md = ["# Seeds 002 and 003 under the study's protocol", "",
+    md = ["# Seeds 000, 002 and 003 under the study's protocol", "",
           ("Generated by `boolgrad study seeds --protocol` from the runs in this folder (protocol: "
            "docs/seeds_experiments.md). Cells: mean [95% bootstrap CI] over the final seeds; comparisons are "
            "seed-paired."), ""]
+    st = status(out)
+    md += ["Final runs present / wanted: " + "; ".join(
+        f"seed {s} {h}/{w}" + ("" if h >= w else " (incomplete: its verdicts are provisional)")
+        for s, (h, w) in st.items()) + ".", ""]
+    if r0:
+        md += _md_000(p0, r0)
     if r2:
         md += _md_002(p2, r2, todo)
     if r3:
         md += _md_003(p3, r3, todo)
     folder = out / "seeds_protocol"
     write_text_atomic(out / "seeds_protocol.md", "\n".join(md) + "\n")
-    for name, rows in (("seed002", r2), ("seed003", r3)):
+    for name, rows in (("seed000", r0), ("seed002", r2), ("seed003", r3)):
         if rows:
             folder.mkdir(parents=True, exist_ok=True)
             write_text_atomic(folder / f"{name}.csv", _csv(rows))
-    return {"runs": len(r2) + len(r3), "plots": _plots(todo, folder)}
+    return {"runs": len(r0) + len(r2) + len(r3), "plots": _plots(todo, folder)}

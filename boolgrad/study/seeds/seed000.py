@@ -46,6 +46,7 @@ and whether the zero-initialised bias moved.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -53,6 +54,7 @@ from .common import SeedConfig, quantiles
 
 __all__ = [
     "UPDATE_RULES",
+    "BestEpoch",
     "Seed000Config",
     "abs_cos_rows",
     "additive_hidden",
@@ -82,6 +84,11 @@ class Seed000Config(SeedConfig):
     subset: tuple = ()
     data_seed: int = 0
     data_dir: str = ""
+    select: str = "last"
+    patience: int = 0
+
+    #: the protocol's fields (added after the first runs were committed; see SeedConfig)
+    LATER_FIELDS = ("select", "patience")
 
     def _check(self):
         from ..kinds import get_kind
@@ -92,6 +99,10 @@ class Seed000Config(SeedConfig):
             raise ValueError(f"the {self.method} rule is online: batch size 1")
         if self.depth not in (1, 2) or self.hidden < 1:
             raise ValueError("depth is 1 or 2, hidden >= 1")
+        if self.select not in ("last", "val") or self.patience < 0:
+            raise ValueError("select is 'last' or 'val'; patience >= 0")
+        if self.select == "last" and self.patience:
+            raise ValueError("patience needs select='val' (validation checks)")
 
     def label(self):
         return f"000 {self.method} depth={self.depth} lr={self.lr:g}"
@@ -100,13 +111,40 @@ class Seed000Config(SeedConfig):
         return (train_rule if self.method in UPDATE_RULES else train_backprop)(self, data)
 
 
+class BestEpoch:
+    """The protocol's selection (``select="val"``): the validation accuracy after every epoch, the
+    weights of the best one kept (ties: the earlier), a stop after ``patience`` epochs without a
+    better one (0: never) -- as :mod:`boolgrad.study.seeds.seed003` and the study select."""
+
+    def __init__(self, cfg):
+        self.on, self.patience, self.cap = cfg.select == "val", cfg.patience, cfg.epochs
+        self.path, self.best_epoch, self.best_val, self.best_state = [], 0, None, None
+
+    def check(self, epoch: int, val: float, state) -> bool:
+        """Record epoch ``epoch``'s validation accuracy (``state()`` copies the weights); True: stop."""
+        from ..protocol import patience_reached
+
+        self.path.append(val)
+        if self.best_val is None or val > self.best_val:
+            self.best_epoch, self.best_val, self.best_state = epoch, val, state()
+        return patience_reached(epoch, self.best_epoch, self.patience)
+
+    def fields(self, last_test_acc) -> dict:
+        """The protocol's result fields (none without ``select="val"``); ``last_test_acc()``: the
+        last epoch's weights' test accuracy (the number without selection)."""
+        if not self.on:
+            return {}
+        return {"test_acc_last": last_test_acc(), "val_acc": self.best_val, "best_epoch": self.best_epoch,
+                "stopped_epoch": len(self.path), "stopped_early": len(self.path) < self.cap, "val_path": self.path}
+
+
 def init_weights(cfg, n_in, n_out, seed):
     """``[W1 (hidden, n_in + 1), W2 (n_out, hidden + 1)]`` or ``[W (n_out, n_in + 1)]``; the last
     column is the bias, 0."""
     rng = np.random.default_rng(seed)
     sizes = (n_in, cfg.hidden, n_out) if cfg.depth == 2 else (n_in, n_out)
     ws = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in pairwise(sizes):
         w = np.zeros((b, a + 1))
         w[:, :a] = rng.normal(0.0, 1.0 / np.sqrt(a), (b, a))
         ws.append(w)
@@ -200,7 +238,8 @@ def _train_rule(cfg, data) -> dict:
     rng = np.random.default_rng(cfg.seed + 1)
     stats = {"updates": 0, "negative_factor": 0, "wrong_direction": 0}
     epoch_acc, seen, diverged_at, last_finite = [], 0, None, [w.copy() for w in ws]
-    for _ in range(cfg.epochs):
+    sel = BestEpoch(cfg)
+    for epoch in range(1, cfg.epochs + 1):
         for i in rng.permutation(len(x)):
             seen += 1
             if diverged_at is None and seen % 50 == 0:
@@ -233,11 +272,15 @@ def _train_rule(cfg, data) -> dict:
                 stats["negative_factor"] += int((ff[on] < 0).sum())
                 stats["wrong_direction"] += int(((dd < 0) & (nn < 0)).sum())  # scaled up, n falls
         epoch_acc.append(_accuracy(ws, x, y, cfg.theta))
+        if sel.on and sel.check(epoch, _accuracy(ws, data.x_val.astype(np.float64), data.y_val, cfg.theta),
+                                lambda: [w.copy() for w in ws]):
+            break
     if diverged_at is None and all(np.isfinite(w).all() for w in ws):
         last_finite = ws
     x_te = data.x_test.astype(np.float64)
     res = {
-        "test_acc": _accuracy(ws, x_te, data.y_test, cfg.theta),
+        "test_acc": _accuracy(sel.best_state or ws, x_te, data.y_test, cfg.theta),
+        **sel.fields(lambda: _accuracy(ws, x_te, data.y_test, cfg.theta)),
         "test_acc_last_finite": _accuracy(last_finite, x_te, data.y_test, cfg.theta),
         "train_acc": epoch_acc[-1],
         "epoch_train_acc": epoch_acc,
@@ -291,7 +334,8 @@ def train_backprop(cfg, data) -> dict:
             return float((net(xb)[0].argmax(1) == yb).double().mean())
 
     losses, epoch_acc, nonzero = [], [], []
-    for _ in range(cfg.epochs):
+    sel = BestEpoch(cfg)
+    for epoch in range(1, cfg.epochs + 1):
         tot = 0.0
         for idx in torch.randperm(len(x), generator=gen).split(cfg.batch_size):
             opt.zero_grad(set_to_none=True)
@@ -304,8 +348,18 @@ def train_backprop(cfg, data) -> dict:
             tot += float(loss.detach()) * len(idx)
         losses.append(tot / len(x))
         epoch_acc.append(acc(x, y))
+        if sel.on and sel.check(epoch, acc(torch.from_numpy(data.x_val), torch.from_numpy(data.y_val)),
+                                lambda: [w.detach().clone() for w in ws]):
+            break
+    x_te, y_te = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)
+    res = sel.fields(lambda: acc(x_te, y_te))
+    if sel.best_state is not None:
+        with torch.no_grad():
+            for w, b in zip(ws, sel.best_state):
+                w.copy_(b)
     return {
-        "test_acc": acc(torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)),
+        "test_acc": acc(x_te, y_te),
+        **res,
         "train_acc": epoch_acc[-1],
         "epoch_train_acc": epoch_acc,
         "train_loss": losses,
