@@ -4,7 +4,7 @@ Every block reads committed results only (``scripts/publish_results.py`` writes 
 
 * seeds 000, 002 and 003: the question paragraphs of the protocol report
   (:func:`boolgrad.study.seeds.protocol_report.answers`, ``results/seeds_protocol``), once that
-  seed's protocol run is complete -- until then the block says how far it is and states no verdict;
+  seed's protocol run is complete -- until then the block says so and states no verdict;
 * seed 001 (surrogate gradients for step functions): the decisive study's surrogates at its finest
   time step (``results/decisive``: 10 seeds, learning rate searched on validation, 95% intervals);
 * seed 004 (Yoo & Jeong's Boolean gradient) is the decisive study's verdict, which the publishing
@@ -23,7 +23,7 @@ SURROGATES_001 = ("straight_through", "rectangle", "fast_sigmoid", "arctan")
 
 def protocol_block(results: Path, seed: str) -> str:
     """Seed ``seed``'s answer paragraphs from ``results/seeds_protocol`` (module doc)."""
-    from .protocol_report import answers, status
+    from .protocol_report import answers
 
     out = Path(results) / "seeds_protocol"
     if not out.is_dir():
@@ -31,10 +31,11 @@ def protocol_block(results: Path, seed: str) -> str:
     got = answers(out).get(seed)
     if got:
         return "\n\n".join(got) + "\n"
-    have, want = status(out)[seed]
-    return (f"The protocol run of seed {seed} is not complete: {have} of its {want} final runs are in "
-            "`results/seeds_protocol` (`boolgrad study seeds --protocol --out results/seeds_protocol` resumes "
-            "it). Its answer is written here when the grid is complete; no verdict is drawn from part of it.\n")
+    # how far the run is (final runs present / wanted) is in seeds_protocol.md, not here: this page
+    # stays the same while a run fills the folder
+    return (f"The protocol run of seed {seed} is not complete (how far it is: `results/seeds_protocol/"
+            "seeds_protocol.md`; `boolgrad study seeds --protocol --out results/seeds_protocol` resumes it). Its "
+            "answer is written here when the grid is complete; no verdict is drawn from part of it.\n")
 
 
 def _fmt(r) -> str:
