@@ -446,7 +446,7 @@ def answers(out) -> dict:
     open in bold) of every seed whose protocol run is complete (:func:`status`); an incomplete seed
     is absent, so no document states a verdict of a grid stopped mid-way."""
     out, done = Path(out), status(out)
-    makers = {"000": lambda p, r: _md_000(p, r), "002": lambda p, r: _md_002(p, r, None),
+    makers = {"000": _md_000, "002": lambda p, r: _md_002(p, r, None),
               "003": lambda p, r: _md_003(p, r, None)}
     got = {}
     for seed, make in makers.items():
