@@ -251,6 +251,24 @@ def test_claim_inconclusive_with_wide_intervals_or_one_seed():
     assert sp.claim_verdict({})["verdict"] == "inconclusive"
 
 
+@pytest.mark.parametrize("low, high, plain, than, better", [
+    (0.01, 0.05, "higher", "higher than", "better"),
+    (-0.05, -0.001, "lower", "lower than", "worse"),
+    (-0.015, 0.019, "equivalent within 0.02", "equivalent within 0.02 to", "equivalent within 0.02"),
+    (-0.03, 0.01, "inconclusive", "inconclusive vs", "inconclusive"),
+    (0.0, 0.0, "equivalent within 0.02", "equivalent within 0.02 to", "equivalent within 0.02"),
+    (float("nan"), float("nan"), "inconclusive", "inconclusive vs", "inconclusive"),
+])
+def test_report_words_a_paired_difference_by_its_interval(low, high, plain, than, better):
+    from boolgrad.study.inference import Interval
+    from boolgrad.study.seeds.protocol_report import BETTER, THAN, _word
+
+    d = Interval(mean=(low + high) / 2, low=low, high=high, n=10, confidence=0.95)
+    assert (_word(d), _word(d, phrases=THAN), _word(d, phrases=BETTER)) == (plain, than, better)
+    wide = Interval(mean=0.0, low=-0.05, high=0.05, n=10, confidence=0.95)
+    assert (_word(wide), _word(wide, margin=0.1)) == ("inconclusive", "equivalent within 0.1")
+
+
 def test_claim_reference_rate_is_chosen_on_validation():
     pytest.importorskip("scipy")
     acc = _acc(BLOG_LIKE)

@@ -99,16 +99,23 @@ ORDER_000 = ("nudge", "perceptron", "additive", "additive_weighted", "straight_t
              "boolean_secant_clamp", "arctan")
 
 
-def _word(d, margin=0.02) -> str:
-    """A seed-paired difference in words: higher / lower if its interval excludes 0, equivalent
-    if it lies within +-``margin``, else inconclusive."""
+#: how :func:`_word` phrases a difference standing alone, against a named baseline, and as better/worse
+PLAIN = ("higher", "lower", "equivalent within {m:g}", "inconclusive")
+THAN = ("higher than", "lower than", "equivalent within {m:g} to", "inconclusive vs")
+BETTER = ("better", "worse", "equivalent within {m:g}", "inconclusive")
+
+
+def _word(d, margin=0.02, phrases=PLAIN) -> str:
+    """A seed-paired difference in words: up / down if its interval excludes 0, equivalent
+    if it lies within +-``margin``, else inconclusive (``phrases`` in that order)."""
+    up, down, same, unsure = phrases
     if not d.defined:
-        return "inconclusive"
+        return unsure
     if d.low > 0:
-        return "higher"
+        return up
     if d.high < 0:
-        return "lower"
-    return f"equivalent within {margin:g}" if -margin < d.low and d.high < margin else "inconclusive"
+        return down
+    return same.format(m=margin) if -margin < d.low and d.high < margin else unsure
 
 
 def _median(runs, field):
@@ -290,10 +297,7 @@ def _batches_002(prot, fin):
     if summary:
         words = []
         for regime, model, b, d in summary:
-            w = ("higher than" if d.defined and d.low > 0 else "lower than" if d.defined and d.high < 0 else
-                 "equivalent within 0.02 to" if d.defined and -0.02 < d.low and d.high < 0.02 else
-                 "inconclusive vs")
-            words.append(f"{model} at batch {b}, {regime}: {w} batch 1 ({_dci(d)})")
+            words.append(f"{model} at batch {b}, {regime}: {_word(d, phrases=THAN)} batch 1 ({_dci(d)})")
         lines = [("**Does the batch size matter once the learning rate is searched?** Test accuracy of each "
                   "batch size minus batch 1's, seed-paired 95% intervals: " + "; ".join(words) + "."), ""] + lines
     return lines
@@ -323,8 +327,7 @@ def _md_003(prot, rows, plots):
             continue
         other = g[(ds, neuron, "arctan")][2]
         d = paired_difference(_by_seed(runs), _by_seed(other))
-        w = ("better" if d.defined and d.low > 0 else "worse" if d.defined and d.high < 0 else
-             "equivalent within 0.02" if d.defined and -0.02 < d.low and d.high < 0.02 else "inconclusive")
+        w = _word(d, phrases=BETTER)
         mv = cell_interval(_by_seed(runs, "theta_max_moved"))
         words.append(f"{ds}, {neuron}: Boolean - surrogate {_dci(d)} ({w}); the Boolean threshold moved up to "
                      f"{_ci(mv)} from 0.5")
