@@ -310,13 +310,15 @@ def _md_003(prot, rows, plots):
         return []
     lines = ["## Seed 003 under the protocol: a learnable threshold, Boolean `wrt=\"theta\"` vs surrogate `-g`", "",
              ("| dataset | neuron | kind | chosen lr (theta: x1/3) | test acc [95% CI] | best epoch (median) | "
-              "theta at best epoch [CI] | theta max moved [CI] | steps with theta grad != 0 |"), "|---" * 9 + "|"]
+              "ended by patience (not the cap) | theta at best epoch [CI] | theta max moved [CI] | "
+              "steps with theta grad != 0 |"), "|---" * 10 + "|"]
     g = {}
     for e, cfg, runs in fin:
         g[(cfg["dataset"], cfg["neuron"], cfg["kind"])] = (e, cfg, runs)
         be = sorted(r.get("best_epoch") or 0 for r in runs)
         lines.append(f"| {cfg['dataset']} | {cfg['neuron']} | {cfg['kind']} | {_lr(e)} | "
                      f"{_ci(cell_interval(_by_seed(runs)))} | {be[len(be) // 2] if be else '-'} | "
+                     f"{sum(bool(r.get('stopped_early')) for r in runs)}/{len(runs)} | "
                      f"{_ci(cell_interval(_by_seed(runs, 'theta_final')))} | "
                      f"{_ci(cell_interval(_by_seed(runs, 'theta_max_moved')))} | "
                      f"{_ci(cell_interval(_by_seed(runs, 'frac_steps_theta_grad_nonzero')))} |")
@@ -328,9 +330,12 @@ def _md_003(prot, rows, plots):
         other = g[(ds, neuron, "arctan")][2]
         d = paired_difference(_by_seed(runs), _by_seed(other))
         w = _word(d, phrases=BETTER)
-        mv = cell_interval(_by_seed(runs, "theta_max_moved"))
-        words.append(f"{ds}, {neuron}: Boolean - surrogate {_dci(d)} ({w}); the Boolean threshold moved up to "
-                     f"{_ci(mv)} from 0.5")
+        mv, mv_s = (cell_interval(_by_seed(r, "theta_max_moved")) for r in (runs, other))
+        capped = sum(not r.get("stopped_early") for r in (*runs, *other))
+        words.append(f"{ds}, {neuron}: Boolean - surrogate {_dci(d)} ({w}); the threshold's largest move from its "
+                     f"initial {cfg['theta']:g}: Boolean {_ci(mv)}, surrogate {_ci(mv_s)}"
+                     + (f"; {capped} of the {len(runs) + len(other)} runs ended at the {cfg['epochs']}-epoch cap"
+                        if capped else ""))
     if words:
         lines = lines[:2] + [(
             "**Can the threshold be learned, and does the exact Boolean threshold gradient do as well as the "
