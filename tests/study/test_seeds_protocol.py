@@ -309,6 +309,16 @@ def test_protocol_cli_quick(tmp_path, capsys):
     assert "the blog's claim is **" in md and "Is the multi-threshold model robust" in md
     assert "Batch sizes at equal updates" in md and "Batch sizes at equal epochs" in md
     assert "Boolean - surrogate" in md and "Cost:" in md
+    assert "the threshold's largest move from its initial 0.5: Boolean " in md
+    cells3 = json.loads((out / "seed003" / "protocol.json").read_text())["cells"]
+    chosen = {c["cell"]: c["lr"] for c in cells3}
+    runs3 = [json.loads(p.read_text()) for p in (out / "seed003" / "runs").glob("*.json")]
+    fin = [r for r in runs3 if r["seed"] < 2 and chosen.get(_cell_key(r["config"])) == r["config"]["lr"]]
+    capped = sum(not r["stopped_early"] for r in fin)
+    assert len(fin) == 4 and (f"{capped} of the 4 runs ended at the 3-epoch cap" in md if capped
+                              else "-epoch cap" not in md)
+    table = [ln.split(" | ") for ln in md.splitlines() if ln.startswith("| yinyang | halving |")]
+    assert len(table) == 2 and sum(int(c[6].split("/")[0]) for c in table) == 4 - capped
     assert "Why wouldn't the nudging rule work?" in md and "additive_weighted - nudge" in md
     for s in ("seed000", "seed002", "seed003"):
         prot = json.loads((out / s / "protocol.json").read_text())
@@ -320,6 +330,12 @@ def test_protocol_cli_quick(tmp_path, capsys):
     assert "seed 002: 0 runs done" in capsys.readouterr().out  # resumed: nothing reruns
     assert main(["study", "seeds", "--protocol", "--quick", "--seeds", "3", "--out", str(out)]) == 2  # protocol
     _check_answers(tmp_path, out)
+
+
+def _cell_key(config):
+    """A run's cell: its config without the learning rate and seed, as protocol.json writes it."""
+    return json.dumps({k: v for k, v in config.items() if k not in ("lr", "seed")}, sort_keys=True,
+                      separators=(",", ":"))
 
 
 def _check_answers(results, out):
@@ -336,8 +352,7 @@ def _check_answers(results, out):
     cell = prot["cells"][0]
     victim = next(p for p in (out / "seed003" / "runs").glob("*.json")
                   if (r := json.loads(p.read_text()))["config"]["lr"] == cell["lr"] and r["config"]["seed"] == 1
-                  and json.dumps({k: v for k, v in r["config"].items() if k not in ("lr", "seed")}, sort_keys=True,
-                                 separators=(",", ":")) == cell["cell"])
+                  and _cell_key(r["config"]) == cell["cell"])
     victim.unlink()
     assert status(out)["003"] == (3, 4) and "003" not in answers(out)
     text = protocol_block(results, "003")
