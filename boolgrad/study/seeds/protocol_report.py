@@ -388,10 +388,12 @@ def _plots(todo, folder) -> list:
                     paths = [r.get("theta_path") or [] for r in runs]
                     for p in paths:
                         ax.plot(range(len(p)), p, color=f"C{i}", alpha=0.25, lw=0.8)
-                    longest = max((len(p) for p in paths), default=0)
-                    mean = [sum(p[t] for p in paths if len(p) > t) / max(1, sum(len(p) > t for p in paths))
-                            for t in range(longest)]
-                    ax.plot(range(longest), mean, color=f"C{i}", lw=2, label=f"{kind} (mean of {len(paths)})")
+                    # the mean only while every run still trains: past the first early stop it would
+                    # average a shrinking, selected set of runs
+                    shortest = min((len(p) for p in paths), default=0)
+                    mean = [sum(p[t] for p in paths) / len(paths) for t in range(shortest)]
+                    ax.plot(range(shortest), mean, color=f"C{i}", lw=2,
+                            label=f"{kind} (mean of {len(paths)}, to the first stop)")
                 ax.set(xlabel="epoch", ylabel="threshold theta", title=f"seed 003: {ds}, {n}")
                 ax.legend(fontsize=7)
             made.append(_save(fig, folder / "seed003_theta.png"))
