@@ -358,6 +358,15 @@ def _check_answers(results, out):
     text = protocol_block(results, "003")
     assert "seed 003 is not complete" in text and "**" not in text
     assert "has not been made" in protocol_block(results / "nowhere", "000")
+    from boolgrad.study.seeds.answers import cost_block
+
+    runs = {s: [json.loads(p.read_text()) for p in (out / f"seed{s}" / "runs").glob("*.json")] for s in ("000", "002")}
+    cost = cost_block(results)
+    for s, rs in runs.items():
+        assert f"seed {s}: {len(rs)} runs, {sum(r['train_seconds'] for r in rs) / 3600:.2f} h;" in cost
+    n3 = len(list((out / "seed003" / "runs").glob("*.json")))
+    assert f"seed 003: {n3} runs" in cost and "(incomplete: 3 of 4 final runs)" in cost  # one final run removed above
+    assert "has not been made" in cost_block(results / "nowhere")
 
 
 def test_seed001_answer_reads_the_decisive_cells(monkeypatch, tmp_path):

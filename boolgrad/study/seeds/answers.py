@@ -8,14 +8,15 @@ Every block reads committed results only (``scripts/publish_results.py`` writes 
 * seed 001 (surrogate gradients for step functions): the decisive study's surrogates at its finest
   time step (``results/decisive``: 10 seeds, learning rate searched on validation, 95% intervals);
 * seed 004 (Yoo & Jeong's Boolean gradient) is the decisive study's verdict, which the publishing
-  script already renders for the README.
+  script already renders for the README;
+* the protocol run's cost (:func:`cost_block`): runs and summed training hours per seed.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["SURROGATES_001", "blocks", "protocol_block", "surrogates_block"]
+__all__ = ["SURROGATES_001", "blocks", "cost_block", "protocol_block", "surrogates_block"]
 
 #: seed 001's family: the straight-through estimator and the smooth surrogates of the study's zoo
 SURROGATES_001 = ("straight_through", "rectangle", "fast_sigmoid", "arctan")
@@ -36,6 +37,27 @@ def protocol_block(results: Path, seed: str) -> str:
     return (f"The protocol run of seed {seed} is not complete (how far it is: `results/seeds_protocol/"
             "seeds_protocol.md`; `boolgrad study seeds --protocol --out results/seeds_protocol` resumes it). Its "
             "answer is written here when the grid is complete; no verdict is drawn from part of it.\n")
+
+
+def cost_block(results: Path) -> str:
+    """What the protocol run in ``results/seeds_protocol`` cost: runs and summed training hours per seed."""
+    from .protocol_report import load_folder, status, train_seconds
+
+    out = Path(results) / "seeds_protocol"
+    if not out.is_dir():
+        return "The protocol run (`boolgrad study seeds --protocol`) has not been made into `results/seeds_protocol`.\n"
+    done, parts, n, total = status(out), [], 0, 0.0
+    for seed in ("000", "002", "003"):
+        _, rows = load_folder(out / f"seed{seed}")
+        s = train_seconds(rows)
+        n, total = n + len(rows), total + s
+        have, want = done[seed]
+        parts.append(f"seed {seed}: {len(rows)} runs, {s / 3600:.2f} h"
+                     + ("" if have >= want else f" (incomplete: {have} of {want} final runs)"))
+    return ("**What does the full protocol run cost?** `boolgrad study seeds --protocol --out results/seeds_protocol` "
+            f"trained {n} runs, {total / 3600:.2f} h of training summed over the runs (each run's `train_seconds`, "
+            "one thread; `--jobs N` runs N at a time): " + "; ".join(parts) + ". `boolgrad study seeds --protocol "
+            "--quick`, the same grids at toy sizes, runs in CI.\n")
 
 
 def _fmt(r) -> str:
@@ -79,4 +101,5 @@ def blocks() -> dict:
     """``{block name: maker(results) -> text}`` for seeds 000-003 (004: the publishing script's
     decisive verdict)."""
     return {"seeds_000": lambda r: protocol_block(r, "000"), "seeds_001": surrogates_block,
-            "seeds_002": lambda r: protocol_block(r, "002"), "seeds_003": lambda r: protocol_block(r, "003")}
+            "seeds_002": lambda r: protocol_block(r, "002"), "seeds_003": lambda r: protocol_block(r, "003"),
+            "seeds_cost": cost_block}

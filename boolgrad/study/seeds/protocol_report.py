@@ -87,8 +87,13 @@ def _lr(e) -> str:
     return f"{e['lr']:g}{edge}"
 
 
+def train_seconds(rows) -> float:
+    """The runs' summed training time (each run's ``train_seconds``: one thread)."""
+    return sum(r.get("train_seconds") or 0.0 for r in rows)
+
+
 def _cost(rows) -> str:
-    s = sum(r.get("train_seconds") or 0.0 for r in rows)
+    s = train_seconds(rows)
     return (f"{len(rows)} runs, {s:.0f} s = {s / 3600:.2f} h of training (the sum of the runs' `train_seconds`, "
             "one thread each)")
 
