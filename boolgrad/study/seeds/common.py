@@ -15,7 +15,7 @@ from dataclasses import asdict, fields
 
 from ..stats import quantiles
 
-__all__ = ["SeedConfig", "batches", "check_dataset", "jsonable", "load", "quantiles"]
+__all__ = ["BestEpoch", "SeedConfig", "batches", "check_dataset", "jsonable", "load", "quantiles"]
 
 
 def jsonable(obj):
@@ -102,3 +102,30 @@ def batches(n: int, batch_size: int, gen):
     import torch
 
     return torch.randperm(n, generator=gen).split(batch_size)
+
+
+class BestEpoch:
+    """The protocol's selection (``select="val"``): the validation accuracy after every epoch, the
+    weights of the best one kept (ties: the earlier), a stop after ``patience`` epochs without a
+    better one (0: never) -- as the study selects; seeds 000 and 003 use it."""
+
+    def __init__(self, cfg):
+        self.on, self.patience, self.cap = cfg.select == "val", cfg.patience, cfg.epochs
+        self.path, self.best_epoch, self.best_val, self.best_state = [], 0, None, None
+
+    def check(self, epoch: int, val: float, state) -> bool:
+        """Record epoch ``epoch``'s validation accuracy (``state()`` copies the weights); True: stop."""
+        from ..protocol import patience_reached
+
+        self.path.append(val)
+        if self.best_val is None or val > self.best_val:
+            self.best_epoch, self.best_val, self.best_state = epoch, val, state()
+        return patience_reached(epoch, self.best_epoch, self.patience)
+
+    def fields(self, last_test_acc) -> dict:
+        """The protocol's result fields (none without ``select="val"``); ``last_test_acc()``: the
+        last epoch's weights' test accuracy (the number without selection)."""
+        if not self.on:
+            return {}
+        return {"test_acc_last": last_test_acc(), "val_acc": self.best_val, "best_epoch": self.best_epoch,
+                "stopped_epoch": len(self.path), "stopped_early": len(self.path) < self.cap, "val_path": self.path}

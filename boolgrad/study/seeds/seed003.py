@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import SeedConfig, quantiles
+from .common import BestEpoch, SeedConfig, quantiles
 
 __all__ = ["THETA_KINDS", "Seed003Config", "make_spike"]
 
@@ -187,8 +187,6 @@ def _accuracy(cfg, net, x, y):
 def train(cfg, data) -> dict:
     import torch
 
-    from ..protocol import patience_reached
-
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     net = _net(cfg, data.n_features, data.n_classes, gen)
@@ -202,8 +200,8 @@ def train(cfg, data) -> dict:
     )
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     theta0 = float(theta.detach())
-    losses, nonzero, gmag, path, gpath, vals = [], [], [], [theta0], [], []
-    best = None
+    losses, nonzero, gmag, path, gpath = [], [], [], [theta0], []
+    sel = BestEpoch(cfg)
     params = lambda: {"w": net["w"], "leak": net["leak"], "theta": theta, **dict(net["readout"].named_parameters())}
     for epoch in range(1, cfg.epochs + 1):
         tot, nz, gm = 0.0, [], []
@@ -222,22 +220,17 @@ def train(cfg, data) -> dict:
         losses.append(tot / len(x))
         path.append(float(theta.detach()))
         gpath.append({"frac_nonzero": float(np.mean(nz)), "mean_abs": float(np.mean(gm))})
-        if cfg.select != "val":
+        if not sel.on:
             continue
         val, _ = _accuracy(cfg, net, data.x_val, data.y_val)
-        vals.append(val)
-        if best is None or val > best["val_acc"]:
-            best = {"epoch": epoch, "val_acc": val, "state": {k: v.detach().clone() for k, v in params().items()}}
-        if not np.isfinite(losses[-1]) or patience_reached(epoch, best["epoch"], cfg.patience):
+        if sel.check(epoch, val, lambda: {k: v.detach().clone() for k, v in params().items()}) \
+                or not np.isfinite(losses[-1]):
             break
-    res = {}
-    if best is not None:
-        res["test_acc_last"], _ = _accuracy(cfg, net, data.x_test, data.y_test)
+    res = sel.fields(lambda: _accuracy(cfg, net, data.x_test, data.y_test)[0])
+    if sel.best_state is not None:
         with torch.no_grad():
             for k, p in params().items():
-                p.copy_(best["state"][k])
-        res.update(val_acc=best["val_acc"], best_epoch=best["epoch"], stopped_epoch=len(losses),
-                   stopped_early=len(losses) < cfg.epochs, val_path=vals)
+                p.copy_(sel.best_state[k])
     acc, rate = _accuracy(cfg, net, data.x_test, data.y_test)
     leak = net["leak"].detach().clamp(0.0, 1.0).double().numpy()
     final = float(theta.detach())  # the best epoch's threshold under the protocol
