@@ -4,7 +4,10 @@ the same network in snnTorch and SpikingJelly; then the exact theory's integrals
 One *epoch* = the training split of the dataset (``--samples`` of it) in batches of 64: zero
 grad, forward, the study's loss, backward, Adam step -- the study's training loop without its
 per-epoch evaluation, under its subnormal policy (``boolgrad.study.train.FLUSH_DENORMAL``: FTZ/DAZ
-on; ``--no-flush`` measures exact subnormal arithmetic instead).  Networks as the decisive study
+on; ``--no-flush`` measures exact subnormal arithmetic instead) and its heap policy
+(``boolgrad.study.train.KEEP_HEAP``: freed memory kept in the process,
+:mod:`boolgrad.torch.heap`; ``--no-keep-heap`` measures glibc's default, which maps and faults in
+fresh pages for every large tensor of every batch).  Networks as the decisive study
 trains them (``boolgrad.study.network.SpikingNet``, theta 0.3, exact scheme, horizon 8 tau,
 ``T = 8 tau / dt``, ``boolgrad.study.decisive.NETWORK``'s hidden sizes: digits 64-128-10, Yin-Yang
 4-128-3, spike trains 40-128-6 driven step by step by their binned spikes), with its readout
@@ -244,19 +247,24 @@ def main(argv=None):
     ap.add_argument("--stacks", nargs="+", type=int, default=[4, 16])
     ap.add_argument("--readout", default="ce_linear", choices=["ce_linear", "mse_count"])
     ap.add_argument("--no-flush", action="store_true", help="exact subnormal arithmetic (the study flushes them)")
+    ap.add_argument("--no-keep-heap", action="store_true",
+                    help="glibc's default mmap policy (the study keeps freed memory: boolgrad.torch.heap)")
     ap.add_argument("--no-integrals", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     check_out(args.out)
     torch.set_num_threads(1)
-    from boolgrad.study.train import FLUSH_DENORMAL
+    from boolgrad.study.train import FLUSH_DENORMAL, KEEP_HEAP
+    from boolgrad.torch.heap import keep_freed_memory
     from boolgrad.torch.multistep import prepare
 
     prepare()
     flush = FLUSH_DENORMAL and not args.no_flush
     torch.set_flush_denormal(flush)
+    kept = KEEP_HEAP and not args.no_keep_heap and keep_freed_memory()
     print(f"torch {torch.__version__}, 1 thread, batch {BATCH}, {args.rounds} rounds, readout {args.readout}, "
-          f"subnormals {'flushed' if flush else 'exact'}; seconds an epoch")
+          f"subnormals {'flushed' if flush else 'exact'}, freed memory {'kept' if kept else 'unmapped'}; "
+          "seconds an epoch")
     head = ("| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |\n"
             "|---|---|---|---|---|---|---|---|---|")
     print(head)
@@ -275,7 +283,8 @@ def main(argv=None):
         bench_integrals.main()
     if args.out:
         write_record(args.out, "benchmarks/bench_study.py", sys.argv[1:] if argv is None else argv,
-                     threads=1, batch=BATCH, rounds=args.rounds, readout=args.readout, flush=flush, rows=rows)
+                     threads=1, batch=BATCH, rounds=args.rounds, readout=args.readout, flush=flush,
+                     keep_heap=kept, rows=rows)
 
 
 if __name__ == "__main__":

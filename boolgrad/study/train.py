@@ -41,13 +41,19 @@ from .network import SpikingNet
 from .protocol import patience_reached
 from .simulate import CrossingRecorder, steps_for
 
-__all__ = ["FLUSH_DENORMAL", "SpikingNet", "patience_reached", "train", "train_group"]
+__all__ = ["FLUSH_DENORMAL", "KEEP_HEAP", "SpikingNet", "patience_reached", "train", "train_group"]
 
 #: train with subnormals flushed to zero (``torch.set_flush_denormal``: FTZ/DAZ on the training
 #: thread, for torch's kernels and the fused engine's loops).  It changed no weight bit in any
 #: full run of the study's Boolean kinds (``benchmarks/check_flush.py``; a test repeats the
 #: comparison on a short run), while a subnormal operand costs a microcode assist.
 FLUSH_DENORMAL = True
+
+#: keep freed memory in the process (:func:`boolgrad.torch.heap.keep_freed_memory`: glibc serves
+#: no block by ``mmap``), so a batch's large tensors reuse the last batch's pages instead of
+#: faulting fresh ones in; set once, for the rest of the process, when a group starts training.
+#: Where the bytes live only: no value changes.
+KEEP_HEAP = True
 
 
 def _losses(net, out, y, n_classes):
@@ -117,7 +123,12 @@ def _resolved(cfg, sizes, steps, probe):
 
 
 @contextlib.contextmanager
-def _flushed():
+def _training_policies():
+    """The training steps' policies: ``KEEP_HEAP`` (for the process) and ``FLUSH_DENORMAL`` (inside)."""
+    if KEEP_HEAP:
+        from ..torch.heap import keep_freed_memory
+
+        keep_freed_memory()
     on = FLUSH_DENORMAL and torch.set_flush_denormal(True)
     try:
         yield
@@ -162,7 +173,7 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
     for epoch in range(1, cfg.epochs + 1):
         perms = [torch.randperm(len(x_tr), generator=g).split(cfg.batch_size) for g in gens]
         losses, norms = [], np.zeros((K, len(net.weights)))
-        with _flushed():  # the training steps only: the statistics see subnormal g as they are
+        with _training_policies():  # the training steps only: the statistics see subnormal g as they are
             for batch in zip(*perms):
                 idx = torch.stack(batch)  # (K, B): each model's own batch
                 flat = idx.flatten()
