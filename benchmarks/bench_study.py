@@ -7,7 +7,9 @@ per-epoch evaluation, under its subnormal policy (``boolgrad.study.train.FLUSH_D
 on; ``--no-flush`` measures exact subnormal arithmetic instead) and its heap policy
 (``boolgrad.study.train.KEEP_HEAP``: freed memory kept in the process,
 :mod:`boolgrad.torch.heap`; ``--no-keep-heap`` measures glibc's default, which maps and faults in
-fresh pages for every large tensor of every batch).  Networks as the decisive study
+fresh pages for every large tensor of every batch).  ``--torch-mean`` takes the readout's mean over
+time by torch's own ``mean`` (its backward divides every step's copy) instead of
+:func:`boolgrad.torch.multistep.time_mean` (the same bits, divided once per neuron).  Networks as the decisive study
 trains them (``boolgrad.study.network.SpikingNet``, theta 0.3, exact scheme, horizon 8 tau,
 ``T = 8 tau / dt``, ``boolgrad.study.decisive.NETWORK``'s hidden sizes: digits 64-128-10, Yin-Yang
 4-128-3, spike trains 40-128-6 driven step by step by their binned spikes), with its readout
@@ -249,6 +251,8 @@ def main(argv=None):
     ap.add_argument("--no-flush", action="store_true", help="exact subnormal arithmetic (the study flushes them)")
     ap.add_argument("--no-keep-heap", action="store_true",
                     help="glibc's default mmap policy (the study keeps freed memory: boolgrad.torch.heap)")
+    ap.add_argument("--torch-mean", action="store_true",
+                    help="the readout's mean over time by torch.mean (the network uses time_mean: the same bits)")
     ap.add_argument("--no-integrals", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -262,8 +266,13 @@ def main(argv=None):
     flush = FLUSH_DENORMAL and not args.no_flush
     torch.set_flush_denormal(flush)
     kept = KEEP_HEAP and not args.no_keep_heap and keep_freed_memory()
+    if args.torch_mean:
+        from boolgrad.study import network
+
+        network.time_mean = lambda x, dim: x.mean(dim)
     print(f"torch {torch.__version__}, 1 thread, batch {BATCH}, {args.rounds} rounds, readout {args.readout}, "
-          f"subnormals {'flushed' if flush else 'exact'}, freed memory {'kept' if kept else 'unmapped'}; "
+          f"subnormals {'flushed' if flush else 'exact'}, freed memory {'kept' if kept else 'unmapped'}, "
+          f"mean over time by {'torch.mean' if args.torch_mean else 'time_mean'}; "
           "seconds an epoch")
     head = ("| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |\n"
             "|---|---|---|---|---|---|---|---|---|")
@@ -284,7 +293,7 @@ def main(argv=None):
     if args.out:
         write_record(args.out, "benchmarks/bench_study.py", sys.argv[1:] if argv is None else argv,
                      threads=1, batch=BATCH, rounds=args.rounds, readout=args.readout, flush=flush,
-                     keep_heap=kept, rows=rows)
+                     keep_heap=kept, torch_mean=args.torch_mean, rows=rows)
 
 
 if __name__ == "__main__":

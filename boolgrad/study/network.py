@@ -37,6 +37,7 @@ import math
 import torch
 
 from ..torch.linear import linear
+from ..torch.multistep.rate import time_mean
 from .simulate import input_gain
 
 __all__ = ["ENGINES", "SpikingNet"]
@@ -127,7 +128,7 @@ class SpikingNet(torch.nn.Module):
             spikes, u = self._layer(current, i == 0 and not self.temporal)
             if record:
                 us.append(u)
-        rate = spikes.mean(1)
+        rate = time_mean(spikes, 1)  # spikes.mean(1); its gradient once per neuron, not per step
         if self.readout_weight is not None:
             rate = linear(rate, self.readout_weight.transpose(1, 2)) + self.readout_bias.unsqueeze(1)
         return (rate, us) if record else rate

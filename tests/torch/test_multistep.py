@@ -296,3 +296,76 @@ def test_stacked_layers_equal_each_alone(kind, const):
         assert torch.equal(gx[k], gk)
 
 
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape,dim", [((1, 16, 3, 5), 1), ((27, 4, 6), 0), ((2, 3, 64, 4), 2), ((5, 100), -1),
+                                       ((3, 1, 4), 1)])
+def test_time_mean_is_torch_mean_bit_for_bit(shape, dim, dtype):
+    """time_mean's value and gradient (divided once, expanded with stride 0) are torch's mean's, bit
+    for bit, for gradients over the whole exponent range (subnormal and huge ones included)."""
+    from boolgrad.torch.multistep import time_mean
+
+    g = torch.Generator().manual_seed(len(shape) + dim)
+    x = torch.rand(shape, generator=g, dtype=dtype).round().requires_grad_(True)
+    out = torch.Size(s for i, s in enumerate(shape) if i != dim % len(shape))
+    info = torch.finfo(dtype)
+    lo, hi = int(math.log2(info.tiny)) - 20, int(math.log2(info.max)) - 1  # subnormal to huge
+    grad = torch.randn(out, generator=g, dtype=dtype) * torch.exp2(torch.randint(lo, hi, out, generator=g).to(dtype))
+    ours = time_mean(x, dim)
+    assert torch.equal(ours, x.mean(dim))
+    (a,) = torch.autograd.grad(ours, x, grad)
+    (b,) = torch.autograd.grad(x.mean(dim), x, grad)
+    if shape[dim] > 1:
+        assert a.stride(dim % len(shape)) == 0
+    assert torch.equal(a, b)
+    assert bool((a != 0).any())
+    view = torch.int32 if dtype == torch.float32 else torch.int64
+    assert torch.equal(a.contiguous().view(view), b.view(view))  # -0.0 and +0.0 told apart
+
+
+def test_time_mean_refuses_bad_input():
+    from boolgrad.torch.multistep import time_mean
+
+    with pytest.raises(ValueError, match="out of range"):
+        time_mean(torch.zeros(2, 3), 2)
+    with pytest.raises(TypeError, match="floating"):
+        time_mean(torch.zeros(2, 3, dtype=torch.int64), 1)
+
+
+@pytest.mark.parametrize("kind", ["boolean_yj2025", "arctan"])
+@pytest.mark.parametrize("const", [False, True])
+@pytest.mark.parametrize("stacked", [False, True])
+def test_gradient_constant_over_time_read_once(kind, const, stacked):
+    """dL/ds with stride 0 along time (a mean over time hands it down) takes the loop's one-row
+    path; its gradients (input and a learnable threshold) are those of the same dL/ds made
+    contiguous, bit for bit."""
+    from boolgrad.torch.multistep import time_mean
+
+    spec = KINDS[kind]
+    if spec.family == "surrogate":
+        spike = bt.surrogate(spec.surrogate, THETA, learn_theta=True, **dict(spec.params))
+    else:
+        spike = bt.boolean_spike("float32", THETA, scale=spec.scale, learn_theta=True)
+    theta = spike.theta
+    params = LIFParams(spike, beta=0.8)
+    K = 3
+    xs = torch.stack([inputs(const=const, seed=k) for k in range(K)]) if stacked else inputs(const=const)
+    tdim = 1 if stacked else 0
+    w = torch.randn(xs.shape[:tdim] + (B, N) if const else xs.shape[:tdim] + xs.shape[tdim + 1:],
+                    generator=torch.Generator().manual_seed(4))
+    grads = []
+    for contiguous in (False, True):
+        x = xs.clone().requires_grad_(True)
+        s, _ = lif_sequence(x, params, steps=T if const else None, time_dim=tdim)
+        rate = time_mean(s, tdim)
+        if contiguous:  # the same dL/ds, materialised
+            (go,) = torch.autograd.grad((rate * w).sum(), s, retain_graph=True)
+            assert go.stride(tdim) == 0
+            grads.append(torch.autograd.grad(s, (x, theta), go.contiguous()))
+        else:
+            grads.append(torch.autograd.grad((rate * w).sum(), (x, theta)))
+    (gx1, gt1), (gx2, gt2) = grads
+    assert bool((gx1 != 0).any())
+    assert torch.equal(gx1, gx2)
+    assert torch.equal(gt1, gt2)

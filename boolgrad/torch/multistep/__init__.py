@@ -7,8 +7,11 @@
 zoo.  Equal to the step loop of :func:`boolgrad.torch.neurons.lif_step` (spikes and ``u`` bit
 for bit, gradients to the rounding of their sums); the study's network
 (:class:`boolgrad.study.network.SpikingNet`, ``engine="fused"``) runs its layers with it.
+:func:`time_mean` (:mod:`.rate`) is a spike count's mean over time whose gradient is computed
+once per neuron, not once per step.
 """
 
 from .lif import LIFSequence, MultiStepLIF, lif_sequence, prepare
+from .rate import time_mean
 
-__all__ = ["LIFSequence", "MultiStepLIF", "lif_sequence", "prepare"]
+__all__ = ["LIFSequence", "MultiStepLIF", "lif_sequence", "prepare", "time_mean"]

@@ -9,7 +9,8 @@ on the whole recorded ``u`` at once, by the rule itself or op for op as it compu
 at every step (direct encoding; the first layer of the study's network), whose gradient is the
 sum over time; with ``time_dim=1``, ``(K, T, ...)`` or ``(K, ...)``: K stacked layers (models)
 in one call.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 - e^{-a}``),
-as a separate ``I * gain`` would.
+as a separate ``I * gain`` would.  A ``dL/ds`` that is the same at every step (stride 0 along
+time: :func:`~.rate.time_mean`'s backward) is read as its one row, not copied T times.
 
 Supported: CPU tensors of float32 or float64; Boolean spikes (every format, convention,
 comparator, scaling, ``quantize_forward``) and every surrogate of the zoo; ``reset="zero"`` or
@@ -79,6 +80,19 @@ def _as3(t: torch.Tensor, K: int, rows: int):
     return t.numpy().reshape(K, rows, -1)
 
 
+def _grad_from_above(grad_s, u, time_dim):
+    """``(go, go_const)``: dL/ds contiguous, or, when it is the same at every step (``None``: zero;
+    a tensor of stride 0 along time, as a mean over time hands down), one step of it, ``(..., 1,
+    ...)``, and True: the loop reads that row at every step instead of a copy made T times."""
+    if grad_s is None:
+        shape = list(u.shape)
+        shape[time_dim] = 1
+        return u.new_zeros(shape), True
+    if grad_s.stride(time_dim) == 0:
+        return grad_s.narrow(time_dim, 0, 1).contiguous(), True
+    return grad_s.contiguous(), False
+
+
 class LIFSequence(torch.autograd.Function):
     """``apply(I, theta, theta_tensor, cfg) -> (s, u)``; ``theta_tensor``: a tensor threshold (or None)."""
 
@@ -114,15 +128,15 @@ class LIFSequence(torch.autograd.Function):
         cfg, theta = ctx.cfg, ctx.theta
         K, T, rows = ctx.dims
         want_theta = ctx.needs_input_grad[2]
-        go = torch.zeros_like(u) if grad_s is None else grad_s.contiguous()
+        go, go_const = _grad_from_above(grad_s, u, cfg.time_dim)
         g = loop_gradient(cfg.spike, u, theta, loops).contiguous()
         gI = torch.empty(ctx.in_shape, dtype=u.dtype)
         gs = torch.empty_like(u) if want_theta else torch.empty((1, 1, 1), dtype=u.dtype)
         c = functools.partial(loops.dtype_scalar, u.numpy().dtype)
         with _LOCK:
-            loops.backward(_as3(go, K, T), _as3(s, K, T), _as3(u, K, T), _as3(g, K, T), c(cfg.decay),
-                           c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach, cfg.steps is not None,
-                           want_theta, _as3(gI, K, rows), _as3(gs, K, T) if want_theta else gs.numpy(),
+            loops.backward(_as3(go, K, 1 if go_const else T), _as3(s, K, T), _as3(u, K, T), _as3(g, K, T),
+                           c(cfg.decay), c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach,
+                           cfg.steps is not None, go_const, want_theta, _as3(gI, K, rows), _as3(gs, K, T) if want_theta else gs.numpy(),
                            _parallel(u.numel()))
         grad_theta = theta_gradient(cfg.spike, u, theta, gs) if want_theta else None
         return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None

@@ -16,8 +16,9 @@ Forward (``u[-1] = s[-1] = 0``; ``x[t] = I[t] * gain``, ``I[0]`` for every ``t``
                               u = (L - s[t-1] * rb) + x[t]        (subtract reset)
     s[t] = [u >= lo and (not has_hi or u < hi)]
 
-Backward (BPTT, ``go``: dL/ds from above, ``g``: the spike's ``g(u)`` in ``F``; ``gu'`` is dL/du
-at ``t + 1``, 0 at ``T - 1``)::
+Backward (BPTT, ``go``: dL/ds from above -- ``(K, 1, n)`` when ``go_const``: the same at every
+step, as a mean over time hands it down --, ``g``: the spike's ``g(u)`` in ``F``; ``gu'`` is
+dL/du at ``t + 1``, 0 at ``T - 1``)::
 
     gs = go[t] + (-(gu' * L[t+1]))            (zero reset; gs = go[t] + (-gu') * rb subtracting;
                                                gs = go[t] when the reset is detached)
@@ -118,7 +119,7 @@ def _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, k, j
 
 
 @njit(cache=True, error_model="numpy")
-def _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs, gI, gs_out, k, j0, j1):
+def _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, k, j0, j1):
     one = s.dtype.type(1.0)
     T = u.shape[1]
     m = j1 - j0
@@ -127,7 +128,8 @@ def _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs
     acc = np.zeros(m, dtype=u.dtype)
     for t in range(T - 1, -1, -1):
         last = t == T - 1
-        gor, ur, sr, gr = go[k, t, j0:j1], u[k, t, j0:j1], s[k, t, j0:j1], g[k, t, j0:j1]
+        gor = go[k, 0 if go_const else t, j0:j1]
+        ur, sr, gr = u[k, t, j0:j1], s[k, t, j0:j1], g[k, t, j0:j1]
         if last or detach:
             gs[:] = gor
         elif zero_reset:
@@ -185,15 +187,17 @@ def _forward_ser(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _backward_par(go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs, gI, gs_out, bk, b0, b1):
+def _backward_par(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, bk, b0, b1):
     for b in prange(bk.shape[0]):
-        _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs, gI, gs_out, bk[b], b0[b], b1[b])
+        _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out,
+                        bk[b], b0[b], b1[b])
 
 
 @njit(cache=True, error_model="numpy")
-def _backward_ser(go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs, gI, gs_out):
+def _backward_ser(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out):
     for k in range(u.shape[0]):
-        _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs, gI, gs_out, k, 0, u.shape[2])
+        _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, k, 0,
+                        u.shape[2])
 
 
 def forward(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, parallel: bool) -> None:
@@ -206,9 +210,11 @@ def forward(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, parallel: b
         _forward_ser(*args)
 
 
-def backward(go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs, gI, gs_out, parallel: bool) -> None:
-    """Fill ``gI`` (``(K, 1 or T, n)``) and, when ``want_gs``, ``gs_out`` (module doc)."""
-    args = (go, s, u, g, d, rb, gain, zero_reset, detach, const, want_gs, gI, gs_out)
+def backward(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out,
+             parallel: bool) -> None:
+    """Fill ``gI`` (``(K, 1 or T, n)``) and, when ``want_gs``, ``gs_out`` (module doc); ``go`` is
+    ``(K, 1, n)`` when ``go_const``."""
+    args = (go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out)
     if parallel:
         _backward_par(*args, *_blocks(u.shape[0], u.shape[2], True))
     else:
