@@ -7,10 +7,10 @@ per-epoch evaluation, under its subnormal policy (``boolgrad.study.train.FLUSH_D
 on; ``--no-flush`` measures exact subnormal arithmetic instead) and its heap policy
 (``boolgrad.study.train.KEEP_HEAP``: freed memory kept in the process,
 :mod:`boolgrad.torch.heap`; ``--no-keep-heap`` measures glibc's default, which maps and faults in
-fresh pages for every large tensor of every batch).  ``--torch-mean`` takes the readout's mean over
-time by torch's own ``mean`` (its backward divides every step's copy) instead of
-:func:`boolgrad.torch.multistep.time_mean` (the same bits, divided once per neuron).  Networks as the decisive study
-trains them (``boolgrad.study.network.SpikingNet``, theta 0.3, exact scheme, horizon 8 tau,
+fresh pages for every large tensor of every batch).  ``--torch-mean`` takes the readout's mean
+over time by torch's own ``mean`` (its backward divides every step's copy) instead of
+:func:`boolgrad.torch.multistep.time_mean` (the same bits, divided once per neuron).  Networks as
+the decisive study trains them (``boolgrad.study.network.SpikingNet``, theta 0.3, exact scheme, horizon 8 tau,
 ``T = 8 tau / dt``, ``boolgrad.study.decisive.NETWORK``'s hidden sizes: digits 64-128-10, Yin-Yang
 4-128-3, spike trains 40-128-6 driven step by step by their binned spikes), with its readout
 (``--readout``: ``ce_linear``, a linear readout of the hidden spike counts under cross-entropy,

@@ -14,7 +14,8 @@ MIB = 1 << 20
 
 
 def _run(code):
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=False, capture_output=True, text=True,
+                         timeout=300)
     assert out.returncode == 0, out.stderr
     return out.stdout.split()
 

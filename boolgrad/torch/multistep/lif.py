@@ -136,8 +136,8 @@ class LIFSequence(torch.autograd.Function):
         with _LOCK:
             loops.backward(_as3(go, K, 1 if go_const else T), _as3(s, K, T), _as3(u, K, T), _as3(g, K, T),
                            c(cfg.decay), c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach,
-                           cfg.steps is not None, go_const, want_theta, _as3(gI, K, rows), _as3(gs, K, T) if want_theta else gs.numpy(),
-                           _parallel(u.numel()))
+                           cfg.steps is not None, go_const, want_theta, _as3(gI, K, rows),
+                           _as3(gs, K, T) if want_theta else gs.numpy(), _parallel(u.numel()))
         grad_theta = theta_gradient(cfg.spike, u, theta, gs) if want_theta else None
         return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None
 
