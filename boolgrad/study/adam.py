@@ -7,7 +7,10 @@ Per parameter ``p`` (leading axis: the model) and step ``t``, with ``lr`` per mo
 
 the operations, in their order and rounding, of ``torch.optim.Adam``'s single-tensor CPU path
 (defaults: no weight decay, no AMSGrad), so a lone model (K = 1) trains bit for bit as with
-``torch.optim.Adam`` (test), and each stacked model as it would alone.
+``torch.optim.Adam`` (test), and each stacked model as it would alone.  One step count serves
+every parameter: as torch's when every parameter has a gradient at every step (the study's
+networks); torch counts a parameter's own steps.  With one learning rate every operation is one
+``torch._foreach_*`` call over all parameters (on CPU the same per-tensor kernels: test).
 """
 
 from __future__ import annotations
@@ -41,15 +44,22 @@ class StackedAdam:
         self.t += 1
         bc1 = 1 - self.b1**self.t
         bc2_sqrt = (1 - self.b2**self.t) ** 0.5
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            g = p.grad
-            m.lerp_(g, 1 - self.b1)
-            v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
-            denom = (v.sqrt() / bc2_sqrt).add_(self.eps)
-            if len(set(self.lrs)) == 1:  # one scalar: torch's own addcdiv_
-                p.addcdiv_(m, denom, value=-(self.lrs[0] / bc1))
-            else:  # addcdiv_ computes self + (value * t1) / t2 element by element
-                value = torch.tensor([-(lr / bc1) for lr in self.lrs], dtype=p.dtype)
-                p.add_(value.view(-1, *([1] * (p.dim() - 1))) * m / denom)
+        live = [(p, m, v) for p, m, v in zip(self.params, self.m, self.v) if p.grad is not None]
+        if not live:
+            return
+        ps, ms, vs = (list(t) for t in zip(*live))
+        gs = [p.grad for p in ps]
+        # every parameter in one call per operation: on CPU torch's _foreach ops run the same
+        # per-tensor kernels as the single-tensor path (the same bits), with one Python call
+        torch._foreach_lerp_(ms, gs, 1 - self.b1)
+        torch._foreach_mul_(vs, self.b2)
+        torch._foreach_addcmul_(vs, gs, gs, value=1 - self.b2)
+        denoms = torch._foreach_sqrt(vs)
+        torch._foreach_div_(denoms, bc2_sqrt)
+        torch._foreach_add_(denoms, self.eps)
+        if len(set(self.lrs)) == 1:  # one scalar: torch's own addcdiv_
+            torch._foreach_addcdiv_(ps, ms, denoms, value=-(self.lrs[0] / bc1))
+            return
+        for p, m, denom in zip(ps, ms, denoms):  # addcdiv_ computes self + (value * t1) / t2 element by element
+            value = torch.tensor([-(lr / bc1) for lr in self.lrs], dtype=p.dtype)
+            p.add_(value.view(-1, *([1] * (p.dim() - 1))) * m / denom)

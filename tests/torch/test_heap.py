@@ -8,7 +8,9 @@ import textwrap
 
 import pytest
 
-from boolgrad.torch import heap
+pytest.importorskip("torch", reason="boolgrad.torch (the package of the heap policy) needs torch")
+
+from boolgrad.torch import heap  # noqa: E402
 
 MIB = 1 << 20
 
@@ -26,7 +28,6 @@ def _glibc_or_skip():
 
 
 def test_kept_heap_serves_a_large_tensor_without_mmap():
-    pytest.importorskip("torch")
     _glibc_or_skip()
     before, on, after, again = map(int, _run("""
         import torch
@@ -49,7 +50,6 @@ def test_kept_heap_serves_a_large_tensor_without_mmap():
 
 
 def test_study_training_keeps_freed_memory_unless_switched_off():
-    pytest.importorskip("torch")
     _glibc_or_skip()
     off, on = map(int, _run("""
         import torch

@@ -112,6 +112,26 @@ def test_stacked_adam_is_torch_adam_per_model():
         assert torch.equal(p.detach()[k], q.detach())
 
 
+def test_stacked_adam_of_one_model_is_torch_adam_on_every_parameter():
+    """One learning rate (the foreach path): parameters of several shapes, gradients over many
+    magnitudes, bit for bit torch.optim.Adam's single-tensor CPU path."""
+    g = torch.Generator().manual_seed(1)
+    shapes = [(1, 4, 128), (1, 3, 128), (1, 3)]
+    w0 = [torch.randn(s, generator=g) for s in shapes]
+    ours = [w.clone().requires_grad_() for w in w0]
+    ref = [w.clone().requires_grad_() for w in w0]
+    opt, ref_opt = StackedAdam(ours, [3e-3]), torch.optim.Adam(ref, lr=3e-3, foreach=False)
+    for step in range(12):
+        for i, s in enumerate(shapes):
+            grad = torch.randn(s, generator=g) * 10.0 ** (step % 7 - 4)
+            ours[i].grad, ref[i].grad = grad.clone(), grad.clone()
+        opt.step()
+        ref_opt.step()
+    for a, b in zip(ours, ref):
+        assert torch.equal(a.detach().view(torch.int32), b.detach().view(torch.int32))
+    assert not torch.equal(ours[0].detach(), w0[0])
+
+
 def test_detached_reset_changes_the_gradient_not_the_forward():
     a, b = (_net("arctan", "exact", "mse_count", 0.5, "fused", detach_reset=d) for d in (False, True))
     x = torch.rand(1, 20, 5, generator=torch.Generator().manual_seed(2)) * 2
