@@ -7,10 +7,7 @@ per-epoch evaluation, under its subnormal policy (``boolgrad.study.train.FLUSH_D
 on; ``--no-flush`` measures exact subnormal arithmetic instead) and its heap policy
 (``boolgrad.study.train.KEEP_HEAP``: freed memory kept in the process,
 :mod:`boolgrad.torch.heap`; ``--no-keep-heap`` measures glibc's default, which maps and faults in
-fresh pages for every large tensor of every batch).  ``--torch-mean`` takes the readout's mean
-over time by torch's own ``mean`` (its backward divides every step's copy) instead of
-:func:`boolgrad.torch.multistep.time_mean` (the same bits, divided once per neuron).  Networks as
-the decisive study trains them (``boolgrad.study.network.SpikingNet``, theta 0.3, exact scheme, horizon 8 tau,
+fresh pages for every large tensor of every batch).  Networks as the decisive study trains them (``boolgrad.study.network.SpikingNet``, theta 0.3, exact scheme, horizon 8 tau,
 ``T = 8 tau / dt``, ``boolgrad.study.decisive.NETWORK``'s hidden sizes: digits 64-128-10, Yin-Yang
 4-128-3, spike trains 40-128-6 driven step by step by their binned spikes), with its readout
 (``--readout``: ``ce_linear``, a linear readout of the hidden spike counts under cross-entropy,
@@ -22,6 +19,10 @@ Rows, timed in interleaved rounds in the same run (one torch thread, as the stud
 * ``step`` -- ``engine="step"`` (``lif_step`` T times a layer), arctan and ``boolean_yj2025``;
 * ``fused`` -- ``engine="fused"`` (:mod:`boolgrad.torch.multistep`), every kind of the study;
 * ``fused K=4``, ``K=16`` -- K models stacked (their own seeds and batches) in one network;
+* ``... torch.mean`` (``--torch-mean``) -- arctan and ``boolean_yj2025``, K = 1 and the largest
+  stack, with the readout's mean over time by ``torch.mean`` (whose backward divides every step's
+  copy of the gradient) instead of :func:`boolgrad.torch.multistep.time_mean` (the same bits,
+  divided once per neuron): what ``time_mean`` saves, timed in the same rounds;
 * ``snntorch`` -- ``snn.Leaky`` (zero reset, ``surrogate.atan()``) stepped T times, if importable;
 * ``spikingjelly`` -- multi-step ``LIFNode`` (``step_mode="m"``, torch backend, ATan), if importable.
 
@@ -29,7 +30,8 @@ Columns: median and minimum seconds an epoch over rounds; model-samples/s from t
 models x samples / s); ``vs step``: the step engine's arctan minimum over this row's minimum per
 model (the speed-up); ``/ arctan``: this row's minimum per model over the fused K=1 arctan row's
 (a fused kind's cost relative to arctan; for K rows, of the same kind at K=1 the other way up:
-``K gain`` = K=1 time per model / this row's).
+``K gain`` = K=1 time per model / this row's; for ``torch.mean`` rows, this row's time over the
+same kind and K with ``time_mean``).
 
 Then ``bench_integrals.py``'s tables: ``GradientTable.integral`` and a 1000-point crossing curve.
 
@@ -59,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _record import check_out, write_record
 
 NETS = ("digits", "yinyang", "spiketrains", "mnist1d")
+FOREIGN = ("snntorch", "spikingjelly")
 DEFAULT_NETS = ("digits", "yinyang", "spiketrains")  # the decisive study's datasets
 THETA = 0.3
 HORIZON = 8.0
@@ -120,6 +123,24 @@ def study_row(kind, sizes, steps, engine, K, readout, temporal):
                      readout=readout, generator=gens, engine=engine, temporal=temporal)
     opt = StackedAdam(net.parameters(), [1e-3] * K)
     return opt, (net if K > 1 else (lambda x: net(x.unsqueeze(0))[0]))
+
+
+def torch_mean_row(kind, sizes, steps, K, readout, temporal):
+    """:func:`study_row`'s fused network with the readout's mean over time by ``torch.mean``."""
+    from boolgrad.study import network
+
+    opt, net = study_row(kind, sizes, steps, "fused", K, readout, temporal)
+
+    def forward(x):
+        network.time_mean = lambda t, dim: t.mean(dim)
+        try:
+            return net(x)
+        finally:
+            network.time_mean = time_mean
+
+    from boolgrad.torch.multistep import time_mean
+
+    return opt, forward
 
 
 def _foreign_net(sizes, readout, lif):
@@ -185,12 +206,15 @@ def spikingjelly_row(sizes, steps, readout, temporal):
     return torch.optim.Adam(net.parameters(), lr=1e-3), forward
 
 
-def rows_for(sizes, steps, kinds, step_kinds, stacks, readout, temporal):
+def rows_for(sizes, steps, kinds, step_kinds, stacks, readout, temporal, torch_mean=False):
     study = lambda k, engine, K: lambda: study_row(k, sizes, steps, engine, K, readout, temporal)
     out = [("step", k, 1, study(k, "step", 1)) for k in step_kinds]
     out += [("fused", k, 1, study(k, "fused", 1)) for k in kinds]
     out += [("fused", k, K, study(k, "fused", K)) for K in stacks for k in ("arctan", "boolean_yj2025") if k in kinds]
-    for name, make in (("snntorch", snntorch_row), ("spikingjelly", spikingjelly_row)):
+    if torch_mean:
+        out += [("torch.mean", k, K, lambda k=k, K=K: torch_mean_row(k, sizes, steps, K, readout, temporal))
+                for K in sorted({1, max(stacks, default=1)}) for k in ("arctan", "boolean_yj2025") if k in kinds]
+    for name, make in zip(FOREIGN, (snntorch_row, spikingjelly_row)):
         if importlib.util.find_spec(name) is None:
             print(f"({name} not installed: skipped)")
             continue
@@ -204,7 +228,7 @@ def measure(net_name, steps, args):
     x, y, n_in, n_cls, temporal = _data(net_name, args.samples, steps)
     sizes = (n_in, *_hidden(net_name), n_cls)
     kinds = args.kinds or list(KINDS)
-    specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks, args.readout, temporal)
+    specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks, args.readout, temporal, args.torch_mean)
     runs = []
     for engine, kind, K, make in specs:
         opt, forward = make()
@@ -227,7 +251,11 @@ def measure(net_name, steps, args):
             rel = pm / fused_base
         elif engine == "fused" and K > 1 and per_model.get(("fused", kind, 1)):
             rel = per_model[("fused", kind, 1)] / pm
-        rows.append({"net": net_name, "T": steps, "engine": engine if K == 1 else f"fused K={K}", "kind": kind,
+        elif engine == "torch.mean" and per_model.get(("fused", kind, K)):
+            rel = pm / per_model[("fused", kind, K)]
+        label = ("fused" if K == 1 else f"fused K={K}") + (" torch.mean" if engine == "torch.mean" else "")
+        rows.append({"net": net_name, "T": steps, "engine": engine if engine == "step" or engine in FOREIGN
+                     else label, "kind": kind,
                      "models": K, "median_s": statistics.median(times), "min_s": min(times),
                      "model_samples_per_s": K * len(x) / min(times),
                      "vs_step": step_base / pm if step_base else None, "rel": rel})
@@ -252,7 +280,8 @@ def main(argv=None):
     ap.add_argument("--no-keep-heap", action="store_true",
                     help="glibc's default mmap policy (the study keeps freed memory: boolgrad.torch.heap)")
     ap.add_argument("--torch-mean", action="store_true",
-                    help="the readout's mean over time by torch.mean (the network uses time_mean: the same bits)")
+                    help="also time rows with the readout's mean over time by torch.mean (the network's "
+                         "time_mean gives the same bits)")
     ap.add_argument("--no-integrals", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -266,13 +295,8 @@ def main(argv=None):
     flush = FLUSH_DENORMAL and not args.no_flush
     torch.set_flush_denormal(flush)
     kept = KEEP_HEAP and not args.no_keep_heap and keep_freed_memory()
-    if args.torch_mean:
-        from boolgrad.study import network
-
-        network.time_mean = lambda x, dim: x.mean(dim)
     print(f"torch {torch.__version__}, 1 thread, batch {BATCH}, {args.rounds} rounds, readout {args.readout}, "
-          f"subnormals {'flushed' if flush else 'exact'}, freed memory {'kept' if kept else 'unmapped'}, "
-          f"mean over time by {'torch.mean' if args.torch_mean else 'time_mean'}; "
+          f"subnormals {'flushed' if flush else 'exact'}, freed memory {'kept' if kept else 'unmapped'}; "
           "seconds an epoch")
     head = ("| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |\n"
             "|---|---|---|---|---|---|---|---|---|")
@@ -293,7 +317,7 @@ def main(argv=None):
     if args.out:
         write_record(args.out, "benchmarks/bench_study.py", sys.argv[1:] if argv is None else argv,
                      threads=1, batch=BATCH, rounds=args.rounds, readout=args.readout, flush=flush,
-                     keep_heap=kept, torch_mean=args.torch_mean, rows=rows)
+                     keep_heap=kept, rows=rows)
 
 
 if __name__ == "__main__":

@@ -261,8 +261,7 @@ def study_speed_block(results: Path) -> str:
                            {True: ", subnormals flushed (as the study trains)", False: ", subnormals exact"}
                            .get(rec.get("flush"), ""),
                            {True: ", freed memory kept (as the study trains)",
-                            False: ", glibc's default heap (large freed blocks unmapped)"}.get(rec.get("keep_heap"), ""),
-                           ", the readout's mean over time by torch.mean" if rec.get("torch_mean") else ""])
+                            False: ", glibc's default heap (large freed blocks unmapped)"}.get(rec.get("keep_heap"), "")])
         lines += [_record_line(path, rec, f" ({rec['threads']} torch thread, batch {rec['batch']}, "
                                           f"{rec['rounds']} rounds{setting})"), "",
                   "| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |",

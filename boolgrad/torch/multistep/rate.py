@@ -3,12 +3,13 @@ once per neuron instead of once per step.
 
 Forward: ``x.mean(dim)`` itself.  Backward: ``dL/dx[..., t, ...] = dL/dy / T`` for every ``t``;
 torch's ``MeanBackward`` expands ``dL/dy`` over the T steps and then divides the T copies, which
-the fused LIF's backward then copied again into a contiguous array (together a few percent of
-an epoch of the study's network at T = 64; ``benchmarks/bench_study.py --torch-mean`` measures
-it).  Here ``dL/dy / T`` is computed once, on the small tensor, and expanded with stride 0 along
-``dim``: element for element the same float division of the same operands, so the same bits
-(test), and the fused LIF's backward (:func:`~boolgrad.torch.multistep.lif_sequence`) reads that
-one row at every step instead of a copy made T times.
+the fused LIF's backward then copied again into a contiguous array (a few percent of an epoch
+of the study's networks, most with stacked models at T = 64: the ``torch.mean`` rows of
+``benchmarks/bench_study.py --torch-mean``).  Here ``dL/dy / T`` is computed once, on the small
+tensor, and expanded with stride 0 along ``dim``: element for element the same float division of
+the same operands, so the same bits (test), and the fused LIF's backward
+(:func:`~boolgrad.torch.multistep.lif_sequence`) reads that one row at every step instead of a
+copy made T times.
 """
 
 from __future__ import annotations
