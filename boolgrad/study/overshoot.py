@@ -45,7 +45,7 @@ FULL_KINDS = ("boolean_yj2025", "boolean_secant_clamp", "boolean_fixed16", "bool
 #: mapping large tensors afresh every batch; with the freed memory kept
 #: (:mod:`boolgrad.torch.heap`) a stack 4x this size gains about what one of this size does, no
 #: more (``results/benchmarks/study_cpu.json``: K = 4 and 16 at T = 16; at T = 64, where the
-#: limit is one model, K = 4 gains 0.9-1.15x), so the limit stays.
+#: limit is one model, K = 4 gains 0.9-1.2x), so the limit stays.
 STACK_ELEMENTS = 1 << 19
 #: per-dataset network, epochs (and learning rate) of the full grid (sized for ~1 h on 2 cores, docs/study.md)
 FULL = {"mnist1d": {"hidden": (128,), "epochs": 5}, "yinyang": {"hidden": (64,), "epochs": 4},
