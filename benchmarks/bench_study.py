@@ -128,6 +128,7 @@ def study_row(kind, sizes, steps, engine, K, readout, temporal):
 def torch_mean_row(kind, sizes, steps, K, readout, temporal):
     """:func:`study_row`'s fused network with the readout's mean over time by ``torch.mean``."""
     from boolgrad.study import network
+    from boolgrad.torch.multistep import time_mean
 
     opt, net = study_row(kind, sizes, steps, "fused", K, readout, temporal)
 
@@ -137,8 +138,6 @@ def torch_mean_row(kind, sizes, steps, K, readout, temporal):
             return net(x)
         finally:
             network.time_mean = time_mean
-
-    from boolgrad.torch.multistep import time_mean
 
     return opt, forward
 

@@ -60,6 +60,7 @@ class StackedAdam:
         if len(set(self.lrs)) == 1:  # one scalar: torch's own addcdiv_
             torch._foreach_addcdiv_(ps, ms, denoms, value=-(self.lrs[0] / bc1))
             return
+        values = [-(lr / bc1) for lr in self.lrs]
         for p, m, denom in zip(ps, ms, denoms):  # addcdiv_ computes self + (value * t1) / t2 element by element
-            value = torch.tensor([-(lr / bc1) for lr in self.lrs], dtype=p.dtype)
+            value = torch.tensor(values, dtype=p.dtype)
             p.add_(value.view(-1, *([1] * (p.dim() - 1))) * m / denom)

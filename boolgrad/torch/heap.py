@@ -37,13 +37,23 @@ _M_MMAP_MAX = -4
 _INT_MAX = 2**31 - 1  # mallopt takes an int
 
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+        "keepcost")]
+
+
 @functools.lru_cache(maxsize=1)
 def _glibc():
     """The process's C library when it is glibc, else None."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
     libc = ctypes.CDLL(None)
-    return libc if hasattr(libc, "mallopt") else None
+    if not hasattr(libc, "mallopt"):
+        return None
+    if hasattr(libc, "mallinfo2"):
+        libc.mallinfo2.restype = _Mallinfo2
+    return libc
 
 
 @functools.lru_cache(maxsize=1)
@@ -55,17 +65,10 @@ def keep_freed_memory() -> bool:
     return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, _INT_MAX))
 
 
-class _Mallinfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-        "keepcost")]
-
-
 def mmapped_bytes() -> int | None:
     """Bytes the process's ``malloc`` holds in ``mmap`` chunks now (``mallinfo2().hblkhd``), or
     None where that cannot be read (not glibc, or a glibc before 2.33)."""
     libc = _glibc()
     if libc is None or not hasattr(libc, "mallinfo2"):
         return None
-    libc.mallinfo2.restype = _Mallinfo2
     return int(libc.mallinfo2().hblkhd)

@@ -41,17 +41,17 @@ def protocol_block(results: Path, seed: str) -> str:
 
 def cost_block(results: Path) -> str:
     """What the protocol run in ``results/seeds_protocol`` cost: runs and summed training hours per seed."""
-    from .protocol_report import load_folder, status, train_seconds
+    from .protocol_report import load_folder, seed_status, train_seconds
 
     out = Path(results) / "seeds_protocol"
     if not out.is_dir():
         return "The protocol run (`boolgrad study seeds --protocol`) has not been made into `results/seeds_protocol`.\n"
-    done, parts, n, total = status(out), [], 0, 0.0
+    parts, n, total = [], 0, 0.0
     for seed in ("000", "002", "003"):
-        _, rows = load_folder(out / f"seed{seed}")
+        prot, rows = load_folder(out / f"seed{seed}")  # read once: the cost and the completeness
         s = train_seconds(rows)
         n, total = n + len(rows), total + s
-        have, want = done[seed]
+        have, want = seed_status(seed, prot, rows)
         parts.append(f"seed {seed}: {len(rows)} runs, {s / 3600:.2f} h"
                      + ("" if have >= want else f" (incomplete: {have} of {want} final runs)"))
     return ("**What does the full protocol run cost?** `boolgrad study seeds --protocol --out results/seeds_protocol` "

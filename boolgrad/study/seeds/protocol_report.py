@@ -21,7 +21,7 @@ from ...atomic import write_text_atomic
 from ..inference import cell_interval, paired_difference
 from .protocol_plots import plots
 
-__all__ = ["answers", "load_folder", "status", "write_protocol_report"]
+__all__ = ["answers", "load_folder", "seed_status", "status", "train_seconds", "write_protocol_report"]
 
 
 def _key(identity: dict) -> str:
@@ -386,24 +386,24 @@ def status(out) -> dict:
     """``{seed: (final runs present, final runs wanted)}`` of the protocol's grids in ``out`` (the
     full grids, or the quick ones if the runs are those): the searched cells' final seeds (a cell
     whose search has not ended counts 0) and, for seed 002, the blog table's runs."""
+    return {seed: seed_status(seed, *load_folder(Path(out) / f"seed{seed}")) for seed in ("000", "002", "003")}
+
+
+def seed_status(seed: str, prot, rows) -> tuple[int, int]:
+    """:func:`status` of one seed from its folder's contents (:func:`load_folder`)."""
     from ..protocol import cell_key
     from .protocol import protocols
 
-    got = {}
-    for seed in ("000", "002", "003"):
-        prot, rows = load_folder(Path(out) / f"seed{seed}")
-        keys = {_key(r["config"]) for r in rows}
-        quick = bool(keys & {cell_key(c) for c in _grids(seed, True, rows)[0]})
-        cells, blog = _grids(seed, quick, rows)
-        n_seeds = prot["protocol"]["seeds"] if prot else protocols(quick)[seed].seeds
-        present = sum(min(len(runs), n_seeds) for _, _, runs in _finals(prot, rows))
-        if blog:
-            have = {(r["config"]["model"], r["config"]["lr"], r["config"]["seed"]) for r in _blog_rows(rows)}
-            want = {(c.model, c.lr, s) for c in blog if c.seed == 0 for s in range(n_seeds)}
-            got[seed] = (present + len(have & want), len(cells) * n_seeds + len(want))
-        else:
-            got[seed] = (present, len(cells) * n_seeds)
-    return got
+    keys = {_key(r["config"]) for r in rows}
+    quick = bool(keys & {cell_key(c) for c in _grids(seed, True, rows)[0]})
+    cells, blog = _grids(seed, quick, rows)
+    n_seeds = prot["protocol"]["seeds"] if prot else protocols(quick)[seed].seeds
+    present = sum(min(len(runs), n_seeds) for _, _, runs in _finals(prot, rows))
+    if not blog:
+        return present, len(cells) * n_seeds
+    have = {(r["config"]["model"], r["config"]["lr"], r["config"]["seed"]) for r in _blog_rows(rows)}
+    want = {(c.model, c.lr, s) for c in blog if c.seed == 0 for s in range(n_seeds)}
+    return present + len(have & want), len(cells) * n_seeds + len(want)
 
 
 def answers(out) -> dict:
