@@ -25,8 +25,9 @@ product is one batched call (:func:`boolgrad.torch.linear.linear`) and its LIF o
 all models.  Models never mix: model k's outputs and gradients are those of training it alone.
 
 Engines (the same numbers: spikes and ``u`` bit for bit, gradients to the rounding of sums over
-time): ``"fused"`` -- :func:`boolgrad.torch.multistep.lif_sequence` per layer (one numba pass
-over time each way); ``"step"`` -- :func:`boolgrad.torch.neurons.lif_step` T times per layer
+time): ``"fused"`` -- :func:`boolgrad.torch.multistep.lif_sequence`'s loops per layer (one numba
+pass over time each way), the whole network one autograd node (:mod:`.fused_network`: the
+layer-by-layer chain's bits, without its per-node costs); ``"step"`` -- :func:`boolgrad.torch.neurons.lif_step` T times per layer
 (the reference).
 """
 
@@ -122,6 +123,18 @@ class SpikingNet(torch.nn.Module):
                 raise ValueError(f"temporal input must be (K, B, {self.steps}, n_in) or (B, {self.steps}, n_in), "
                                  f"got {tuple(x.shape)}")
             x = x.transpose(1, 2)  # (K, T, B, n_in): the current is then (K, T, B, H)
+        if self.engine == "fused" and _one_node(self, x):
+            from .fused_network import network_forward
+
+            y, us = network_forward(self, x)
+        else:
+            y, us = self.chain(x, record)
+        return (y, us) if record else y
+
+    def chain(self, x, record=False):
+        """``(y, us)`` of prepared inputs (``(K, B, n_in)``, or ``(K, T, B, n_in)`` when temporal)
+        as a chain of autograd nodes, layer by layer (the step engine's path, and the fused
+        engine's when :func:`~.fused_network.network_forward` does not apply)."""
         us, spikes = [], None
         for i, w in enumerate(self.weights):
             current = linear(x if i == 0 else spikes, w)
@@ -131,4 +144,11 @@ class SpikingNet(torch.nn.Module):
         rate = time_mean(spikes, 1)  # spikes.mean(1); its gradient once per neuron, not per step
         if self.readout_weight is not None:
             rate = linear(rate, self.readout_weight.transpose(1, 2)) + self.readout_bias.unsqueeze(1)
-        return (rate, us) if record else rate
+        return rate, us
+
+
+def _one_node(net, x) -> bool:
+    """Whether the fused engine runs ``net`` on ``x`` as one autograd node
+    (:mod:`.fused_network`): not for an input that requires a gradient or a learnable threshold."""
+    theta = net.spike.theta
+    return not x.requires_grad and not (isinstance(theta, torch.Tensor) and theta.requires_grad)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["NARROW", "linear"]
+__all__ = ["NARROW", "linear", "product", "product_grads"]
 
 #: outputs narrower than this take the transposed layout
 NARROW = 16
@@ -38,20 +38,30 @@ def _t(a):
     return a.transpose(-1, -2)
 
 
+def product(x, w):
+    """``x @ w`` in the layout of the module doc (``x`` ``(rows, n_in)`` or ``(K, rows, n_in)``)."""
+    return _t(_mm(_t(w), _t(x))) if w.shape[-1] < NARROW else _mm(x, w)
+
+
+def product_grads(x, w, gy, want_x=True, want_w=True):
+    """``(dx, dw)`` of :func:`product` for ``dL/dy = gy`` (None where not wanted)."""
+    gx = _mm(gy, _t(w)) if want_x else None
+    gw = None
+    if want_w:
+        gw = _t(_mm(_t(gy), x)) if w.shape[-1] < NARROW else _mm(_t(x), gy)
+    return gx, gw
+
+
 class _Linear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w):
         ctx.save_for_backward(x, w)
-        return _t(_mm(_t(w), _t(x))) if w.shape[-1] < NARROW else _mm(x, w)
+        return product(x, w)
 
     @staticmethod
     def backward(ctx, gy):
         x, w = ctx.saved_tensors
-        gx = _mm(gy, _t(w)) if ctx.needs_input_grad[0] else None
-        gw = None
-        if ctx.needs_input_grad[1]:
-            gw = _t(_mm(_t(gy), x)) if w.shape[-1] < NARROW else _mm(_t(x), gy)
-        return gx, gw
+        return product_grads(x, w, gy, ctx.needs_input_grad[0], ctx.needs_input_grad[1])
 
 
 def linear(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

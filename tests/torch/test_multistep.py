@@ -226,11 +226,12 @@ def test_in_loop_surrogates_are_the_torch_expression_bit_for_bit(name, dtype, th
 
 @pytest.mark.parametrize("name", ["arctan", "rectangle", "triangle", "sigmoid", "boolean_yj2025", "boolean_bf16"])
 def test_loop_gradient_takes_the_rule_only_where_it_must(name, monkeypatch):
-    from boolgrad.torch.multistep import rule
+    from boolgrad.torch.multistep import lif, rule
 
     calls = []
     real = rule.rule_gradient
-    monkeypatch.setattr(rule, "rule_gradient", lambda *a: calls.append(1) or real(*a))
+    for module in (rule, lif):  # the backward's g, and loop_gradient's
+        monkeypatch.setattr(module, "rule_gradient", lambda *a: calls.append(1) or real(*a))
     exact = name not in INEXACT
     if name.startswith("boolean"):
         compare(kind_spike(name))

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .rule import forward_threshold, loop_gradient, theta_gradient, threshold_of
+from .rule import forward_threshold, loop_constants, rule_gradient, theta_gradient, threshold_of
 
-__all__ = ["MultiStepLIF", "lif_sequence", "prepare"]
+__all__ = ["LoopPlan", "MultiStepLIF", "layer_config", "lif_sequence", "loop_plan", "prepare"]
 
 _PARALLEL_MIN = 1 << 15  # elements (T * n) below which one thread runs the loop
 _LOCK = threading.Lock()  # numba's threading layers may forbid concurrent parallel launches
@@ -93,52 +93,93 @@ def _grad_from_above(grad_s, u, time_dim):
     return grad_s.contiguous(), False
 
 
+@dataclass(frozen=True)
+class LoopPlan:
+    """One layer's loops in one dtype, planned once (:func:`loop_plan`) and applied to many
+    batches: the scalars of :mod:`.loops` as values of the dtype, the spike's forward threshold
+    and, for a surrogate of :data:`~.loops.SURROGATE_KINDS`, the constants of its ``g``."""
+
+    cfg: _Config
+    theta: object  # a float, or a one-element tensor (a learnable threshold)
+    scalars: tuple  # (gain, decay, reset_by, lo, hi) as values of the dtype
+    has_hi: bool
+    surrogate: tuple | None  # (kind, th, c0, c1) of :func:`~.loops.surrogate_g`, or None
+
+    def forward(self, x, K: int, T: int, const: bool, keep_s: bool = True):
+        """``(u, s)`` of ``(K, T, n)``-shaped ``x`` (``(K, 1, n)`` when ``const``): new tensors of
+        shape ``(K, T, ...)`` (``time_dim=1``) or ``(T, ...)``.  ``keep_s=False``: ``(u, r)``,
+        ``r`` the mean of ``s`` over time (``s.mean(time)`` bit for bit), ``s`` never written."""
+        _, loops = _loops()
+        gain, decay, reset_by, lo, hi = self.scalars
+        cfg = self.cfg
+        if const:
+            shape = (K, T, *x.shape[1:]) if cfg.time_dim else (T, *x.shape)
+        else:
+            shape = tuple(x.shape)
+        u = torch.empty(shape, dtype=x.dtype)
+        s = torch.empty(shape, dtype=x.dtype) if keep_s else None
+        count = None if keep_s else torch.empty((K, *shape[1 + cfg.time_dim:]), dtype=x.dtype)
+        with _LOCK:
+            loops.forward(_as3(x, K, 1 if const else T), const, gain, decay, reset_by, cfg.zero_reset, lo, hi,
+                          self.has_hi, _as3(u, K, T), None if s is None else _as3(s, K, T),
+                          None if count is None else count.numpy().reshape(K, -1), _parallel(u.numel()))
+        if keep_s:
+            return u, s
+        return u, (count / T).reshape(shape[:cfg.time_dim] + shape[1 + cfg.time_dim:])
+
+    def backward(self, grad_s, u, K: int, T: int, in_shape, want_theta: bool):
+        """``(dL/dI, dL/ds at every step or None)`` from ``grad_s`` (dL/ds from above, or None)."""
+        _, loops = _loops()
+        cfg = self.cfg
+        gain, decay, reset_by, lo, hi = self.scalars
+        const = cfg.steps is not None
+        go, go_const = _grad_from_above(grad_s, u, cfg.time_dim)
+        g = None
+        if self.surrogate is None:
+            g = _as3(rule_gradient(cfg.spike, u, self.theta).contiguous(), K, T)
+        gI = torch.empty(in_shape, dtype=u.dtype)
+        gs = torch.empty_like(u) if want_theta else torch.empty((1, 1, 1), dtype=u.dtype)
+        with _LOCK:
+            loops.backward(_as3(go, K, 1 if go_const else T), _as3(u, K, T), g, decay, reset_by, gain,
+                           cfg.zero_reset, cfg.detach, const, go_const, want_theta, _as3(gI, K, 1 if const else T),
+                           _as3(gs, K, T) if want_theta else gs.numpy(), lo, hi, self.has_hi, self.surrogate,
+                           _parallel(u.numel()))
+        return gI, (gs if want_theta else None)
+
+
+def loop_plan(cfg: _Config, theta, dtype: torch.dtype) -> LoopPlan:
+    """The :class:`LoopPlan` of a layer ``cfg`` at threshold ``theta`` for tensors of ``dtype``."""
+    _, loops = _loops()
+    lo, hi, has_hi = forward_threshold(cfg.spike, theta, dtype)
+    probe = torch.empty(0, dtype=dtype)
+    c = functools.partial(loops.dtype_scalar, probe.numpy().dtype)
+    scalars = (c(cfg.gain), c(cfg.decay), c(cfg.reset_by), c(lo), c(hi))
+    return LoopPlan(cfg, theta, scalars, has_hi, loop_constants(cfg.spike, probe, theta, loops))
+
+
 class LIFSequence(torch.autograd.Function):
     """``apply(I, theta, theta_tensor, cfg) -> (s, u)``; ``theta_tensor``: a tensor threshold (or None)."""
 
     @staticmethod
     def forward(ctx, current, theta, theta_t, cfg: _Config):
-        _, loops = _loops()
         ctx.set_materialize_grads(False)  # u is not differentiable: no zero gradient for it
-        const = cfg.steps is not None
         x = current.detach().contiguous()
         K = x.shape[0] if cfg.time_dim else 1
-        if const:
-            T = cfg.steps
-            shape = (K, T, *x.shape[1:]) if cfg.time_dim else (T, *x.shape)
-        else:
-            T, shape = x.shape[cfg.time_dim], tuple(x.shape)
-        u = torch.empty(shape, dtype=current.dtype)
-        s = torch.empty(shape, dtype=current.dtype)
-        lo, hi, has_hi = forward_threshold(cfg.spike, theta, current.dtype)
-        c = functools.partial(loops.dtype_scalar, x.numpy().dtype)
-        with _LOCK:
-            loops.forward(_as3(x, K, 1 if const else T), const, c(cfg.gain), c(cfg.decay), c(cfg.reset_by),
-                          cfg.zero_reset, c(lo), c(hi), has_hi, _as3(u, K, T), _as3(s, K, T), _parallel(u.numel()))
-        ctx.save_for_backward(u, s)
-        ctx.cfg, ctx.theta, ctx.dims = cfg, theta, (K, T, 1 if const else T)
-        ctx.in_shape = current.shape
+        T = cfg.steps if cfg.steps is not None else x.shape[cfg.time_dim]
+        plan = loop_plan(cfg, theta, current.dtype)
+        u, s = plan.forward(x, K, T, cfg.steps is not None)
+        ctx.save_for_backward(u)
+        ctx.plan, ctx.dims, ctx.in_shape = plan, (K, T), current.shape
         ctx.mark_non_differentiable(u)
         return s, u
 
     @staticmethod
     def backward(ctx, grad_s, grad_u):
-        _, loops = _loops()
-        u, s = ctx.saved_tensors
-        cfg, theta = ctx.cfg, ctx.theta
-        K, T, rows = ctx.dims
+        (u,) = ctx.saved_tensors
+        plan = ctx.plan
         want_theta = ctx.needs_input_grad[2]
-        go, go_const = _grad_from_above(grad_s, u, cfg.time_dim)
-        g = loop_gradient(cfg.spike, u, theta, loops).contiguous()
-        gI = torch.empty(ctx.in_shape, dtype=u.dtype)
-        gs = torch.empty_like(u) if want_theta else torch.empty((1, 1, 1), dtype=u.dtype)
-        c = functools.partial(loops.dtype_scalar, u.numpy().dtype)
-        with _LOCK:
-            loops.backward(_as3(go, K, 1 if go_const else T), _as3(s, K, T), _as3(u, K, T), _as3(g, K, T),
-                           c(cfg.decay), c(cfg.reset_by), c(cfg.gain), cfg.zero_reset, cfg.detach,
-                           cfg.steps is not None, go_const, want_theta, _as3(gI, K, rows),
-                           _as3(gs, K, T) if want_theta else gs.numpy(), _parallel(u.numel()))
-        grad_theta = theta_gradient(cfg.spike, u, theta, gs) if want_theta else None
+        gI, gs = plan.backward(grad_s, u, *ctx.dims, ctx.in_shape, want_theta)
+        grad_theta = theta_gradient(plan.cfg.spike, u, plan.theta, gs) if want_theta else None
         return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None
 
 
@@ -173,6 +214,15 @@ def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int |
         raise ValueError("time_dim=1 needs a leading stacked-models axis")
     if steps is not None and int(steps) < 1:
         raise ValueError(f"steps must be >= 1, got {steps!r}")
+    cfg, theta = layer_config(params, dt, steps=steps, gain=gain, theta=theta, time_dim=time_dim)
+    theta_t = theta if isinstance(theta, torch.Tensor) and theta.requires_grad else None
+    return LIFSequence.apply(current, theta, theta_t, cfg)
+
+
+def layer_config(params, dt: float = 1.0, *, steps: int | None = None, gain: float = 1.0, theta=None,
+                 time_dim: int = 0):
+    """``(cfg, theta)``: the loops' description of a layer of :func:`lif_sequence`'s arguments
+    (for :func:`loop_plan`), and the threshold it uses."""
     decay = _scalar("beta", params.beta) if params.beta is not None else _scalar("tau", params.tau)
     if params.beta is None:
         decay = math.exp(-dt / decay) if math.isfinite(decay) else 1.0
@@ -180,8 +230,7 @@ def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int |
     theta = threshold_of(spike, theta)
     cfg = _Config(spike, None if steps is None else int(steps), decay, float(gain), params.reset == "zero",
                   _scalar("reset_by", params.reset_by), bool(params.detach_reset), int(time_dim))
-    theta_t = theta if isinstance(theta, torch.Tensor) and theta.requires_grad else None
-    return LIFSequence.apply(current, theta, theta_t, cfg)
+    return cfg, theta
 
 
 class MultiStepLIF(nn.Module):

@@ -28,6 +28,14 @@ dL/du at ``t + 1``, 0 at ``T - 1``)::
 each product and sum rounded to ``F`` as autograd's nodes round them (a sum of two terms is the
 same in either order).  ``gs`` is kept when asked (a learnable threshold's gradient).
 
+Memory traffic, not arithmetic, bounds these loops, so they touch as few ``(K, T, n)`` arrays
+as they can: ``s[t]`` is a function of ``u[t]``, so both passes recompute it from ``u`` (the
+same comparison, the same bits) instead of reading ``s``; the forward writes ``s`` only when
+asked, and can keep each column's spike count over time instead (the mean over time of a last
+layer: ``count / T`` is ``s.mean(t)`` bit for bit, the count being an exact integer); and a
+surrogate's ``g`` is computed row by row inside the backward (:func:`surrogate_g`'s arithmetic
+on one row, in L1) instead of being read from a ``g`` array.
+
 :func:`surrogate_g` evaluates the surrogates whose torch expression is plain arithmetic with
 that expression's operations in its order, each rounded to ``F`` (``x = u - th``; ``c0``,
 ``c1``: the Python scalars torch casts to ``F``), in one vectorised pass::
@@ -97,9 +105,17 @@ def _spikes(v, so, lo, hi, has_hi):
             so[j] = one if v[j] >= lo else nil
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _spike(v, lo, hi, nohi, one, nil):
+    """``s = [lo <= v (< hi)]`` of one element, as :func:`_spikes` writes it (branch-free)."""
+    return one if (v >= lo) & (nohi | (v < hi)) else nil
+
+
 @njit(cache=True, error_model="numpy")
-def _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, k, j0, j1):
-    one = s.dtype.type(1.0)
+def _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count, k, j0, j1):
+    one = u.dtype.type(1.0)
+    nil = u.dtype.type(0.0)
+    nohi = not has_hi
     for t in range(u.shape[1]):
         x = I[k, 0 if const else t, j0:j1]
         uo = u[k, t, j0:j1]
@@ -107,29 +123,56 @@ def _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, k, j
             for j in range(uo.shape[0]):
                 uo[j] = x[j] * gain
         else:
-            up = u[k, t - 1, j0:j1]
-            sp = s[k, t - 1, j0:j1]
+            up = u[k, t - 1, j0:j1]  # s[t-1] is spike(u[t-1]): read from u, not from s
             if zero_reset:
                 for j in range(uo.shape[0]):
-                    uo[j] = (up[j] * d) * (one - sp[j]) + x[j] * gain
+                    uo[j] = (up[j] * d) * (one - _spike(up[j], lo, hi, nohi, one, nil)) + x[j] * gain
             else:
                 for j in range(uo.shape[0]):
-                    uo[j] = ((up[j] * d) - sp[j] * rb) + x[j] * gain
-        _spikes(uo, s[k, t, j0:j1], lo, hi, has_hi)
+                    uo[j] = ((up[j] * d) - _spike(up[j], lo, hi, nohi, one, nil) * rb) + x[j] * gain
+        if store_s:
+            _spikes(uo, s[k, t, j0:j1], lo, hi, has_hi)
+        if count:  # exact: integers below 2**24
+            c = cnt[k, j0:j1]
+            if t == 0:
+                for j in range(c.shape[0]):
+                    c[j] = _spike(uo[j], lo, hi, nohi, one, nil)
+            else:
+                for j in range(c.shape[0]):
+                    c[j] = c[j] + _spike(uo[j], lo, hi, nohi, one, nil)
 
 
 @njit(cache=True, error_model="numpy")
-def _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, k, j0, j1):
-    one = s.dtype.type(1.0)
+def _through(gs, gr, ur, nxt, d, lo, hi, nohi, zero_reset, last):
+    """``nxt``: dL/du at ``t`` from ``gs`` (dL/ds), ``g`` and ``nxt`` (dL/du at ``t + 1``)."""
+    one = ur.dtype.type(1.0)
+    nil = ur.dtype.type(0.0)
+    m = gs.shape[0]
+    if last:
+        for j in range(m):
+            nxt[j] = gs[j] * gr[j]
+    elif zero_reset:
+        for j in range(m):
+            nxt[j] = gs[j] * gr[j] + (nxt[j] * (one - _spike(ur[j], lo, hi, nohi, one, nil))) * d
+    else:
+        for j in range(m):
+            nxt[j] = gs[j] * gr[j] + nxt[j] * d
+
+
+@njit(cache=True, error_model="numpy")
+def _backward_block(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi,
+                    has_hi, kind, th, c0, c1, k, j0, j1):
     T = u.shape[1]
     m = j1 - j0
+    nohi = not has_hi
     nxt = np.zeros(m, dtype=u.dtype)  # dL/du at t + 1
     gs = np.empty(m, dtype=u.dtype)
     acc = np.zeros(m, dtype=u.dtype)
+    grow = np.empty(m if kind else 0, dtype=u.dtype)  # a surrogate's g, one row at a time
     for t in range(T - 1, -1, -1):
         last = t == T - 1
         gor = go[k, 0 if go_const else t, j0:j1]
-        ur, sr, gr = u[k, t, j0:j1], s[k, t, j0:j1], g[k, t, j0:j1]
+        ur = u[k, t, j0:j1]
         if last or detach:
             gs[:] = gor
         elif zero_reset:
@@ -140,15 +183,11 @@ def _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_cons
                 gs[j] = gor[j] + (-nxt[j]) * rb
         if want_gs:
             gs_out[k, t, j0:j1] = gs
-        if last:
-            for j in range(m):
-                nxt[j] = gs[j] * gr[j]
-        elif zero_reset:
-            for j in range(m):
-                nxt[j] = gs[j] * gr[j] + (nxt[j] * (one - sr[j])) * d
+        if kind:
+            _surrogate_loop(kind, ur, th, c0, c1, grow)
+            _through(gs, grow, ur, nxt, d, lo, hi, nohi, zero_reset, last)
         else:
-            for j in range(m):
-                nxt[j] = gs[j] * gr[j] + nxt[j] * d
+            _through(gs, g[k, t, j0:j1], ur, nxt, d, lo, hi, nohi, zero_reset, last)
         if const:
             if last:
                 acc[:] = nxt
@@ -175,46 +214,61 @@ def _blocks(K, n, parallel):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _forward_par(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, bk, b0, b1):
+def _forward_par(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count, bk, b0, b1):
     for b in prange(bk.shape[0]):
-        _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, bk[b], b0[b], b1[b])
+        _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count,
+                       bk[b], b0[b], b1[b])
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_ser(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s):
+def _forward_ser(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count):
     for k in range(u.shape[0]):
-        _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, k, 0, u.shape[2])
+        _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count, k, 0,
+                       u.shape[2])
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _backward_par(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, bk, b0, b1):
+def _backward_par(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
+                  kind, th, c0, c1, bk, b0, b1):
     for b in prange(bk.shape[0]):
-        _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out,
-                        bk[b], b0[b], b1[b])
+        _backward_block(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi,
+                        has_hi, kind, th, c0, c1, bk[b], b0[b], b1[b])
 
 
 @njit(cache=True, error_model="numpy")
-def _backward_ser(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out):
+def _backward_ser(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
+                  kind, th, c0, c1):
     for k in range(u.shape[0]):
-        _backward_block(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, k, 0,
-                        u.shape[2])
+        _backward_block(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi,
+                        has_hi, kind, th, c0, c1, k, 0, u.shape[2])
 
 
-def forward(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, parallel: bool) -> None:
-    """Fill ``u`` and ``s`` (``(K, T, n)``; ``I``: ``(K, 1 or T, n)``) (module doc); scalars
-    already of the arrays' dtype."""
-    args = (I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s)
+def forward(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, parallel: bool) -> None:
+    """Fill ``u`` (``(K, T, n)``; ``I``: ``(K, 1 or T, n)``) and, when not None, ``s`` (the same
+    shape) and ``cnt`` (``(K, n)``: the spike count over time) (module doc); scalars already of
+    the arrays' dtype."""
+    dummy = np.empty((1, 1, 1), dtype=u.dtype)
+    args = (I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, dummy if s is None else s, s is not None,
+            dummy[0] if cnt is None else cnt, cnt is not None)
     if parallel:
         _forward_par(*args, *_blocks(u.shape[0], u.shape[2], True))
     else:
         _forward_ser(*args)
 
 
-def backward(go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out,
-             parallel: bool) -> None:
+def backward(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
+             surrogate, parallel: bool) -> None:
     """Fill ``gI`` (``(K, 1 or T, n)``) and, when ``want_gs``, ``gs_out`` (module doc); ``go`` is
-    ``(K, 1, n)`` when ``go_const``."""
-    args = (go, s, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out)
+    ``(K, 1, n)`` when ``go_const``; ``s`` is recomputed from ``u`` (``lo``, ``hi``, ``has_hi``);
+    ``g`` is ``(K, T, n)``, or None with ``surrogate`` = ``(kind, th, c0, c1)``: the surrogate's
+    ``g`` computed row by row in the loop (:func:`surrogate_g`'s values)."""
+    if g is None:
+        kind, th, c0, c1 = surrogate
+        g = np.empty((1, 1, 1), dtype=u.dtype)
+    else:
+        kind, th, c0, c1 = 0, u.dtype.type(0.0), u.dtype.type(0.0), u.dtype.type(0.0)
+    args = (go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
+            kind, th, c0, c1)
     if parallel:
         _backward_par(*args, *_blocks(u.shape[0], u.shape[2], True))
     else:
