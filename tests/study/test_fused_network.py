@@ -74,10 +74,9 @@ def test_an_input_that_requires_grad_takes_the_chain():
 
 @pytest.mark.parametrize("steps", [1, 3, 7, 16, 25, 64])
 def test_the_loops_spike_count_is_the_mean_over_time(steps):
+    import boolgrad.torch as bt
     from boolgrad.torch.multistep.lif import layer_config, loop_plan
     from boolgrad.torch.neurons import LIFParams
-
-    import boolgrad.torch as bt
 
     params = LIFParams(bt.surrogate("arctan", 0.3), beta=0.8)
     cfg, theta = layer_config(params, steps=None, time_dim=1)
