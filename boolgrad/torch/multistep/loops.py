@@ -51,6 +51,8 @@ that expression's operations in its order, each rounded to ``F`` (``x = u - th``
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, prange
 
@@ -61,147 +63,47 @@ _BLOCK = 1024  # columns per task: a row of a block stays in L1 while time is wa
 SURROGATE_KINDS = {"arctan": 1, "rectangle": 2, "straight_through": 3, "fast_sigmoid": 4, "triangle": 5}
 
 
-@njit(cache=True, error_model="numpy")
-def _surrogate_loop(kind, u, th, c0, c1, out):
-    one = u.dtype.type(1.0)
-    nil = u.dtype.type(0.0)
-    n = u.shape[0]
+@njit(cache=True, inline="always", error_model="numpy")
+def _surrogate(kind, v, th, c0, c1, one, nil):
+    """Surrogate ``kind``'s ``g`` at one element (module doc); ``kind`` a compile-time constant
+    where it is inlined (the branch folds away)."""
     if kind == 1:
-        for i in range(n):
-            y = c0 * (u[i] - th)
-            out[i] = (one / (one + y * y)) * c1
-    elif kind == 2:
-        for i in range(n):
-            out[i] = (one if abs(u[i] - th) < c0 else nil) * c1
-    elif kind == 3:
-        for i in range(n):
-            out[i] = one
-    elif kind == 4:
-        for i in range(n):
-            b = c0 * abs(u[i] - th) + one
-            out[i] = one / (b * b)
-    else:
-        for i in range(n):
-            z = one - abs(u[i] - th) / c0
-            out[i] = c1 * (nil if z < nil else z)  # noqa: FURB136 -- keeps a NaN, as torch.clamp
+        y = c0 * (v - th)
+        return (one / (one + y * y)) * c1
+    if kind == 2:
+        return (one if abs(v - th) < c0 else nil) * c1
+    if kind == 3:
+        return one
+    if kind == 4:
+        b = c0 * abs(v - th) + one
+        return one / (b * b)
+    z = one - abs(v - th) / c0
+    return c1 * (nil if z < nil else z)  # noqa: FURB136 -- keeps a NaN, as torch.clamp
+
+
+@functools.cache
+def _surrogate_loop(kind: int):
+    @njit(cache=True, error_model="numpy")
+    def loop(u, th, c0, c1, out):
+        one = u.dtype.type(1.0)
+        nil = u.dtype.type(0.0)
+        for i in range(u.shape[0]):
+            out[i] = _surrogate(kind, u[i], th, c0, c1, one, nil)
+
+    return loop
 
 
 def surrogate_g(kind, u, th, c0, c1):
     """``g(u - th)`` of surrogate ``kind`` (module doc), the shape and dtype of ``u``."""
     out = np.empty_like(u)
-    _surrogate_loop(kind, u.reshape(-1), th, c0, c1, out.reshape(-1))
+    _surrogate_loop(int(kind))(u.reshape(-1), th, c0, c1, out.reshape(-1))
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def _spikes(v, so, lo, hi, has_hi):
-    one = so.dtype.type(1.0)
-    nil = so.dtype.type(0.0)
-    if has_hi:
-        for j in range(v.shape[0]):
-            so[j] = one if (v[j] >= lo) & (v[j] < hi) else nil
-    else:
-        for j in range(v.shape[0]):
-            so[j] = one if v[j] >= lo else nil
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _spike(v, lo, hi, nohi, one, nil):
-    """``s = [lo <= v (< hi)]`` of one element, as :func:`_spikes` writes it (branch-free)."""
+    """``s = [lo <= v (< hi)]`` of one element (branch-free)."""
     return one if (v >= lo) & (nohi | (v < hi)) else nil
-
-
-@njit(cache=True, error_model="numpy")
-def _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count, k, j0, j1):
-    one = u.dtype.type(1.0)
-    nil = u.dtype.type(0.0)
-    nohi = not has_hi
-    for t in range(u.shape[1]):
-        x = I[k, 0 if const else t, j0:j1]
-        uo = u[k, t, j0:j1]
-        if t == 0:
-            for j in range(uo.shape[0]):
-                uo[j] = x[j] * gain
-        else:
-            up = u[k, t - 1, j0:j1]  # s[t-1] is spike(u[t-1]): read from u, not from s
-            if zero_reset:
-                for j in range(uo.shape[0]):
-                    uo[j] = (up[j] * d) * (one - _spike(up[j], lo, hi, nohi, one, nil)) + x[j] * gain
-            else:
-                for j in range(uo.shape[0]):
-                    uo[j] = ((up[j] * d) - _spike(up[j], lo, hi, nohi, one, nil) * rb) + x[j] * gain
-        if store_s:
-            _spikes(uo, s[k, t, j0:j1], lo, hi, has_hi)
-        if count:  # exact: integers below 2**24
-            c = cnt[k, j0:j1]
-            if t == 0:
-                for j in range(c.shape[0]):
-                    c[j] = _spike(uo[j], lo, hi, nohi, one, nil)
-            else:
-                for j in range(c.shape[0]):
-                    c[j] = c[j] + _spike(uo[j], lo, hi, nohi, one, nil)
-
-
-@njit(cache=True, error_model="numpy")
-def _through(gs, gr, ur, nxt, d, lo, hi, nohi, zero_reset, last):
-    """``nxt``: dL/du at ``t`` from ``gs`` (dL/ds), ``g`` and ``nxt`` (dL/du at ``t + 1``)."""
-    one = ur.dtype.type(1.0)
-    nil = ur.dtype.type(0.0)
-    m = gs.shape[0]
-    if last:
-        for j in range(m):
-            nxt[j] = gs[j] * gr[j]
-    elif zero_reset:
-        for j in range(m):
-            nxt[j] = gs[j] * gr[j] + (nxt[j] * (one - _spike(ur[j], lo, hi, nohi, one, nil))) * d
-    else:
-        for j in range(m):
-            nxt[j] = gs[j] * gr[j] + nxt[j] * d
-
-
-@njit(cache=True, error_model="numpy")
-def _backward_block(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi,
-                    has_hi, kind, th, c0, c1, k, j0, j1):
-    T = u.shape[1]
-    m = j1 - j0
-    nohi = not has_hi
-    nxt = np.zeros(m, dtype=u.dtype)  # dL/du at t + 1
-    gs = np.empty(m, dtype=u.dtype)
-    acc = np.zeros(m, dtype=u.dtype)
-    grow = np.empty(m if kind else 0, dtype=u.dtype)  # a surrogate's g, one row at a time
-    for t in range(T - 1, -1, -1):
-        last = t == T - 1
-        gor = go[k, 0 if go_const else t, j0:j1]
-        ur = u[k, t, j0:j1]
-        if last or detach:
-            gs[:] = gor
-        elif zero_reset:
-            for j in range(m):
-                gs[j] = gor[j] + (-(nxt[j] * (ur[j] * d)))
-        else:
-            for j in range(m):
-                gs[j] = gor[j] + (-nxt[j]) * rb
-        if want_gs:
-            gs_out[k, t, j0:j1] = gs
-        if kind:
-            _surrogate_loop(kind, ur, th, c0, c1, grow)
-            _through(gs, grow, ur, nxt, d, lo, hi, nohi, zero_reset, last)
-        else:
-            _through(gs, g[k, t, j0:j1], ur, nxt, d, lo, hi, nohi, zero_reset, last)
-        if const:
-            if last:
-                acc[:] = nxt
-            else:
-                for j in range(m):
-                    acc[j] = acc[j] + nxt[j]
-        else:
-            out = gI[k, t, j0:j1]
-            for j in range(m):
-                out[j] = nxt[j] * gain
-    if const:
-        out = gI[k, 0, j0:j1]
-        for j in range(m):
-            out[j] = acc[j] * gain
 
 
 def _blocks(K, n, parallel):
@@ -213,47 +115,143 @@ def _blocks(K, n, parallel):
     return k, j0, np.minimum(j0 + size, n)
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def _forward_par(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count, bk, b0, b1):
-    for b in prange(bk.shape[0]):
-        _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count,
-                       bk[b], b0[b], b1[b])
+# The loops are made per combination of the flags that shape their inner loops (factories whose
+# closures hold only those flags: compile-time constants, so each row is one branch-free loop
+# that LLVM vectorises -- a runtime flag inside it defeats that -- and numba's on-disk cache finds
+# each specialisation again by the closure's values).
+
+@functools.cache
+def _forward_loops(store_s: bool, count: bool):
+    """``(serial, parallel)`` forward loops writing ``s`` if ``store_s``, counting if ``count``."""
+
+    @njit(cache=True, error_model="numpy")
+    def block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, k, j0, j1):
+        one = u.dtype.type(1.0)
+        nil = u.dtype.type(0.0)
+        nohi = not has_hi
+        T = u.shape[1]
+        c = cnt[k, j0:j1]
+        for t in range(T):
+            x = I[k, 0 if const else t, j0:j1]
+            uo = u[k, t, j0:j1]
+            if t == 0:
+                for j in range(uo.shape[0]):
+                    uo[j] = x[j] * gain
+                if count:
+                    c[:] = nil
+                continue
+            up = u[k, t - 1, j0:j1]  # s[t-1] = spike(u[t-1]), computed here: the reset needs it
+            so = s[k, t - 1, j0:j1]
+            if zero_reset:
+                for j in range(uo.shape[0]):
+                    sp = _spike(up[j], lo, hi, nohi, one, nil)
+                    uo[j] = (up[j] * d) * (one - sp) + x[j] * gain
+                    if store_s:
+                        so[j] = sp
+                    if count:  # exact: integers below 2**24
+                        c[j] = c[j] + sp
+            else:
+                for j in range(uo.shape[0]):
+                    sp = _spike(up[j], lo, hi, nohi, one, nil)
+                    uo[j] = ((up[j] * d) - sp * rb) + x[j] * gain
+                    if store_s:
+                        so[j] = sp
+                    if count:
+                        c[j] = c[j] + sp
+        ul = u[k, T - 1, j0:j1]
+        so = s[k, T - 1, j0:j1]
+        for j in range(ul.shape[0]):
+            sp = _spike(ul[j], lo, hi, nohi, one, nil)
+            if store_s:
+                so[j] = sp
+            if count:
+                c[j] = c[j] + sp
+
+    @njit(cache=True, error_model="numpy")
+    def serial(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt):
+        for k in range(u.shape[0]):
+            block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, k, 0, u.shape[2])
+
+    @njit(parallel=True, cache=True, error_model="numpy")
+    def parallel(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, bk, b0, b1):
+        for b in prange(bk.shape[0]):
+            block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, bk[b], b0[b], b1[b])
+
+    return serial, parallel
 
 
-@njit(cache=True, error_model="numpy")
-def _forward_ser(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count):
-    for k in range(u.shape[0]):
-        _forward_block(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, store_s, cnt, count, k, 0,
-                       u.shape[2])
+@functools.cache
+def _backward_loops(kind: int, zero_reset: bool, detach: bool, const: bool, want_gs: bool):
+    """``(serial, parallel)`` BPTT loops (module doc): ``g`` read from its array (``kind`` 0) or
+    surrogate ``kind``'s computed in the loop; one pass over a row per step."""
 
+    @njit(cache=True, error_model="numpy")
+    def block(go, u, g, d, rb, gain, go_const, gI, gs_out, lo, hi, has_hi, th, c0, c1, k, j0, j1):
+        one = u.dtype.type(1.0)
+        nil = u.dtype.type(0.0)
+        nohi = not has_hi
+        T = u.shape[1]
+        m = j1 - j0
+        nxt = np.zeros(m, dtype=u.dtype)  # dL/du at t + 1 (0 beyond the last step)
+        acc = np.zeros(m, dtype=u.dtype)
+        for t in range(T - 1, -1, -1):
+            last = t == T - 1
+            gor = go[k, 0 if go_const else t, j0:j1]
+            ur = u[k, t, j0:j1]
+            gr = g[k, t, j0:j1] if kind == 0 else ur
+            gso = gs_out[k, t, j0:j1] if want_gs else ur
+            out = gI[k, 0 if const else t, j0:j1]
+            for j in range(m):
+                v = ur[j]
+                n1 = nxt[j]
+                if detach:
+                    gs = gor[j]
+                elif zero_reset:
+                    gs = gor[j] + (-(n1 * (v * d)))
+                else:
+                    gs = gor[j] + (-n1) * rb
+                gs = gor[j] if last else gs  # nothing from beyond the last step (not even a -0 or a NaN)
+                if want_gs:
+                    gso[j] = gs
+                gv = gr[j] if kind == 0 else _surrogate(kind, v, th, c0, c1, one, nil)
+                if zero_reset:
+                    nu = gs * gv + (n1 * (one - _spike(v, lo, hi, nohi, one, nil))) * d
+                else:
+                    nu = gs * gv + n1 * d
+                nu = gs * gv if last else nu
+                nxt[j] = nu
+                if const:
+                    acc[j] = acc[j] + nu
+                else:
+                    out[j] = nu * gain
+        if const:
+            out = gI[k, 0, j0:j1]
+            for j in range(m):
+                out[j] = acc[j] * gain
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def _backward_par(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
-                  kind, th, c0, c1, bk, b0, b1):
-    for b in prange(bk.shape[0]):
-        _backward_block(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi,
-                        has_hi, kind, th, c0, c1, bk[b], b0[b], b1[b])
+    @njit(cache=True, error_model="numpy")
+    def serial(go, u, g, d, rb, gain, go_const, gI, gs_out, lo, hi, has_hi, th, c0, c1):
+        for k in range(u.shape[0]):
+            block(go, u, g, d, rb, gain, go_const, gI, gs_out, lo, hi, has_hi, th, c0, c1, k, 0, u.shape[2])
 
+    @njit(parallel=True, cache=True, error_model="numpy")
+    def parallel(go, u, g, d, rb, gain, go_const, gI, gs_out, lo, hi, has_hi, th, c0, c1, bk, b0, b1):
+        for b in prange(bk.shape[0]):
+            block(go, u, g, d, rb, gain, go_const, gI, gs_out, lo, hi, has_hi, th, c0, c1, bk[b], b0[b], b1[b])
 
-@njit(cache=True, error_model="numpy")
-def _backward_ser(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
-                  kind, th, c0, c1):
-    for k in range(u.shape[0]):
-        _backward_block(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi,
-                        has_hi, kind, th, c0, c1, k, 0, u.shape[2])
+    return serial, parallel
 
 
 def forward(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, parallel: bool) -> None:
     """Fill ``u`` (``(K, T, n)``; ``I``: ``(K, 1 or T, n)``) and, when not None, ``s`` (the same
     shape) and ``cnt`` (``(K, n)``: the spike count over time) (module doc); scalars already of
     the arrays' dtype."""
-    dummy = np.empty((1, 1, 1), dtype=u.dtype)
-    args = (I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, dummy if s is None else s, s is not None,
-            dummy[0] if cnt is None else cnt, cnt is not None)
+    serial, par = _forward_loops(s is not None, cnt is not None)
+    args = (I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, u if s is None else s, u[:, 0] if cnt is None else cnt)
     if parallel:
-        _forward_par(*args, *_blocks(u.shape[0], u.shape[2], True))
+        par(*args, *_blocks(u.shape[0], u.shape[2], True))
     else:
-        _forward_ser(*args)
+        serial(*args)
 
 
 def backward(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
@@ -261,18 +259,18 @@ def backward(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs
     """Fill ``gI`` (``(K, 1 or T, n)``) and, when ``want_gs``, ``gs_out`` (module doc); ``go`` is
     ``(K, 1, n)`` when ``go_const``; ``s`` is recomputed from ``u`` (``lo``, ``hi``, ``has_hi``);
     ``g`` is ``(K, T, n)``, or None with ``surrogate`` = ``(kind, th, c0, c1)``: the surrogate's
-    ``g`` computed row by row in the loop (:func:`surrogate_g`'s values)."""
+    ``g`` computed in the loop (:func:`surrogate_g`'s arithmetic)."""
     if g is None:
         kind, th, c0, c1 = surrogate
-        g = np.empty((1, 1, 1), dtype=u.dtype)
     else:
-        kind, th, c0, c1 = 0, u.dtype.type(0.0), u.dtype.type(0.0), u.dtype.type(0.0)
-    args = (go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs, gI, gs_out, lo, hi, has_hi,
-            kind, th, c0, c1)
+        kind, th, c0, c1 = 0, d, d, d
+    serial, par = _backward_loops(int(kind), bool(zero_reset), bool(detach), bool(const), bool(want_gs))
+    args = (go, u, u if g is None else g, d, rb, gain, go_const, gI, gs_out if want_gs else u, lo, hi, has_hi,
+            th, c0, c1)
     if parallel:
-        _backward_par(*args, *_blocks(u.shape[0], u.shape[2], True))
+        par(*args, *_blocks(u.shape[0], u.shape[2], True))
     else:
-        _backward_ser(*args)
+        serial(*args)
 
 
 def dtype_scalar(dtype, value):
