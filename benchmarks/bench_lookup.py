@@ -1,12 +1,14 @@
 """Where a Boolean kind's time goes in the fused engine: ``g(u)`` per element against arctan's.
 
-The fused LIF's backward evaluates the spike's ``g`` once on the whole recorded ``u`` (``(1, T,
-64, 128)``: the decisive study's digits network, 64-128 LIF, batch 64, horizon 8 tau, real data,
-initial weights), by :func:`boolgrad.torch.multistep.rule.loop_gradient` -- arctan's expression
-in one vectorised numba loop, a Boolean kind's table lookup (:mod:`boolgrad.torch.lookup`) in
-another.  Rows, timed in interleaved rounds (one thread; subnormals flushed, as the study trains):
+The fused LIF's backward evaluates a Boolean kind's ``g`` once on the whole recorded ``u``
+(``(1, T, 64, 128)``: the decisive study's digits network, 64-128 LIF, batch 64, horizon 8 tau,
+real data, initial weights) by its table lookup (:mod:`boolgrad.torch.lookup`); arctan's
+expression it computes row by row inside its own loop.  Both are timed here as one pass over the
+same ``u`` by :func:`boolgrad.torch.multistep.rule.loop_gradient` (arctan: the same expression
+as one vectorised numba loop).  Rows, timed in interleaved rounds (one thread; subnormals
+flushed, as the study trains):
 
-* ``arctan`` and every Boolean kind of the study: ``loop_gradient``, what the engine calls;
+* ``arctan`` and every Boolean kind of the study: ``loop_gradient``;
 * probes of a float32 table's lookup (``boolean_yj2025``'s plan: entry ``j`` of the split bucket
   table, ``g = P[j] + Q[j] / u``), each a minimal numba loop over the same ``u``: ``index``
   (``j`` only), ``gather P`` (one table), ``gather P, Q`` (both), ``divide`` (``P + Q / u`` from

@@ -17,7 +17,9 @@ real data from ``boolgrad.study.data``.
 Rows, timed in interleaved rounds in the same run (one torch thread, as the study trains):
 
 * ``step`` -- ``engine="step"`` (``lif_step`` T times a layer), arctan and ``boolean_yj2025``;
-* ``fused`` -- ``engine="fused"`` (:mod:`boolgrad.torch.multistep`), every kind of the study;
+* ``fused`` -- ``engine="fused"`` (the network as one autograd node,
+  :mod:`boolgrad.study.fused_network`, running :mod:`boolgrad.torch.multistep`'s loops), every
+  kind of the study;
 * ``fused K=4``, ``K=16`` -- K models stacked (their own seeds and batches) in one network;
 * ``... torch.mean`` (``--torch-mean``) -- arctan and ``boolean_yj2025``, K = 1 and the largest
   stack, with the readout's mean over time by ``torch.mean`` (whose backward divides every step's

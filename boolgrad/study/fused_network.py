@@ -18,7 +18,9 @@ networks (a Yin-Yang batch at T = 16: ~1 ms, of which the numba loops ~0.15 ms;
 each operation the one the per-node chain runs (:func:`~boolgrad.torch.multistep.lif_sequence`,
 :func:`~boolgrad.torch.linear.linear`, :func:`~boolgrad.torch.multistep.time_mean`, ``+``), on
 the same operands, so outputs, ``u`` and every gradient are the chain's bit for bit (tests);
-the loops' constants are planned once per network and dtype (:class:`NetworkPlan`).  The chain
+the loops' constants are planned once per network and dtype (:class:`NetworkPlan`).  Unless
+recorded, a large last layer of a surrogate kind keeps no ``u``: its backward computes it again
+(:data:`RECOMPUTE_BYTES`).  The chain
 stays for what this node does not take: an input that requires a gradient, or a learnable
 threshold.
 """
@@ -31,7 +33,15 @@ import torch
 
 from ..torch.linear import product, product_grads
 
-__all__ = ["NetworkPlan", "network_forward"]
+__all__ = ["RECOMPUTE_BYTES", "NetworkPlan", "network_forward"]
+
+#: an unrecorded last layer whose ``u`` would take this many bytes or more does not keep it: its
+#: backward computes it again, block by block in cache (:meth:`LoopPlan.backward
+#: <boolgrad.torch.multistep.lif.LoopPlan.backward>`), instead of reading it back from memory.
+#: The size of a core's L2 cache on the 2-core box: below it, keeping ``u`` was as fast or faster
+#: in whole-epoch A/B runs of the Yin-Yang network (arctan), above it recomputing was faster,
+#: by about a third with 16 stacked models.  Either way the bits are the same (tests).
+RECOMPUTE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -58,10 +68,11 @@ def plan_network(net, dtype: torch.dtype) -> NetworkPlan:
 
 
 class _Network(torch.autograd.Function):
-    """``apply(plan, x, n_spiking, *weights) -> (y, *u)``; ``x`` ``(K, B, F)`` or ``(K, T, B, F)``."""
+    """``apply(plan, x, n_spiking, record, *weights) -> (y, *u)``; ``x`` ``(K, B, F)`` or ``(K, T,
+    B, F)``; each spiking layer's ``u`` only when ``record``."""
 
     @staticmethod
-    def forward(ctx, plan, x, n_spiking, *params):
+    def forward(ctx, plan, x, n_spiking, record, *params):
         ctx.set_materialize_grads(False)
         K, T = x.shape[0], plan.steps
         ws = params[:n_spiking]
@@ -69,17 +80,21 @@ class _Network(torch.autograd.Function):
         for i, (layer, w) in enumerate(zip(plan.layers, ws)):
             flat = a.reshape(K, -1, a.shape[-1])  # as linear() flattens its input
             current = product(flat, w.detach()).reshape(K, *a.shape[1:-1], w.shape[-1]).contiguous()
-            # the last layer's spikes only feed their mean over time: counted in the loop, not written
-            u, a = layer.forward(current, K, T, layer.cfg.steps is not None, keep_s=i < n_spiking - 1)
+            # the last layer's spikes only feed their mean over time: counted in the loop, not written;
+            # its u, unless recorded, is computed again in the backward (a surrogate's loop)
+            last, const = i == n_spiking - 1, layer.cfg.steps is not None
+            u_bytes = current.numel() * current.element_size() * (T if const else 1)
+            keep_u = record or not (last and layer.recomputes and u_bytes >= RECOMPUTE_BYTES)
+            u, a = layer.forward(current, K, T, const, keep_s=not last, keep_u=keep_u)
             inputs.append(flat)
-            states.append((u, current.shape))
+            states.append((u, current if u is None else None, current.shape))
         rate = y = a
         if plan.readout == "ce_linear":
             wr, br = params[n_spiking], params[n_spiking + 1]
             y = product(rate, wr.detach().transpose(1, 2)) + br.detach().unsqueeze(1)
         ctx.plan, ctx.inputs, ctx.states, ctx.rate, ctx.n_spiking = plan, inputs, states, rate, n_spiking
         ctx.save_for_backward(*params)
-        us = [u for u, _ in states]
+        us = [u for u, _, _ in states] if record else []
         ctx.mark_non_differentiable(*us)
         return (y, *us)
 
@@ -97,21 +112,23 @@ class _Network(torch.autograd.Function):
             grads[n + 1] = grad_y.sum(1)  # ``+ br.unsqueeze(1)``: the sum over the batch
             grad_rate, gw = product_grads(ctx.rate, params[n].transpose(1, 2), grad_y)
             grads[n] = gw.transpose(1, 2)
-        u_last = ctx.states[-1][0]
-        grad_s = (grad_rate / T).unsqueeze(1).expand(u_last.shape)  # time_mean's backward
+        grad_s = (grad_rate / T).unsqueeze(1)  # time_mean's backward, the same at every step (stride 0)
+        grad_s = grad_s.expand(grad_s.shape[0], T, *grad_s.shape[2:])
         for i in range(n - 1, -1, -1):
-            u, shape = ctx.states[i]
-            grad_i, _ = plan.layers[i].backward(grad_s, u, K, T, shape, False)
+            u, current, shape = ctx.states[i]
+            grad_i, _ = plan.layers[i].backward(grad_s, u, K, T, shape, False, x=current)
             flat = ctx.inputs[i]
             grad_a, grads[i] = product_grads(flat, params[i], grad_i.reshape(K, -1, shape[-1]), i > 0, True)
             if i > 0:
                 grad_s = grad_a.reshape(ctx.states[i - 1][0].shape)
-        return (None, None, None, *grads)
+        return (None, None, None, None, *grads)
 
 
-def network_forward(net, x: torch.Tensor):
+def network_forward(net, x: torch.Tensor, record: bool = True):
     """``(y, us)`` of ``net`` on ``x`` (already ``(K, B, F)``, or ``(K, T, B, F)`` when temporal)
-    through one autograd node; ``us``: each spiking layer's ``u`` ``(K, T, B, H)``."""
+    through one autograd node; ``us``: each spiking layer's ``u`` ``(K, T, B, H)`` when
+    ``record`` (else empty: the last layer's ``u`` is then not written when its backward can
+    compute it again, :attr:`~boolgrad.torch.multistep.lif.LoopPlan.recomputes`)."""
     plans = net.__dict__.setdefault("_network_plans", {})
     plan = plans.get(x.dtype)
     if plan is None:
@@ -119,5 +136,5 @@ def network_forward(net, x: torch.Tensor):
     params = list(net.weights)
     if net.readout_weight is not None:
         params += [net.readout_weight, net.readout_bias]
-    y, *us = _Network.apply(plan, x, len(net.weights), *params)
+    y, *us = _Network.apply(plan, x, len(net.weights), bool(record), *params)
     return y, us

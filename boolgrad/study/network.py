@@ -126,7 +126,7 @@ class SpikingNet(torch.nn.Module):
         if self.engine == "fused" and _one_node(self, x):
             from .fused_network import network_forward
 
-            y, us = network_forward(self, x)
+            y, us = network_forward(self, x, record)
         else:
             y, us = self.chain(x, record)
         return (y, us) if record else y

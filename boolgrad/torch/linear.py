@@ -28,6 +28,8 @@ def _mm(a, b):
     model at the study's sizes, and a model's sums then depend on the stack and thread count)."""
     if a.dim() == 2:
         return torch.mm(a, b)
+    if a.shape[0] == 1:  # the same product, a few microseconds of indexing and allocation fewer
+        return torch.mm(a[0], b[0]).unsqueeze(0)
     out = torch.empty(a.shape[0], a.shape[1], b.shape[2], dtype=a.dtype)
     for k in range(a.shape[0]):
         torch.mm(a[k], b[k], out=out[k])

@@ -35,23 +35,36 @@ def _inputs(net, temporal, n_in, dtype=torch.float32):
 
 
 @pytest.mark.parametrize("kind,readout,dt,detach,temporal,sizes", CASES)
-def test_one_node_is_the_chain_bit_for_bit(kind, readout, dt, detach, temporal, sizes):
+def test_one_node_is_the_chain_bit_for_bit(kind, readout, dt, detach, temporal, sizes, monkeypatch):
+    from boolgrad.study import fused_network
+
+    from boolgrad.torch.multistep import loops
+
+    monkeypatch.setattr(fused_network, "RECOMPUTE_BYTES", 0)  # every unrecorded surrogate layer recomputes u
+    calls, recompute = [], loops.backward_recompute
+    monkeypatch.setattr(loops, "backward_recompute", lambda *a: calls.append(1) or recompute(*a))
     net = _net(kind, readout, dt, detach, temporal, sizes)
     x = _inputs(net, temporal, sizes[0])
     y = torch.arange(40).reshape(2, 20) % 3
     got = []
-    for path in ("node", "chain"):
-        out, us = net(x, record=True) if path == "node" else net.chain(x.transpose(1, 2) if temporal else x, True)
+    for path in ("node", "chain", "node, u not recorded"):
+        if path == "chain":
+            out, us = net.chain(x.transpose(1, 2) if temporal else x, True)
+        else:
+            out, us = (net(x, record=True) if path == "node" else (net(x), []))
         loss = torch.nn.functional.cross_entropy((out * 3).flatten(0, 1)[:, :3], y.flatten())
         got.append((out.detach(), us, torch.autograd.grad(loss, list(net.parameters()))))
-    (o1, u1, g1), (o2, u2, g2) = got
+    (o1, u1, g1), (o2, u2, g2), (o3, _, g3) = got
     assert o1.view(torch.int32).equal(o2.view(torch.int32))
+    assert o3.view(torch.int32).equal(o2.view(torch.int32))
     assert len(u1) == len(u2) == len(sizes) - (2 if readout == "ce_linear" else 1)
     for a, b in zip(u1, u2):
         assert a.view(torch.int32).equal(b.view(torch.int32))
-    for a, b in zip(g1, g2):
+    for a, b, c in zip(g1, g2, g3):  # unrecorded, a surrogate's last layer computes u again in its backward
         assert a.view(torch.int32).equal(b.view(torch.int32))
+        assert c.view(torch.int32).equal(b.view(torch.int32))
     assert any(float(g.abs().sum()) > 0 for g in g1)
+    assert bool(calls) == (KINDS[kind].family == "surrogate")  # only unrecorded, only a surrogate's loop
 
 
 def test_float64_and_no_grad_take_the_node_too():

@@ -370,3 +370,54 @@ def test_gradient_constant_over_time_read_once(kind, const, stacked):
     assert bool((gx1 != 0).any())
     assert torch.equal(gx1, gx2)
     assert torch.equal(gt1, gt2)
+
+
+_RECOMPUTE_CASES = sorted({(name, "zero", False, False, True) for name in _LOOP_PARAMS}
+                          | {("arctan", reset, detach, const, stacked)
+                             for reset, detach in [("zero", False), ("zero", True), ("subtract", False)]
+                             for const in (False, True) for stacked in (False, True)})
+
+
+@pytest.mark.parametrize("name,reset,detach,const,stacked", _RECOMPUTE_CASES)
+def test_backward_computing_u_again_is_the_recorded_backward(name, reset, detach, const, stacked, monkeypatch):
+    """A forward that keeps no ``u`` (the spike count only) and a backward that computes ``u``
+    again from the input, block by block: the same rate and the same gradients (input, and dL/ds
+    at every step for a threshold), bit for bit, whatever the blocks, serial or parallel."""
+    from boolgrad.torch.multistep import lif, loops
+    from boolgrad.torch.multistep.lif import layer_config, loop_plan
+
+    params = LIFParams(bt.surrogate(name, THETA, **_LOOP_PARAMS[name]), beta=0.8, reset=reset, detach_reset=detach)
+    K = 3 if stacked else 1
+    cfg, theta = layer_config(params, steps=T if const else None, time_dim=int(stacked))
+    plan = loop_plan(cfg, theta, torch.float32)
+    assert plan.recomputes
+    xs = [inputs(const=const, seed=k) for k in range(K)]
+    x = (torch.stack(xs) if stacked else xs[0]).contiguous()
+    u, rate = plan.forward(x, K, T, const, keep_s=False)
+    none, rate2 = plan.forward(x, K, T, const, keep_s=False, keep_u=False)
+    assert none is None and rate2.view(torch.int32).equal(rate.view(torch.int32))
+    g = torch.Generator().manual_seed(7)
+    tdim = int(stacked)
+    for go in (torch.randn(u.shape, generator=g),  # per step, and the same at every step (stride 0)
+               torch.randn(u.shape[:tdim] + (1,) + u.shape[tdim + 1:], generator=g).expand(u.shape)):
+        want = plan.backward(go, u, K, T, x.shape, True)
+        assert bool((want[0] != 0).any())
+        for elements, parallel_min in ((1 << 16, 1 << 40), (64, 1 << 40), (64, 1 if name == "arctan" else 1 << 40)):
+            monkeypatch.setattr(loops, "_RECOMPUTE_ELEMENTS", elements)  # 64: blocks of 64 columns
+            monkeypatch.setattr(lif, "_PARALLEL_MIN", parallel_min)
+            got = plan.backward(go, None, K, T, x.shape, True, x=x)
+            for a, b in zip(got, want):
+                assert a.view(torch.int32).equal(b.view(torch.int32))
+
+
+def test_only_a_loop_surrogate_computes_u_again():
+    from boolgrad.torch.multistep.lif import layer_config, loop_plan
+
+    cfg, theta = layer_config(LIFParams(kind_spike("boolean_yj2025"), beta=0.8))
+    plan = loop_plan(cfg, theta, torch.float32)
+    x = inputs()
+    assert not plan.recomputes
+    with pytest.raises(ValueError, match="surrogate"):
+        plan.backward(torch.ones(T, B, N), None, 1, T, x.shape, False, x=x)
+    with pytest.raises(ValueError, match="keeps no u"):
+        plan.forward(x, 1, T, False, keep_s=True, keep_u=False)

@@ -6,7 +6,8 @@
 (:mod:`.rule`): the Boolean table's per-element plan under any scaling, or any surrogate of the
 zoo.  Equal to the step loop of :func:`boolgrad.torch.neurons.lif_step` (spikes and ``u`` bit
 for bit, gradients to the rounding of their sums); the study's network
-(:class:`boolgrad.study.network.SpikingNet`, ``engine="fused"``) runs its layers with it.
+(:class:`boolgrad.study.network.SpikingNet`, ``engine="fused"``) runs its layers' planned loops
+(:class:`~.lif.LoopPlan`) inside one autograd node (:mod:`boolgrad.study.fused_network`).
 :func:`time_mean` (:mod:`.rate`) is a spike count's mean over time whose gradient is computed
 once per neuron, not once per step.
 """

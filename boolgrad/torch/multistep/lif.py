@@ -3,9 +3,11 @@
 ``lif_sequence(I, params)`` equals ``boolgrad.torch.neurons.run(lif_step, params, I)`` (the
 step loop) with ``u`` recorded: spikes bit for bit, ``u`` bit for bit, gradients to the rounding
 of their sums (the loops' arithmetic: :mod:`.loops`).  Forward and backward are each one numba
-pass over time, one vectorised loop over the neurons per step; the spike's ``g`` is evaluated
-on the whole recorded ``u`` at once, by the rule itself or op for op as it computes it
-(:mod:`.rule`).  ``I`` is ``(T, ...)``, or ``(...)`` with ``steps=T``: the same current
+pass over time, one vectorised loop over the neurons per step; the spike's ``g`` is a Boolean
+rule's, evaluated on the whole recorded ``u`` at once by the rule itself, or a surrogate's,
+computed op for op as the rule computes it inside the backward's loop (:mod:`.rule`).  Only
+``u`` is kept for the backward (``s`` is recomputed from it: the same comparison); planned once
+per layer and dtype (:class:`LoopPlan`).  ``I`` is ``(T, ...)``, or ``(...)`` with ``steps=T``: the same current
 at every step (direct encoding; the first layer of the study's network), whose gradient is the
 sum over time; with ``time_dim=1``, ``(K, T, ...)`` or ``(K, ...)``: K stacked layers (models)
 in one call.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 - e^{-a}``),
@@ -80,14 +82,14 @@ def _as3(t: torch.Tensor, K: int, rows: int):
     return t.numpy().reshape(K, rows, -1)
 
 
-def _grad_from_above(grad_s, u, time_dim):
+def _grad_from_above(grad_s, shape, dtype, time_dim):
     """``(go, go_const)``: dL/ds contiguous, or, when it is the same at every step (``None``: zero;
     a tensor of stride 0 along time, as a mean over time hands down), one step of it, ``(..., 1,
     ...)``, and True: the loop reads that row at every step instead of a copy made T times."""
     if grad_s is None:
-        shape = list(u.shape)
+        shape = list(shape)
         shape[time_dim] = 1
-        return u.new_zeros(shape), True
+        return torch.zeros(shape, dtype=dtype), True
     if grad_s.stride(time_dim) == 0:
         return grad_s.narrow(time_dim, 0, 1).contiguous(), True
     return grad_s.contiguous(), False
@@ -105,35 +107,45 @@ class LoopPlan:
     has_hi: bool
     surrogate: tuple | None  # (kind, th, c0, c1) of :func:`~.loops.surrogate_g`, or None
 
-    def forward(self, x, K: int, T: int, const: bool, keep_s: bool = True):
+    @property
+    def recomputes(self) -> bool:
+        """Can the backward compute ``u`` again from the input instead of reading it (a surrogate
+        whose ``g`` the loop computes: :func:`~.loops.backward_recompute`)?"""
+        return self.surrogate is not None
+
+    def forward(self, x, K: int, T: int, const: bool, keep_s: bool = True, keep_u: bool = True):
         """``(u, s)`` of ``(K, T, n)``-shaped ``x`` (``(K, 1, n)`` when ``const``): new tensors of
         shape ``(K, T, ...)`` (``time_dim=1``) or ``(T, ...)``.  ``keep_s=False``: ``(u, r)``,
-        ``r`` the mean of ``s`` over time (``s.mean(time)`` bit for bit), ``s`` never written."""
+        ``r`` the mean of ``s`` over time (``s.mean(time)`` bit for bit), ``s`` never written;
+        ``keep_u=False`` (with ``keep_s=False``): ``u`` is None, never written (the backward then
+        takes ``x`` instead: :attr:`recomputes`)."""
         _, loops = _loops()
         gain, decay, reset_by, lo, hi = self.scalars
         cfg = self.cfg
-        if const:
-            shape = (K, T, *x.shape[1:]) if cfg.time_dim else (T, *x.shape)
-        else:
-            shape = tuple(x.shape)
-        u = torch.empty(shape, dtype=x.dtype)
+        shape = self._shape(x, K, T, const)
+        if not (keep_u or not keep_s):
+            raise ValueError("a forward that keeps no u writes no s (keep_s=False)")
+        u = torch.empty(shape, dtype=x.dtype) if keep_u else None
         s = torch.empty(shape, dtype=x.dtype) if keep_s else None
-        count = None if keep_s else torch.empty((K, *shape[1 + cfg.time_dim:]), dtype=x.dtype)
+        rate = None if keep_s else torch.empty((K, *shape[1 + cfg.time_dim:]), dtype=x.dtype)
         with _LOCK:
             loops.forward(_as3(x, K, 1 if const else T), const, gain, decay, reset_by, cfg.zero_reset, lo, hi,
-                          self.has_hi, _as3(u, K, T), None if s is None else _as3(s, K, T),
-                          None if count is None else count.numpy().reshape(K, -1), _parallel(u.numel()))
+                          self.has_hi, None if u is None else _as3(u, K, T), None if s is None else _as3(s, K, T),
+                          None if rate is None else rate.numpy().reshape(K, -1), _parallel(math.prod(shape)), T)
         if keep_s:
             return u, s
-        return u, (count / T).reshape(shape[:cfg.time_dim] + shape[1 + cfg.time_dim:])
+        return u, rate.reshape(shape[:cfg.time_dim] + shape[1 + cfg.time_dim:])
 
-    def backward(self, grad_s, u, K: int, T: int, in_shape, want_theta: bool):
-        """``(dL/dI, dL/ds at every step or None)`` from ``grad_s`` (dL/ds from above, or None)."""
+    def backward(self, grad_s, u, K: int, T: int, in_shape, want_theta: bool, x=None):
+        """``(dL/dI, dL/ds at every step or None)`` from ``grad_s`` (dL/ds from above, or None);
+        ``u`` None: computed again from the forward's input ``x`` (:attr:`recomputes`)."""
         _, loops = _loops()
         cfg = self.cfg
         gain, decay, reset_by, lo, hi = self.scalars
         const = cfg.steps is not None
-        go, go_const = _grad_from_above(grad_s, u, cfg.time_dim)
+        if u is None:
+            return self._backward_recompute(grad_s, x, K, T, in_shape, want_theta)
+        go, go_const = _grad_from_above(grad_s, u.shape, u.dtype, cfg.time_dim)
         g = None
         if self.surrogate is None:
             g = _as3(rule_gradient(cfg.spike, u, self.theta).contiguous(), K, T)
@@ -145,6 +157,31 @@ class LoopPlan:
                            _as3(gs, K, T) if want_theta else gs.numpy(), lo, hi, self.has_hi, self.surrogate,
                            _parallel(u.numel()))
         return gI, (gs if want_theta else None)
+
+    def _backward_recompute(self, grad_s, x, K: int, T: int, in_shape, want_theta: bool):
+        if not self.recomputes:
+            raise ValueError("only a surrogate computed in the loop lets the backward compute u again")
+        _, loops = _loops()
+        cfg = self.cfg
+        gain, decay, reset_by, lo, hi = self.scalars
+        const = cfg.steps is not None
+        shape = self._shape(x, K, T, const)
+        go, go_const = _grad_from_above(grad_s, shape, x.dtype, cfg.time_dim)
+        gI = torch.empty(in_shape, dtype=x.dtype)
+        gs = torch.empty(shape, dtype=x.dtype) if want_theta else None
+        with _LOCK:
+            loops.backward_recompute(_as3(x, K, 1 if const else T), T, const, gain, decay, reset_by, cfg.zero_reset,
+                                     lo, hi, self.has_hi, _as3(go, K, 1 if go_const else T), go_const, cfg.detach,
+                                     want_theta, _as3(gI, K, 1 if const else T),
+                                     None if gs is None else _as3(gs, K, T), self.surrogate,
+                                     _parallel(math.prod(shape)))
+        return gI, gs
+
+    def _shape(self, x, K: int, T: int, const: bool) -> tuple:
+        """The shape of ``u`` and ``s`` for the input ``x``."""
+        if const:
+            return (K, T, *x.shape[1:]) if self.cfg.time_dim else (T, *x.shape)
+        return tuple(x.shape)
 
 
 def loop_plan(cfg: _Config, theta, dtype: torch.dtype) -> LoopPlan:

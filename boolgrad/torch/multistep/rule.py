@@ -5,13 +5,14 @@
   its plan's threshold (:class:`~boolgrad.torch.lookup.TablePlan`: ``forward_threshold``, or
   ``quantized_threshold`` with ``quantize_forward``, a pair when values above the top round onto
   NaN);
-* backward: ``cast(g(u))`` over the whole ``(K, T, B, N)`` tensor in one call
-  (:func:`loop_gradient`) -- the Boolean spike's own per-element plan
-  (:meth:`~boolgrad.torch.boolean.BooleanState.gradient`: one numba pass on CPU), the
-  surrogate's own torch expression, or, for the surrogates whose expression is plain arithmetic
-  (:data:`~.loops.SURROGATE_KINDS`), that expression operation for operation in one vectorised
-  numba pass -- so ``g`` is element for element the step loop's; and ``g_theta`` by the rule's
-  own backward (a learnable threshold).
+* backward: ``cast(g(u))``, element for element the step loop's.  A Boolean spike's (and a
+  surrogate's outside :data:`~.loops.SURROGATE_KINDS`) over the whole ``(K, T, B, N)`` tensor
+  in one call of the rule itself (:func:`rule_gradient`; the Boolean per-element plan,
+  :meth:`~boolgrad.torch.boolean.BooleanState.gradient`, is one numba pass on CPU); for the
+  surrogates whose expression is plain arithmetic, :func:`loop_constants` gives the constants
+  with which the LIF backward computes that expression operation for operation, row by row
+  inside its loop (:mod:`.loops`; :func:`loop_gradient`: the same values on a whole tensor);
+  and ``g_theta`` by the rule's own backward (a learnable threshold).
 
 Other rules (the adapters' shifted spikes, user rules) are refused with a clear error.
 """
