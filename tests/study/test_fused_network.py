@@ -37,7 +37,6 @@ def _inputs(net, temporal, n_in, dtype=torch.float32):
 @pytest.mark.parametrize("kind,readout,dt,detach,temporal,sizes", CASES)
 def test_one_node_is_the_chain_bit_for_bit(kind, readout, dt, detach, temporal, sizes, monkeypatch):
     from boolgrad.study import fused_network
-
     from boolgrad.torch.multistep import loops
 
     monkeypatch.setattr(fused_network, "RECOMPUTE_BYTES", 0)  # every unrecorded surrogate layer recomputes u
