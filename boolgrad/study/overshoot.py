@@ -38,15 +38,14 @@ FULL_CE_DT = (1.0,)
 #: out of the committed full run to fit its budget on 2 cores
 FULL_KINDS = ("boolean_yj2025", "boolean_secant_clamp", "boolean_fixed16", "boolean_matched", "rectangle",
               "arctan", "straight_through")
-#: floats in one layer's activations of a stack (``RunConfig.stack_limit``): 2 MB of float32.
-#: Measured on the 2-core box (one thread, T = 16): a stack of this size trains 1.3x (digits,
-#: K = 4), 2.5x (Yin-Yang, K = 8) and 1.2x (MNIST-1D, K = 4) the model-samples/s of one network;
-#: at twice the size every gain shrank (digits K = 16: 0.9x).  Most of that loss was glibc
-#: mapping large tensors afresh every batch; with the freed memory kept
-#: (:mod:`boolgrad.torch.heap`) a stack 4x this size gains about what one of this size does, no
-#: more (``results/benchmarks/study_cpu.json``: K = 4 and 16 at T = 16; at T = 64, where the
-#: limit is one model, K = 4 gains 0.9-1.2x), so the limit stays.
-STACK_ELEMENTS = 1 << 19
+#: floats in one layer's activations of a stack (``RunConfig.stack_limit``): 32 MiB of float32,
+#: 16 models at T = 64 of the study's networks (batch 64, 128 hidden).  The limit was 2 MiB while
+#: a stack's ``u`` went to memory and back; since a surrogate's unrecorded last layer computes its
+#: ``u`` again in cache (:mod:`boolgrad.study.fused_network`), 16 stacked models at T = 64 train
+#: 2.4-2.6x the model-samples/s of one for digits and Yin-Yang (the Boolean kinds 1.05-1.2x, the
+#: temporal spike trains 0.96-1.04x), and at T = 16 K = 16 gains more than K = 4 did or as much
+#: (``results/benchmarks/study_cpu.json``).  Results are the same bits at any stack (tests).
+STACK_ELEMENTS = 1 << 23
 #: per-dataset network, epochs (and learning rate) of the full grid (sized for ~1 h on 2 cores, docs/study.md)
 FULL = {"mnist1d": {"hidden": (128,), "epochs": 5}, "yinyang": {"hidden": (64,), "epochs": 4},
         "digits": {"hidden": (128,), "epochs": 12},

@@ -43,10 +43,11 @@ def test_stacks_are_capped_by_their_activations():
     from boolgrad.study.overshoot import STACK_ELEMENTS
 
     digits = {"dataset": "digits", "hidden": (128,)}
-    assert RunConfig(**digits, dt_over_tau=0.5).stack_limit() == STACK_ELEMENTS // (16 * 64 * 128) == 4
-    assert RunConfig(**digits, dt_over_tau=0.125).stack_limit() == 1
-    assert RunConfig(dataset="yinyang", hidden=(64,), dt_over_tau=0.5).stack_limit() == 8
-    cfgs = [RunConfig(**digits, dt_over_tau=dt, seed=s) for dt in (0.5, 0.125) for s in range(6)]
+    assert RunConfig(**digits, dt_over_tau=0.125).stack_limit() == STACK_ELEMENTS // (64 * 64 * 128) == 16
+    assert RunConfig(**digits, dt_over_tau=1 / 32).stack_limit() == 4  # T = 256
+    assert RunConfig(**digits, dt_over_tau=1 / 256).stack_limit() == 1  # T = 2048: alone
+    assert RunConfig(dataset="yinyang", hidden=(64,), dt_over_tau=1 / 32).stack_limit() == 8
+    cfgs = [RunConfig(**digits, dt_over_tau=dt, seed=s) for dt in (1 / 32, 1 / 256) for s in range(6)]
     assert [len(g) for g in groups(cfgs, 16)] == [4, 2, 1, 1, 1, 1, 1, 1]
     assert [len(g) for g in groups(cfgs, 3)] == [3, 3, 1, 1, 1, 1, 1, 1]
 
