@@ -123,7 +123,7 @@ class LoopPlan:
         gain, decay, reset_by, lo, hi = self.scalars
         cfg = self.cfg
         shape = self._shape(x, K, T, const)
-        if not (keep_u or not keep_s):
+        if keep_s and not keep_u:
             raise ValueError("a forward that keeps no u writes no s (keep_s=False)")
         u = torch.empty(shape, dtype=x.dtype) if keep_u else None
         s = torch.empty(shape, dtype=x.dtype) if keep_s else None
