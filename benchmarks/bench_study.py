@@ -62,6 +62,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _record import check_out, write_record
 
+from boolgrad.study.loss import losses
+
 NETS = ("digits", "yinyang", "spiketrains", "mnist1d")
 FOREIGN = ("snntorch", "spikingjelly")
 DEFAULT_NETS = ("digits", "yinyang", "spiketrains")  # the decisive study's datasets
@@ -86,18 +88,14 @@ def _data(name, samples, steps):
     return torch.from_numpy(d.x_train[:n]), torch.from_numpy(d.y_train[:n]), d.n_features, d.n_classes, d.temporal
 
 
-def _loss(out, y, readout, K):
-    """The study's per-model loss summed over models (``out`` ``(K, B, n_out)``, or ``(B, n_out)``)."""
-    if readout == "mse_count":
-        target = torch.nn.functional.one_hot(y, out.shape[-1]).to(out.dtype)
-        loss = torch.nn.functional.mse_loss(out, target, reduction="none")
-    else:
-        loss = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none")
-    return loss.reshape(K, -1).mean(1).sum()
+def _loss(out, y, readout):
+    """The study's loss (:func:`boolgrad.study.loss.losses`) of one model's ``(B, n_out)`` outputs."""
+    return losses(out.unsqueeze(0), y.unsqueeze(0), readout).sum()
 
 
-def _epoch(opt, forward, x, y, K, readout, seed=0):
-    """One epoch's training steps; ``x``/``y`` batched per model ``(K, B, ...)`` when K > 1."""
+def _epoch(opt, loss, x, y, K, seed=0):
+    """One epoch's training steps; ``loss(x, y)``: the loss to minimise, ``x``/``y`` batched per
+    model ``(K, B, ...)`` when K > 1."""
     gen = torch.Generator().manual_seed(seed)
     perms = [torch.randperm(len(x), generator=gen).split(BATCH) for _ in range(K)]
 
@@ -106,8 +104,7 @@ def _epoch(opt, forward, x, y, K, readout, seed=0):
             idx = torch.stack(batch) if K > 1 else batch[0]
             flat = idx.flatten()
             opt.zero_grad()
-            out = forward(x.index_select(0, flat).view(*idx.shape, *x.shape[1:]))
-            _loss(out, y.index_select(0, flat).view(idx.shape), readout, K).backward()
+            loss(x.index_select(0, flat).view(*idx.shape, *x.shape[1:]), y.index_select(0, flat).view(idx.shape)).backward()
             opt.step()
 
     return run
@@ -124,7 +121,9 @@ def study_row(kind, sizes, steps, engine, K, readout, temporal):
     net = SpikingNet(sizes, spec.spike(THETA), dt_over_tau=HORIZON / steps, steps=steps, scheme="exact",
                      readout=readout, generator=gens, engine=engine, temporal=temporal)
     opt = StackedAdam(net.parameters(), [1e-3] * K)
-    return opt, (net if K > 1 else (lambda x: net(x.unsqueeze(0))[0]))
+    if K == 1:
+        return opt, lambda x, y: _loss(net(x.unsqueeze(0))[0], y, readout)
+    return opt, lambda x, y: losses(net(x), y, readout).sum()
 
 
 def torch_mean_row(kind, sizes, steps, K, readout, temporal):
@@ -132,16 +131,16 @@ def torch_mean_row(kind, sizes, steps, K, readout, temporal):
     from boolgrad.study import network
     from boolgrad.torch.multistep import time_mean
 
-    opt, net = study_row(kind, sizes, steps, "fused", K, readout, temporal)
+    opt, net_loss = study_row(kind, sizes, steps, "fused", K, readout, temporal)
 
-    def forward(x):
+    def loss(x, y):
         network.time_mean = lambda t, dim: t.mean(dim)
         try:
-            return net(x)
+            return net_loss(x, y)
         finally:
             network.time_mean = time_mean
 
-    return opt, forward
+    return opt, loss
 
 
 def _foreign_net(sizes, readout, lif):
@@ -175,7 +174,7 @@ def snntorch_row(sizes, steps, readout, temporal):
             count = count + h
         return head(count / steps)
 
-    return torch.optim.Adam(net.parameters(), lr=1e-3), forward
+    return torch.optim.Adam(net.parameters(), lr=1e-3), lambda x, y: _loss(forward(x), y, readout)
 
 
 def spikingjelly_row(sizes, steps, readout, temporal):
@@ -204,7 +203,7 @@ def spikingjelly_row(sizes, steps, readout, temporal):
             h = node(h if i == 0 else layers[i](h) * scale)
         return head(h.mean(0))
 
-    return torch.optim.Adam(net.parameters(), lr=1e-3), forward
+    return torch.optim.Adam(net.parameters(), lr=1e-3), lambda x, y: _loss(forward(x), y, readout)
 
 
 def rows_for(sizes, steps, kinds, step_kinds, stacks, readout, temporal, torch_mean=False):
@@ -232,8 +231,8 @@ def measure(net_name, steps, args):
     specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks, args.readout, temporal, args.torch_mean)
     runs = []
     for engine, kind, K, make in specs:
-        opt, forward = make()
-        run = _epoch(opt, forward, x, y, K, args.readout)
+        opt, loss = make()
+        run = _epoch(opt, loss, x, y, K)
         run()  # warm: numba compiles, tables load
         runs.append((engine, kind, K, run, []))
     for _ in range(args.rounds):

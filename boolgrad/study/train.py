@@ -37,6 +37,7 @@ import torch
 
 from .adam import StackedAdam
 from .kinds import get_kind
+from .loss import losses
 from .network import SpikingNet
 from .protocol import patience_reached
 from .simulate import CrossingRecorder, steps_for
@@ -54,16 +55,6 @@ FLUSH_DENORMAL = True
 #: faulting fresh ones in; set once, for the rest of the process, when a group starts training.
 #: Where the bytes live only: no value changes.
 KEEP_HEAP = True
-
-
-def _losses(net, out, y, n_classes):
-    """Per-model losses ``(K,)``: each the mean over its batch, as a lone model's loss."""
-    K, B = out.shape[:2]
-    if net.readout == "mse_count":
-        target = torch.nn.functional.one_hot(y, n_classes).to(out.dtype)
-        return torch.nn.functional.mse_loss(out, target, reduction="none").reshape(K, -1).mean(1)
-    ce = torch.nn.functional.cross_entropy(out.reshape(K * B, -1), y.reshape(K * B), reduction="none")
-    return ce.reshape(K, B).mean(1)
 
 
 @torch.no_grad()
@@ -172,26 +163,26 @@ def train_group(cfgs, data, *, progress=None, weights=None) -> list[dict]:
     samples = 0
     for epoch in range(1, cfg.epochs + 1):
         perms = [torch.randperm(len(x_tr), generator=g).split(cfg.batch_size) for g in gens]
-        losses, norms = [], np.zeros((K, len(net.weights)))
+        batch_losses, norms = [], np.zeros((K, len(net.weights)))
         with _training_policies():  # the training steps only: the statistics see subnormal g as they are
             for batch in zip(*perms):
                 idx = torch.stack(batch)  # (K, B): each model's own batch
                 flat = idx.flatten()
                 opt.zero_grad()
                 xb = x_tr.index_select(0, flat).view(*idx.shape, *x_tr.shape[1:])  # x_tr[idx], no advanced indexing
-                loss = _losses(net, net(xb), y_tr.index_select(0, flat).view(idx.shape), data.n_classes)
+                loss = losses(net(xb), y_tr.index_select(0, flat).view(idx.shape), net.readout)  # (K,): each model's own
                 loss.sum().backward()
                 norms += torch.stack([w.grad.flatten(1).norm(dim=1) for w in net.weights], 1).double().numpy()
                 opt.step()
-                losses.append(loss.detach().double().numpy())
+                batch_losses.append(loss.detach().double().numpy())
                 samples += idx.shape[1]
         rows, _ = _layer_stats(net, probe, cfg.theta, threshold)
         val = _accuracy(net, x_va, y_va)
-        mean_loss = np.mean(losses, axis=0)
+        mean_loss = np.mean(batch_losses, axis=0)
         for k in range(K):
             if stopped[k] is not None:
                 continue
-            for r, n in zip(rows[k], norms[k] / max(1, len(losses))):
+            for r, n in zip(rows[k], norms[k] / max(1, len(batch_losses))):
                 r["grad_norm"] = float(n)
             history[k].append({"epoch": epoch, "loss": float(mean_loss[k]), "val_acc": val[k], "layers": rows[k]})
             if best[k] is None or val[k] > best[k]["val_acc"]:
