@@ -1,6 +1,6 @@
 """GPU: the CUDA paths (fused Triton kernel and unfused) give the CPU's gradients bit for bit."""
 
-# ruff: noqa: E402 -- the imports below follow pytest.importorskip("torch")
+
 
 import pytest
 
@@ -78,3 +78,29 @@ def test_fused_kernel_was_used(cuda):
     b = plan_gradient_as(plan, u, torch.float32, fused=False)
     assert torch.equal(a, b)
     assert np.isfinite(a.cpu().numpy()).all()
+
+
+@pytest.mark.parametrize("kind", ["arctan", "rectangle", "fast_sigmoid", "boolean"])
+@pytest.mark.parametrize("reset,detach,steps", [("zero", False, None), ("subtract", True, None), ("zero", False, 12)])
+def test_fused_lif_on_cuda_is_the_cpu_loops(cuda, kind, reset, detach, steps):
+    """The fused LIF's Triton kernels (``boolgrad.torch.multistep.triton_loops``) against the numba
+    loops on the same currents: spikes, ``u`` and the current's gradient, bit for bit."""
+    from boolgrad.torch.multistep import lif_sequence
+    from boolgrad.torch.neurons import LIFParams
+
+    spike = bt.boolean_spike(float32_table("float32_0.3_secant_gt"), scale="clamp") if kind == "boolean" else (
+        bt.surrogate(kind, 0.3))
+    params = LIFParams(spike, 2.0, reset, 0.3, detach)
+    g = torch.Generator().manual_seed(0)
+    shape = (3, 40, 200) if steps is None else (3, 200)
+    current = torch.rand(shape, generator=g) * 0.6
+    grad_s = torch.randn((3, 40 if steps is None else steps, 200), generator=g)
+    out = []
+    for device in ("cpu", cuda):
+        x = current.to(device).requires_grad_()
+        s, u = lif_sequence(x, params, 0.5, steps=steps, gain=0.4, time_dim=1)
+        (gx,) = torch.autograd.grad(s, x, grad_s.to(device))
+        out.append([t.detach().cpu() for t in (s, u, gx)])
+    for a, b in zip(*out):
+        assert torch.equal(a.view(torch.int32), b.view(torch.int32))
+    assert float(out[0][0].sum()) > 0 and float(out[0][2].abs().sum()) > 0

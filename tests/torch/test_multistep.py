@@ -184,6 +184,8 @@ def test_unsupported_combinations_raise():
         lif_sequence(x, LIFParams(Spike("odd", bt.surrogates.ArctanSpike, THETA, "ge", Odd())))
     with pytest.raises(TypeError, match="float32 or float64"):
         lif_sequence(x.half(), LIFParams(spike))
+    with pytest.raises(NotImplementedError, match="on CPU .numba. and on CUDA with Triton; got a meta tensor"):
+        lif_sequence(x.to("meta"), LIFParams(spike))
     with pytest.raises(ValueError, match="time axis"):
         lif_sequence(torch.tensor(1.0), LIFParams(spike))
 

@@ -14,11 +14,13 @@ in one call.  ``gain`` multiplies ``I`` inside the loop (the exact scheme's ``1 
 as a separate ``I * gain`` would.  A ``dL/ds`` that is the same at every step (stride 0 along
 time: :func:`~.rate.time_mean`'s backward) is read as its one row, not copied T times.
 
-Supported: CPU tensors of float32 or float64; Boolean spikes (every format, convention,
+Supported: float32 or float64 tensors on CPU (numba, :mod:`.loops`) or on CUDA (Triton,
+:mod:`.triton_loops`: the same arithmetic, checked bit for bit in Triton's interpreter; no GPU
+has run it yet); Boolean spikes (every format, convention,
 comparator, scaling, ``quantize_forward``) and every surrogate of the zoo; ``reset="zero"`` or
 ``"subtract"`` with or without ``detach_reset``; a float or one-element learnable threshold
 (``learn_theta=True``: its gradient as the rule's backward gives it).  Refused with an error:
-other devices (no Triton kernel yet), per-neuron thresholds, a tensor ``tau``/``beta``
+other devices, per-neuron thresholds, a tensor ``tau``/``beta``
 (learnable leak), other spike rules.  ``u`` is returned for the crossing statistics and is not
 differentiable.
 """
@@ -82,14 +84,29 @@ def _as3(t: torch.Tensor, K: int, rows: int):
     return t.numpy().reshape(K, rows, -1)
 
 
-def _grad_from_above(grad_s, shape, dtype, time_dim):
+def _view3(t: torch.Tensor, K: int, rows: int):
+    """The ``(K, rows, n)`` view of a contiguous tensor."""
+    return t.view(K, rows, -1)
+
+
+def _backend(t: torch.Tensor):
+    """``(loops, view, parallel)`` for ``t``'s device: numba's loops on numpy views (CPU), or
+    :mod:`.triton_loops` on tensor views (CUDA); ``parallel(numel)``: run a numba loop on threads."""
+    if t.device.type == "cpu":
+        return _loops()[1], _as3, _parallel
+    from . import triton_loops
+
+    return triton_loops, _view3, lambda numel: False
+
+
+def _grad_from_above(grad_s, shape, dtype, time_dim, device=None):
     """``(go, go_const)``: dL/ds contiguous, or, when it is the same at every step (``None``: zero;
     a tensor of stride 0 along time, as a mean over time hands down), one step of it, ``(..., 1,
     ...)``, and True: the loop reads that row at every step instead of a copy made T times."""
     if grad_s is None:
         shape = list(shape)
         shape[time_dim] = 1
-        return torch.zeros(shape, dtype=dtype), True
+        return torch.zeros(shape, dtype=dtype, device=device), True
     if grad_s.stride(time_dim) == 0:
         return grad_s.narrow(time_dim, 0, 1).contiguous(), True
     return grad_s.contiguous(), False
@@ -119,19 +136,20 @@ class LoopPlan:
         ``r`` the mean of ``s`` over time (``s.mean(time)`` bit for bit), ``s`` never written;
         ``keep_u=False`` (with ``keep_s=False``): ``u`` is None, never written (the backward then
         takes ``x`` instead: :attr:`recomputes`)."""
-        _, loops = _loops()
+        loops, view, parallel = _backend(x)
         gain, decay, reset_by, lo, hi = self.scalars
         cfg = self.cfg
         shape = self._shape(x, K, T, const)
         if keep_s and not keep_u:
             raise ValueError("a forward that keeps no u writes no s (keep_s=False)")
-        u = torch.empty(shape, dtype=x.dtype) if keep_u else None
-        s = torch.empty(shape, dtype=x.dtype) if keep_s else None
-        rate = None if keep_s else torch.empty((K, *shape[1 + cfg.time_dim:]), dtype=x.dtype)
+        new = functools.partial(torch.empty, dtype=x.dtype, device=x.device)
+        u = new(shape) if keep_u else None
+        s = new(shape) if keep_s else None
+        rate = None if keep_s else new((K, *shape[1 + cfg.time_dim:]))
         with _LOCK:
-            loops.forward(_as3(x, K, 1 if const else T), const, gain, decay, reset_by, cfg.zero_reset, lo, hi,
-                          self.has_hi, None if u is None else _as3(u, K, T), None if s is None else _as3(s, K, T),
-                          None if rate is None else rate.numpy().reshape(K, -1), _parallel(math.prod(shape)), T)
+            loops.forward(view(x, K, 1 if const else T), const, gain, decay, reset_by, cfg.zero_reset, lo, hi,
+                          self.has_hi, None if u is None else view(u, K, T), None if s is None else view(s, K, T),
+                          None if rate is None else view(rate, K, 1)[:, 0], parallel(math.prod(shape)), T)
         if keep_s:
             return u, s
         return u, rate.reshape(shape[:cfg.time_dim] + shape[1 + cfg.time_dim:])
@@ -139,42 +157,42 @@ class LoopPlan:
     def backward(self, grad_s, u, K: int, T: int, in_shape, want_theta: bool, x=None):
         """``(dL/dI, dL/ds at every step or None)`` from ``grad_s`` (dL/ds from above, or None);
         ``u`` None: computed again from the forward's input ``x`` (:attr:`recomputes`)."""
-        _, loops = _loops()
         cfg = self.cfg
         gain, decay, reset_by, lo, hi = self.scalars
         const = cfg.steps is not None
         if u is None:
             return self._backward_recompute(grad_s, x, K, T, in_shape, want_theta)
-        go, go_const = _grad_from_above(grad_s, u.shape, u.dtype, cfg.time_dim)
+        loops, view, parallel = _backend(u)
+        go, go_const = _grad_from_above(grad_s, u.shape, u.dtype, cfg.time_dim, u.device)
         g = None
         if self.surrogate is None:
-            g = _as3(rule_gradient(cfg.spike, u, self.theta).contiguous(), K, T)
-        gI = torch.empty(in_shape, dtype=u.dtype)
-        gs = torch.empty_like(u) if want_theta else torch.empty((1, 1, 1), dtype=u.dtype)
+            g = view(rule_gradient(cfg.spike, u, self.theta).contiguous(), K, T)
+        gI = torch.empty(in_shape, dtype=u.dtype, device=u.device)
+        gs = torch.empty_like(u) if want_theta else torch.empty((1, 1, 1), dtype=u.dtype, device=u.device)
         with _LOCK:
-            loops.backward(_as3(go, K, 1 if go_const else T), _as3(u, K, T), g, decay, reset_by, gain,
-                           cfg.zero_reset, cfg.detach, const, go_const, want_theta, _as3(gI, K, 1 if const else T),
-                           _as3(gs, K, T) if want_theta else gs.numpy(), lo, hi, self.has_hi, self.surrogate,
-                           _parallel(u.numel()))
+            loops.backward(view(go, K, 1 if go_const else T), view(u, K, T), g, decay, reset_by, gain,
+                           cfg.zero_reset, cfg.detach, const, go_const, want_theta, view(gI, K, 1 if const else T),
+                           view(gs, K, T) if want_theta else view(gs, 1, 1), lo, hi, self.has_hi, self.surrogate,
+                           parallel(u.numel()))
         return gI, (gs if want_theta else None)
 
     def _backward_recompute(self, grad_s, x, K: int, T: int, in_shape, want_theta: bool):
         if not self.recomputes:
             raise ValueError("only a surrogate computed in the loop lets the backward compute u again")
-        _, loops = _loops()
+        loops, view, parallel = _backend(x)
         cfg = self.cfg
         gain, decay, reset_by, lo, hi = self.scalars
         const = cfg.steps is not None
         shape = self._shape(x, K, T, const)
-        go, go_const = _grad_from_above(grad_s, shape, x.dtype, cfg.time_dim)
-        gI = torch.empty(in_shape, dtype=x.dtype)
-        gs = torch.empty(shape, dtype=x.dtype) if want_theta else None
+        go, go_const = _grad_from_above(grad_s, shape, x.dtype, cfg.time_dim, x.device)
+        gI = torch.empty(in_shape, dtype=x.dtype, device=x.device)
+        gs = torch.empty(shape, dtype=x.dtype, device=x.device) if want_theta else None
         with _LOCK:
-            loops.backward_recompute(_as3(x, K, 1 if const else T), T, const, gain, decay, reset_by, cfg.zero_reset,
-                                     lo, hi, self.has_hi, _as3(go, K, 1 if go_const else T), go_const, cfg.detach,
-                                     want_theta, _as3(gI, K, 1 if const else T),
-                                     None if gs is None else _as3(gs, K, T), self.surrogate,
-                                     _parallel(math.prod(shape)))
+            loops.backward_recompute(view(x, K, 1 if const else T), T, const, gain, decay, reset_by, cfg.zero_reset,
+                                     lo, hi, self.has_hi, view(go, K, 1 if go_const else T), go_const, cfg.detach,
+                                     want_theta, view(gI, K, 1 if const else T),
+                                     None if gs is None else view(gs, K, T), self.surrogate,
+                                     parallel(math.prod(shape)))
         return gI, gs
 
     def _shape(self, x, K: int, T: int, const: bool) -> tuple:
@@ -220,6 +238,12 @@ class LIFSequence(torch.autograd.Function):
         return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None
 
 
+def _triton_available() -> bool:
+    from .triton_loops import available
+
+    return available()
+
+
 def _scalar(name, value):
     if isinstance(value, torch.Tensor):
         raise NotImplementedError(
@@ -237,9 +261,10 @@ def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int |
     layers (stacked models) run as one, each exactly as alone."""
     if not (dt > 0):
         raise ValueError(f"dt must be positive, got {dt!r}")
-    if current.device.type != "cpu":
+    if current.device.type != "cpu" and not (current.is_cuda and _triton_available()):
         raise NotImplementedError(
-            f"the fused LIF runs on CPU (numba); got a {current.device.type} tensor -- use the step loop"
+            f"the fused LIF runs on CPU (numba) and on CUDA with Triton; got a {current.device.type} tensor"
+            + ("" if current.device.type != "cuda" else " and Triton is not installed") + " -- use the step loop"
         )
     if current.dtype not in (torch.float32, torch.float64):
         raise TypeError(f"the fused LIF takes float32 or float64 currents, got {current.dtype}")
