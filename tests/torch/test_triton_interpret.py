@@ -77,14 +77,17 @@ def test_interpreted_lookup_covers_clipping_slow_path_and_both_widths(cases):
     assert {c["shift"] for c in cases.values() if "shift" in c} == {16, 48}  # float32 and float64 bit patterns
 
 
-def _ptx(fn, pointers, constexprs, dtype):
+def _ptx(fn, pointers, constexprs, dtype, scalars=("n", "T")):
     """The PTX of kernel ``fn`` compiled ahead of time for an sm_90 GPU (an H100/H200): Triton
-    compiles without a device, so the kernels are checked to compile, and for what they compile to."""
+    compiles without a device, so the kernels are checked to compile, and for what they compile to.
+    ``pointers``: names, or name -> pointee type."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    signature = {p: f"*{dtype}" for p in pointers} | {"n": "i32", "T": "i32"} | dict.fromkeys(constexprs, "constexpr")
+    pointers = pointers if isinstance(pointers, dict) else dict.fromkeys(pointers, dtype)
+    signature = ({p: f"*{t}" for p, t in pointers.items()} | dict.fromkeys(scalars, "i32")
+                 | dict.fromkeys(constexprs, "constexpr"))
     source = ASTSource(fn=fn, signature=signature, constexprs=constexprs)
     return triton.compile(source, target=GPUTarget("cuda", 90, 32), options={"enable_fp_fusion": False}).asm["ptx"]
 
@@ -110,3 +113,17 @@ def test_lif_kernels_compile_for_a_gpu_without_fused_or_approximate_arithmetic(d
         assert "fma." not in ptx and "div.full" not in ptx and "div.approx" not in ptx and "rcp.approx" not in ptx
     assert f"div.rn.{width}" in ptxs[0]  # the spike rate's count / T
     assert all(f"div.rn.{width}" in ptxs[1 + kind] for kind in (1, 4, 5))  # arctan, fast_sigmoid, triangle
+
+
+@pytest.mark.parametrize("width", [32, 64])
+def test_lookup_kernel_compiles_for_a_gpu_with_correctly_rounded_division(width):
+    from boolgrad.torch.lookup.triton_kernel import _kernel
+
+    dtype = f"fp{width}"
+    flags = {"SHIFT": 16 if width == 32 else 48, "INT": width, "HAS_Q": True, "HAS_HI": True, "HAS_LO": True,
+             "HAS_EXC": True, "HI": 1.0, "LO": 0.0, "BLOCK": 1024}
+    pointers = {"u_ptr": dtype, "out_ptr": dtype, "pb_ptr": "fp64", "qb_ptr": "fp64", "bad_ptr": "i32", "exc_ptr": "fp64"}
+    ptx = _ptx(_kernel(), pointers, flags, dtype, scalars=("n",))
+    assert "div.rn.f64" in ptx  # P + Q / v in float64, correctly rounded as on the CPU
+    assert "fma." not in ptx and "div.full" not in ptx and "div.approx" not in ptx
+    assert ("cvt.rn.f32.f64" in ptx) == (width == 32)  # g cast to the input's dtype, to nearest
