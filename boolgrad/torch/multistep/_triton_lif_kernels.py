@@ -53,8 +53,8 @@ def surrogate(v, th, c0, c1, KIND: tl.constexpr, FP64: tl.constexpr):
 def forward_kernel(I, u_out, s_out, cnt, c, n, T, CONST: tl.constexpr, ZERO_RESET: tl.constexpr,
                    HAS_HI: tl.constexpr, STORE_U: tl.constexpr, STORE_S: tl.constexpr, COUNT: tl.constexpr,
                    FP64: tl.constexpr, BLOCK: tl.constexpr):
-    k = tl.program_id(0).to(tl.int64)
-    cols = tl.program_id(1).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    k = tl.program_id(1).to(tl.int64)  # problems on the grid's second axis (at most 65535), columns on the first
+    cols = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = cols < n
     gain, d, rb, lo, hi = tl.load(c), tl.load(c + 1), tl.load(c + 2), tl.load(c + 3), tl.load(c + 4)
     rows_in = 1 if CONST else T
@@ -89,8 +89,8 @@ def forward_kernel(I, u_out, s_out, cnt, c, n, T, CONST: tl.constexpr, ZERO_RESE
 def backward_kernel(go, u, g, gI, gs_out, c, n, T, KIND: tl.constexpr, ZERO_RESET: tl.constexpr,
                     DETACH: tl.constexpr, CONST: tl.constexpr, GO_CONST: tl.constexpr, WANT_GS: tl.constexpr,
                     HAS_HI: tl.constexpr, FP64: tl.constexpr, BLOCK: tl.constexpr):
-    k = tl.program_id(0).to(tl.int64)
-    cols = tl.program_id(1).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    k = tl.program_id(1).to(tl.int64)  # problems on the grid's second axis (at most 65535), columns on the first
+    cols = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = cols < n
     gain, d, rb, lo, hi = tl.load(c), tl.load(c + 1), tl.load(c + 2), tl.load(c + 3), tl.load(c + 4)
     th, c0, c1 = tl.load(c + 5), tl.load(c + 6), tl.load(c + 7)

@@ -11,12 +11,15 @@ and walks time over them, as a numba block does; the scalars travel as a tensor 
 Python float would reach the kernel as float32).
 
 ``tests/torch/test_triton_interpret.py`` runs these kernels in Triton's interpreter on CPU
-tensors against the numba loops, bit for bit, for every flag; on a GPU they are untimed.
+tensors against the numba loops, bit for bit, over designs of their flags (every flag and
+every pair of flags both ways), and compiles them for an sm_90 GPU without one; no GPU has run
+or timed them yet (``tests/torch/test_gpu.py`` compares them with the numba loops where one is).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 
 import torch
 
@@ -27,12 +30,8 @@ _BLOCK = 128
 
 @functools.lru_cache(maxsize=1)
 def available() -> bool:
-    """Triton importable."""
-    try:
-        import triton  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Triton installed."""
+    return importlib.util.find_spec("triton") is not None
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,7 +56,7 @@ def forward(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, parall
     K, n = I.shape[0], I.shape[2]
     T = u.shape[1] if u is not None else T
     c = _consts(I, gain, d, rb, lo, hi)
-    grid = (K, triton.cdiv(n, _BLOCK))
+    grid = (triton.cdiv(n, _BLOCK), K)
     kernel[grid](I, I if u is None else u, I if s is None else s, I if cnt is None else cnt, c, n, T,
                  CONST=bool(const), ZERO_RESET=bool(zero_reset), HAS_HI=bool(has_hi), STORE_U=u is not None,
                  STORE_S=s is not None, COUNT=cnt is not None, FP64=I.dtype == torch.float64, BLOCK=_BLOCK,
@@ -71,7 +70,7 @@ def backward(go, u, g, d, rb, gain, zero_reset, detach, const, go_const, want_gs
     kind, th, c0, c1 = surrogate if g is None else (0, d, d, d)
     K, T, n = u.shape
     c = _consts(u, gain, d, rb, lo, hi, th, c0, c1)
-    grid = (K, triton.cdiv(n, _BLOCK))
+    grid = (triton.cdiv(n, _BLOCK), K)
     kernel[grid](go, u, u if g is None else g, gI, gs_out if want_gs else u, c, n, T, KIND=int(kind),
                  ZERO_RESET=bool(zero_reset), DETACH=bool(detach), CONST=bool(const), GO_CONST=bool(go_const),
                  WANT_GS=bool(want_gs), HAS_HI=bool(has_hi), FP64=u.dtype == torch.float64, BLOCK=_BLOCK,
