@@ -42,6 +42,7 @@ Usage::
     python benchmarks/bench_study.py                                  # everything (~10 min, 2 cores)
     python benchmarks/bench_study.py --nets digits --steps 16 --rounds 3 --no-integrals
     python benchmarks/bench_study.py --out results/benchmarks/study_cpu.json
+    python benchmarks/bench_study.py --device cuda --no-integrals    # on a GPU: the Triton kernels
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def _epoch(opt, loss, x, y, K, seed=0):
     def run():
         for batch in zip(*perms):
             idx = torch.stack(batch) if K > 1 else batch[0]
-            flat = idx.flatten()
+            flat = idx.flatten().to(x.device)
             opt.zero_grad()
             loss(x.index_select(0, flat).view(*idx.shape, *x.shape[1:]), y.index_select(0, flat).view(idx.shape)).backward()
             opt.step()
@@ -110,7 +111,7 @@ def _epoch(opt, loss, x, y, K, seed=0):
     return run
 
 
-def study_row(kind, sizes, steps, engine, K, readout, temporal):
+def study_row(kind, sizes, steps, engine, K, readout, temporal, device="cpu"):
     from boolgrad.study.adam import StackedAdam
     from boolgrad.study.kinds import get_kind
     from boolgrad.study.network import SpikingNet
@@ -119,19 +120,19 @@ def study_row(kind, sizes, steps, engine, K, readout, temporal):
     spec = spec.resolve(0.05) if spec.matched else spec
     gens = [torch.Generator().manual_seed(k) for k in range(K)]
     net = SpikingNet(sizes, spec.spike(THETA), dt_over_tau=HORIZON / steps, steps=steps, scheme="exact",
-                     readout=readout, generator=gens, engine=engine, temporal=temporal)
+                     readout=readout, generator=gens, engine=engine, temporal=temporal).to(device)
     opt = StackedAdam(net.parameters(), [1e-3] * K)
     if K == 1:
         return opt, lambda x, y: _loss(net(x.unsqueeze(0))[0], y, readout)
     return opt, lambda x, y: losses(net(x), y, readout).sum()
 
 
-def torch_mean_row(kind, sizes, steps, K, readout, temporal):
+def torch_mean_row(kind, sizes, steps, K, readout, temporal, device="cpu"):
     """:func:`study_row`'s fused network with the readout's mean over time by ``torch.mean``."""
     from boolgrad.study import network
     from boolgrad.torch.multistep import time_mean
 
-    opt, net_loss = study_row(kind, sizes, steps, "fused", K, readout, temporal)
+    opt, net_loss = study_row(kind, sizes, steps, "fused", K, readout, temporal, device)
 
     def loss(x, y):
         network.time_mean = lambda t, dim: t.mean(dim)
@@ -143,17 +144,17 @@ def torch_mean_row(kind, sizes, steps, K, readout, temporal):
     return opt, loss
 
 
-def _foreign_net(sizes, readout, lif):
+def _foreign_net(sizes, readout, lif, device="cpu"):
     """Linear layers without bias into ``lif()`` neurons (all layers for ``mse_count``; the hidden
     ones and a ``torch.nn.Linear`` readout of their mean spike count for ``ce_linear``)."""
     spiking = sizes if readout == "mse_count" else sizes[:-1]
     layers = torch.nn.ModuleList(torch.nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(spiking))
     lifs = torch.nn.ModuleList(lif() for _ in layers)
     head = torch.nn.Linear(sizes[-2], sizes[-1]) if readout == "ce_linear" else torch.nn.Identity()
-    return layers, lifs, head, torch.nn.ModuleList([layers, lifs, head])
+    return layers, lifs, head, torch.nn.ModuleList([layers, lifs, head]).to(device)
 
 
-def snntorch_row(sizes, steps, readout, temporal):
+def snntorch_row(sizes, steps, readout, temporal, device="cpu"):
     import snntorch as snn
     from snntorch import surrogate
 
@@ -177,7 +178,7 @@ def snntorch_row(sizes, steps, readout, temporal):
     return torch.optim.Adam(net.parameters(), lr=1e-3), lambda x, y: _loss(forward(x), y, readout)
 
 
-def spikingjelly_row(sizes, steps, readout, temporal):
+def spikingjelly_row(sizes, steps, readout, temporal, device="cpu"):
     from spikingjelly.activation_based import functional, neuron, surrogate
 
     decay, gain = math.exp(-HORIZON / steps), -math.expm1(-HORIZON / steps)
@@ -189,7 +190,7 @@ def spikingjelly_row(sizes, steps, readout, temporal):
         node.backend = "torch"
         return node
 
-    layers, lifs, head, net = _foreign_net(sizes, readout, lif)
+    layers, lifs, head, net = _foreign_net(sizes, readout, lif, device)
     # LIFNode charges v += (x - v) / tau = (1 - decay) (x - v): its input is the study's current over (1 - decay)
     scale = gain / (1.0 - decay)
 
@@ -206,19 +207,19 @@ def spikingjelly_row(sizes, steps, readout, temporal):
     return torch.optim.Adam(net.parameters(), lr=1e-3), lambda x, y: _loss(forward(x), y, readout)
 
 
-def rows_for(sizes, steps, kinds, step_kinds, stacks, readout, temporal, torch_mean=False):
-    study = lambda k, engine, K: lambda: study_row(k, sizes, steps, engine, K, readout, temporal)
+def rows_for(sizes, steps, kinds, step_kinds, stacks, readout, temporal, torch_mean=False, device="cpu"):
+    study = lambda k, engine, K: lambda: study_row(k, sizes, steps, engine, K, readout, temporal, device)
     out = [("step", k, 1, study(k, "step", 1)) for k in step_kinds]
     out += [("fused", k, 1, study(k, "fused", 1)) for k in kinds]
     out += [("fused", k, K, study(k, "fused", K)) for K in stacks for k in ("arctan", "boolean_yj2025") if k in kinds]
     if torch_mean:
-        out += [("torch.mean", k, K, lambda k=k, K=K: torch_mean_row(k, sizes, steps, K, readout, temporal))
+        out += [("torch.mean", k, K, lambda k=k, K=K: torch_mean_row(k, sizes, steps, K, readout, temporal, device))
                 for K in sorted({1, max(stacks, default=1)}) for k in ("arctan", "boolean_yj2025") if k in kinds]
     for name, make in zip(FOREIGN, (snntorch_row, spikingjelly_row)):
         if importlib.util.find_spec(name) is None:
             print(f"({name} not installed: skipped)")
             continue
-        out.append((name, "atan", 1, lambda make=make: make(sizes, steps, readout, temporal)))
+        out.append((name, "atan", 1, lambda make=make: make(sizes, steps, readout, temporal, device)))
     return out
 
 
@@ -226,19 +227,24 @@ def measure(net_name, steps, args):
     from boolgrad.study.kinds import KINDS
 
     x, y, n_in, n_cls, temporal = _data(net_name, args.samples, steps)
+    x, y = x.to(args.device), y.to(args.device)
     sizes = (n_in, *_hidden(net_name), n_cls)
     kinds = args.kinds or list(KINDS)
-    specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks, args.readout, temporal, args.torch_mean)
+    specs = rows_for(sizes, steps, kinds, args.step_kinds, args.stacks, args.readout, temporal, args.torch_mean,
+                     args.device)
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)  # a GPU runs asynchronously
     runs = []
     for engine, kind, K, make in specs:
         opt, loss = make()
         run = _epoch(opt, loss, x, y, K)
-        run()  # warm: numba compiles, tables load
+        run()  # warm: numba compiles (Triton on CUDA), tables load
+        sync()
         runs.append((engine, kind, K, run, []))
     for _ in range(args.rounds):
         for *_, run, times in runs:
             t0 = time.perf_counter()
             run()
+            sync()
             times.append(time.perf_counter() - t0)
     rows = []
     per_model = {(e, k, K): min(t) / K for e, k, K, _, t in runs}
@@ -282,10 +288,18 @@ def main(argv=None):
     ap.add_argument("--torch-mean", action="store_true",
                     help="also time rows with the readout's mean over time by torch.mean (the network's "
                          "time_mean gives the same bits)")
+    ap.add_argument("--device", default="cpu",
+                    help="cpu, or cuda: the fused engine's Triton kernels, and every other row, on the GPU")
     ap.add_argument("--no-integrals", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     check_out(args.out)
+    problem = (None if args.device == "cpu" else f"--device must be cpu or cuda, got {args.device!r}"
+               if not args.device.startswith("cuda") else None if torch.cuda.is_available()
+               else f"--device {args.device}: no CUDA device visible to torch")
+    if problem:
+        print(f"bench_study.py: error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     torch.set_num_threads(1)
     from boolgrad.study.train import FLUSH_DENORMAL, KEEP_HEAP
     from boolgrad.torch.heap import keep_freed_memory
@@ -295,7 +309,7 @@ def main(argv=None):
     flush = FLUSH_DENORMAL and not args.no_flush
     torch.set_flush_denormal(flush)
     kept = KEEP_HEAP and not args.no_keep_heap and keep_freed_memory()
-    print(f"torch {torch.__version__}, 1 thread, batch {BATCH}, {args.rounds} rounds, readout {args.readout}, "
+    print(f"torch {torch.__version__}, {args.device}, 1 thread, batch {BATCH}, {args.rounds} rounds, readout {args.readout}, "
           f"subnormals {'flushed' if flush else 'exact'}, freed memory {'kept' if kept else 'unmapped'}; "
           "seconds an epoch")
     head = ("| net | T | engine | kind | median s | min s | model-samples/s | vs step | / arctan, K gain |\n"
@@ -316,7 +330,7 @@ def main(argv=None):
         bench_integrals.main()
     if args.out:
         write_record(args.out, "benchmarks/bench_study.py", sys.argv[1:] if argv is None else argv,
-                     threads=1, batch=BATCH, rounds=args.rounds, readout=args.readout, flush=flush,
+                     threads=1, device=args.device, batch=BATCH, rounds=args.rounds, readout=args.readout, flush=flush,
                      keep_heap=kept, rows=rows)
 
 
