@@ -217,13 +217,26 @@ def test_in_loop_surrogates_are_the_torch_expression_bit_for_bit(name, dtype, th
     u = torch.cat([u, torch.nextafter(u[-6:-5], u[-6:-5] + 1), torch.nextafter(u[-6:-5], u[-6:-5] - 1)])
     for kw in ({}, _LOOP_PARAMS[name]):
         spike = bt.surrogate(name, theta, **kw)
-        kind, th, c0, c1 = loop_constants(spike, u, theta, loops)
+        kind, th, c0, c1 = loop_constants(spike, u, theta)
         assert kind == loops.SURROGATE_KINDS[name]
         got = loops.surrogate_g(kind, u.numpy(), th, c0, c1)
         ref = rule_gradient(spike, u, theta).numpy()
         assert got.dtype == ref.dtype
         assert np.array_equal(got.view("u1"), ref.view("u1"))  # bit for bit, signs too
         assert np.array_equal(loop_gradient(spike, u, theta, loops).numpy().view("u1"), ref.view("u1"))
+
+
+@pytest.mark.parametrize("name", ["arctan", "boolean_yj2025"])
+def test_a_layer_is_planned_without_numba(name, monkeypatch):
+    """The CUDA path (Triton) plans its layers as the CPU path does, without importing numba."""
+    from boolgrad.torch.multistep import lif
+
+    monkeypatch.setattr(lif, "_loops", lambda: pytest.fail("planning imported the numba loops"))
+    cfg, theta = lif.layer_config(LIFParams(kind_spike(name)), 0.5)
+    plan = lif.loop_plan(cfg, theta, torch.float32)
+    assert all(isinstance(v, np.float32) for v in plan.scalars)
+    assert float(plan.scalars[1]) == float(np.float32(math.exp(-0.5 / 2.0)))  # the decay, tau 2
+    assert (plan.surrogate is not None) == (name == "arctan")
 
 
 @pytest.mark.parametrize("name", ["arctan", "rectangle", "triangle", "sigmoid", "boolean_yj2025", "boolean_bf16"])

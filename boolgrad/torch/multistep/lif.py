@@ -116,7 +116,7 @@ def _grad_from_above(grad_s, shape, dtype, time_dim, device=None):
 class LoopPlan:
     """One layer's loops in one dtype, planned once (:func:`loop_plan`) and applied to many
     batches: the scalars of :mod:`.loops` as values of the dtype, the spike's forward threshold
-    and, for a surrogate of :data:`~.loops.SURROGATE_KINDS`, the constants of its ``g``."""
+    and, for a surrogate of :data:`~.rule.SURROGATE_KINDS`, the constants of its ``g``."""
 
     cfg: _Config
     theta: object  # a float, or a one-element tensor (a learnable threshold)
@@ -203,13 +203,14 @@ class LoopPlan:
 
 
 def loop_plan(cfg: _Config, theta, dtype: torch.dtype) -> LoopPlan:
-    """The :class:`LoopPlan` of a layer ``cfg`` at threshold ``theta`` for tensors of ``dtype``."""
-    _, loops = _loops()
+    """The :class:`LoopPlan` of a layer ``cfg`` at threshold ``theta`` for tensors of ``dtype``
+    (numpy scalars of the dtype, what torch casts a Python scalar to; no numba needed: the CUDA
+    path plans it too)."""
     lo, hi, has_hi = forward_threshold(cfg.spike, theta, dtype)
     probe = torch.empty(0, dtype=dtype)
-    c = functools.partial(loops.dtype_scalar, probe.numpy().dtype)
+    c = probe.numpy().dtype.type
     scalars = (c(cfg.gain), c(cfg.decay), c(cfg.reset_by), c(lo), c(hi))
-    return LoopPlan(cfg, theta, scalars, has_hi, loop_constants(cfg.spike, probe, theta, loops))
+    return LoopPlan(cfg, theta, scalars, has_hi, loop_constants(cfg.spike, probe, theta))
 
 
 class LIFSequence(torch.autograd.Function):

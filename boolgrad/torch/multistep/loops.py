@@ -56,12 +56,12 @@ import functools
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["SURROGATE_KINDS", "backward", "dtype_scalar", "forward", "surrogate_g"]
+from .rule import SURROGATE_KINDS
+
+__all__ = ["SURROGATE_KINDS", "backward", "forward", "surrogate_g"]
 
 _BLOCK = 1024  # columns per task: a row of a block stays in L1 while time is walked
 _RECOMPUTE_ELEMENTS = 1 << 16  # a recomputed block's u (T x columns): 256 KiB of float32, in L2
-#: surrogate name -> its number in :func:`surrogate_g` (module doc); the others' ``g`` is the rule's own
-SURROGATE_KINDS = {"arctan": 1, "rectangle": 2, "straight_through": 3, "fast_sigmoid": 4, "triangle": 5}
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -346,7 +346,3 @@ def backward_recompute(I, T, const, gain, d, rb, zero_reset, lo, hi, has_hi, go,
     (par if parallel else serial)(I, T, gain, d, rb, lo, hi, go, go_const, gI,
                                   gs_out if want_gs else go, th, c0, c1, *blocks)
 
-
-def dtype_scalar(dtype, value):
-    """``value`` as a numpy scalar of ``dtype`` (what torch casts a Python scalar to)."""
-    return np.dtype(dtype).type(value)

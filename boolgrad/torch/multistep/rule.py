@@ -6,7 +6,7 @@
   ``quantized_threshold`` with ``quantize_forward``, a pair when values above the top round onto
   NaN);
 * backward: ``cast(g(u))``, element for element the step loop's.  A Boolean spike's (and a
-  surrogate's outside :data:`~.loops.SURROGATE_KINDS`) over the whole ``(K, T, B, N)`` tensor
+  surrogate's outside :data:`SURROGATE_KINDS`) over the whole ``(K, T, B, N)`` tensor
   in one call of the rule itself (:func:`rule_gradient`; the Boolean per-element plan,
   :meth:`~boolgrad.torch.boolean.BooleanState.gradient`, is one numba pass on CPU); for the
   surrogates whose expression is plain arithmetic, :func:`loop_constants` gives the constants
@@ -30,7 +30,12 @@ from ..boolean import BooleanState
 from ..spike import reduce_to
 from ..surrogates import SurrogateState
 
-__all__ = ["forward_threshold", "loop_constants", "loop_gradient", "rule_gradient", "theta_gradient", "threshold_of"]
+__all__ = ["SURROGATE_KINDS", "forward_threshold", "loop_constants", "loop_gradient", "rule_gradient",
+           "theta_gradient", "threshold_of"]
+
+#: surrogate name -> its number in the loops that compute its ``g`` themselves (:mod:`.loops`'
+#: ``surrogate_g``, :mod:`.triton_loops`); the others' ``g`` is the rule's own
+SURROGATE_KINDS = {"arctan": 1, "rectangle": 2, "straight_through": 3, "fast_sigmoid": 4, "triangle": 5}
 
 
 def threshold_of(spike, theta=None):
@@ -92,13 +97,13 @@ def _surrogate_constants(name, grad, params: tuple):
     }[name]()
 
 
-def loop_constants(spike, u: torch.Tensor, theta, loops):
+def loop_constants(spike, u: torch.Tensor, theta):
     """``(kind, th, c0, c1)`` for :func:`~.loops.surrogate_g` when ``spike`` is a surrogate of
-    ``loops.SURROGATE_KINDS`` computing its own expression (its constants as torch casts the
+    :data:`SURROGATE_KINDS` computing its own expression (its constants as torch casts the
     expression's Python scalars to ``u``'s dtype); ``None`` for the others (Boolean spikes, the
     surrogates with torch's ``exp``, a state computing another ``g``)."""
     state = _check_rule(spike)
-    kind = loops.SURROGATE_KINDS.get(spike.name, 0)
+    kind = SURROGATE_KINDS.get(spike.name, 0)
     if isinstance(state, BooleanState) or not kind:
         return None
     found = _surrogate_constants(spike.name, state.grad, state.params)
@@ -112,7 +117,7 @@ def loop_constants(spike, u: torch.Tensor, theta, loops):
 def loop_gradient(spike, u: torch.Tensor, theta, loops) -> torch.Tensor:
     """:func:`rule_gradient`, by :func:`~.loops.surrogate_g`'s one vectorised pass where
     :func:`loop_constants` has the spike's constants (the same values, bit for bit: tests)."""
-    consts = loop_constants(spike, u, theta, loops)
+    consts = loop_constants(spike, u, theta)
     if consts is None:
         return rule_gradient(spike, u, theta)
     return torch.from_numpy(loops.surrogate_g(consts[0], u.numpy(), *consts[1:]))
