@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 
 import torch
 
@@ -44,8 +45,17 @@ def _kernels():
 
 
 def _consts(like: torch.Tensor, *values) -> torch.Tensor:
-    """The kernels' scalars as a tensor of ``like``'s dtype (each value already one of it)."""
-    return torch.tensor([float(v) for v in values], dtype=like.dtype, device=like.device)
+    """The kernels' scalars as a tensor of ``like``'s dtype (each value already one of it), made
+    once per set of values and device: a tensor made from Python numbers on a GPU is a
+    synchronous copy from the host, which would stall every call."""
+    values = tuple(float(v) for v in values)
+    return _consts_on(like.dtype, like.device, values, tuple(math.copysign(1.0, v) for v in values))
+
+
+@functools.lru_cache(maxsize=256)
+def _consts_on(dtype, device, values: tuple, signs: tuple) -> torch.Tensor:
+    """(``signs``: in the key, so that -0.0 is not served 0.0's tensor.)"""
+    return torch.tensor(values, dtype=dtype, device=device)
 
 
 def forward(I, const, gain, d, rb, zero_reset, lo, hi, has_hi, u, s, cnt, parallel: bool = False, T=None) -> None:
