@@ -294,9 +294,11 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     check_out(args.out)
-    problem = (None if args.device == "cpu" else f"--device must be cpu or cuda, got {args.device!r}"
-               if not args.device.startswith("cuda") else None if torch.cuda.is_available()
-               else f"--device {args.device}: no CUDA device visible to torch")
+    problem = None
+    if args.device != "cpu" and not args.device.startswith("cuda"):
+        problem = f"--device must be cpu or cuda, got {args.device!r}"
+    elif args.device != "cpu" and not torch.cuda.is_available():
+        problem = f"--device {args.device}: no CUDA device visible to torch"
     if problem:
         print(f"bench_study.py: error: {problem}", file=sys.stderr)
         raise SystemExit(2)

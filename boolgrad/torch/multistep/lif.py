@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from . import triton_loops  # imports triton only when a kernel first runs
 from .rule import forward_threshold, loop_constants, rule_gradient, theta_gradient, threshold_of
 
 __all__ = ["LoopPlan", "MultiStepLIF", "layer_config", "lif_sequence", "loop_plan", "prepare"]
@@ -94,8 +95,6 @@ def _backend(t: torch.Tensor):
     :mod:`.triton_loops` on tensor views (CUDA); ``parallel(numel)``: run a numba loop on threads."""
     if t.device.type == "cpu":
         return _loops()[1], _as3, _parallel
-    from . import triton_loops
-
     return triton_loops, _view3, lambda numel: False
 
 
@@ -239,12 +238,6 @@ class LIFSequence(torch.autograd.Function):
         return (gI if ctx.needs_input_grad[0] else None), None, grad_theta, None
 
 
-def _triton_available() -> bool:
-    from .triton_loops import available
-
-    return available()
-
-
 def _scalar(name, value):
     if isinstance(value, torch.Tensor):
         raise NotImplementedError(
@@ -262,7 +255,7 @@ def lif_sequence(current: torch.Tensor, params, dt: float = 1.0, *, steps: int |
     layers (stacked models) run as one, each exactly as alone."""
     if not (dt > 0):
         raise ValueError(f"dt must be positive, got {dt!r}")
-    if current.device.type != "cpu" and not (current.is_cuda and _triton_available()):
+    if current.device.type != "cpu" and not (current.is_cuda and triton_loops.available()):
         raise NotImplementedError(
             f"the fused LIF runs on CPU (numba) and on CUDA with Triton; got a {current.device.type} tensor"
             + ("" if current.device.type != "cuda" else " and Triton is not installed") + " -- use the step loop"
