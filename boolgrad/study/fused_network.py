@@ -79,7 +79,9 @@ class _Network(torch.autograd.Function):
         inputs, states, a = [], [], x.detach()
         for i, (layer, w) in enumerate(zip(plan.layers, ws)):
             flat = a.reshape(K, -1, a.shape[-1])  # as linear() flattens its input
-            current = product(flat, w.detach()).reshape(K, *a.shape[1:-1], w.shape[-1]).contiguous()
+            # spikes: the input of a hidden layer, and a temporal network's data (binned spike trains)
+            current = product(flat, w.detach(), spikes=i > 0 or plan.temporal)
+            current = current.reshape(K, *a.shape[1:-1], w.shape[-1]).contiguous()
             # the last layer's spikes only feed their mean over time: counted in the loop, not written;
             # its u, unless recorded, is computed again in the backward (a surrogate's loop)
             last, const = i == n_spiking - 1, layer.cfg.steps is not None
@@ -118,7 +120,8 @@ class _Network(torch.autograd.Function):
             u, current, shape = ctx.states[i]
             grad_i, _ = plan.layers[i].backward(grad_s, u, K, T, shape, False, x=current)
             flat = ctx.inputs[i]
-            grad_a, grads[i] = product_grads(flat, params[i], grad_i.reshape(K, -1, shape[-1]), i > 0, True)
+            grad_a, grads[i] = product_grads(flat, params[i], grad_i.reshape(K, -1, shape[-1]), i > 0, True,
+                                             spikes=i > 0 or plan.temporal)
             if i > 0:
                 grad_s = grad_a.reshape(ctx.states[i - 1][0].shape)
         return (None, None, None, None, *grads)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import torch
 
+from . import binary_product
+
 __all__ = ["NARROW", "linear", "product", "product_grads"]
 
 #: outputs narrower than this take the transposed layout
@@ -40,17 +42,26 @@ def _t(a):
     return a.transpose(-1, -2)
 
 
-def product(x, w):
-    """``x @ w`` in the layout of the module doc (``x`` ``(rows, n_in)`` or ``(K, rows, n_in)``)."""
-    return _t(_mm(_t(w), _t(x))) if w.shape[-1] < NARROW else _mm(x, w)
+def product(x, w, spikes=False):
+    """``x @ w`` in the layout of the module doc (``x`` ``(rows, n_in)`` or ``(K, rows, n_in)``).
+    ``spikes``: ``x`` is likely all zeros and ones; then, in the plain layout, the sum of ``w``'s
+    rows at its ones, in the BLAS's order (:mod:`.binary_product`: the same bits), where it can."""
+    if w.shape[-1] < NARROW:
+        return _t(_mm(_t(w), _t(x)))
+    y = binary_product.matmul(x, w) if spikes else None
+    return _mm(x, w) if y is None else y
 
 
-def product_grads(x, w, gy, want_x=True, want_w=True):
-    """``(dx, dw)`` of :func:`product` for ``dL/dy = gy`` (None where not wanted)."""
+def product_grads(x, w, gy, want_x=True, want_w=True, spikes=False):
+    """``(dx, dw)`` of :func:`product` for ``dL/dy = gy`` (None where not wanted); ``spikes`` as
+    :func:`product` (for ``dw``)."""
     gx = _mm(gy, _t(w)) if want_x else None
     gw = None
-    if want_w:
-        gw = _t(_mm(_t(gy), x)) if w.shape[-1] < NARROW else _mm(_t(x), gy)
+    if want_w and w.shape[-1] < NARROW:
+        gw = _t(_mm(_t(gy), x))
+    elif want_w:
+        gw = binary_product.matmul_t(x, gy.contiguous()) if spikes else None
+        gw = _mm(_t(x), gy) if gw is None else gw
     return gx, gw
 
 
