@@ -250,8 +250,8 @@ def _ratio(v) -> str:
 
 def study_speed_block(results: Path) -> str:
     """The study engine's speed, its spike functions' cost per element and the subnormal check: the
-    records of ``benchmarks/bench_study.py``, ``benchmarks/bench_lookup.py`` and
-    ``benchmarks/check_flush.py`` (``--out``)."""
+    records of ``benchmarks/bench_study.py``, ``benchmarks/bench_lookup.py``,
+    ``benchmarks/bench_binary_product.py`` and ``benchmarks/check_flush.py`` (``--out``)."""
     import json
 
     lines = []
@@ -276,6 +276,13 @@ def study_speed_block(results: Path) -> str:
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['T']} | {r['elements']} | {r['row']} | {r['median_us']:.1f} | {r['min_us']:.1f} | "
                   f"{r['ns_per_element']:.2f} | {r['vs_arctan']:.2f} |" for r in rec["rows"]]
+        lines.append("")
+    for path in sorted((results / "benchmarks").glob("binary_product_*.json")):
+        rec = json.loads(path.read_text())
+        lines += [_record_line(path, rec, f" ({rec['threads']} torch thread, batch {rec['batch']}, {rec['rounds']} rounds)"),
+                  "", "| T | product | path | median us | min us | ones in x | dense / this |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['T']} | {r['op']} | {r['path']} | {r['median_us']:.1f} | {r['min_us']:.1f} | {r['ones']:.4f} | "
+                  f"{r['speedup']:.2f} |" for r in rec["rows"]]
         lines.append("")
     for path in sorted((results / "benchmarks").glob("flush_*.json")):
         rec = json.loads(path.read_text())

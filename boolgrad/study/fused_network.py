@@ -20,7 +20,9 @@ each operation the one the per-node chain runs (:func:`~boolgrad.torch.multistep
 the same operands, so outputs, ``u`` and every gradient are the chain's bit for bit (tests);
 the loops' constants are planned once per network and dtype (:class:`NetworkPlan`).  Unless
 recorded, a large last layer of a surrogate kind keeps no ``u``: its backward computes it again
-(:data:`RECOMPUTE_BYTES`).  The chain
+(:data:`RECOMPUTE_BYTES`).  A layer whose input is spikes (a hidden layer's, or a temporal
+network's binned spike trains) asks for its product and weight gradient as sums over the ones
+(``spikes=True``: :mod:`boolgrad.torch.binary_product`, the same bits).  The chain
 stays for what this node does not take: an input that requires a gradient, or a learnable
 threshold.
 """

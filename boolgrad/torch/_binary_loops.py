@@ -44,46 +44,51 @@ def _mask(xr, lo, hi):
     return m, odd
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _add(a, b):
-    for o in range(a.shape[0]):
-        a[o] = a[o] + b[o]
-
-
 @njit(cache=True, error_model="numpy")
 def rows(x, w, out, L):
     """``out[k] = x[k] @ w[k]`` (``w`` ``(K, n, O)``, ``out`` ``(K, R, O)``)."""
     K, R, n = x.shape
+    O = w.shape[2]
     if not _finite(w):
         return False
-    acc = np.zeros(w.shape[2], dtype=out.dtype)
+    nil = out.dtype.type(0)
+    acc = np.zeros(O, dtype=out.dtype)
     for k in range(K):
+        wk, xk, yk = w[k], x[k], out[k]
         for r in range(R):
-            y = out[k, r]
-            y[:] = 0
-            xr = x[k, r]
-            blk = 0  # the block being summed: 0 into y, a later one into acc
+            blk = -1  # the block being summed: 0 into y, a later one into acc
             for c0 in range(0, n, 64):
-                m, odd = _mask(xr, c0, min(c0 + 64, n))
+                m, odd = _mask(xk[r], c0, min(c0 + 64, n))
                 if odd:
                     return False
-                if L >= n:  # one block (the study's inputs): every one into y
-                    while m:
-                        _add(y, w[k, c0 + int(trailing_zeros(m))])
-                        m &= m - _ONE
-                    continue
                 while m:
                     i = c0 + int(trailing_zeros(m))
                     m &= m - _ONE
                     b = i // L
-                    if b != blk:  # the first one of a later block
-                        if blk:
-                            _add(y, acc)
-                        blk = b
-                        acc[:] = 0
-                    _add(y if b == 0 else acc, w[k, i])
-            if blk:
-                _add(y, acc)
+                    if b == blk:  # (the study's inputs, n <= L: every one but the first)
+                        if b == 0:
+                            for o in range(O):
+                                yk[r, o] = yk[r, o] + wk[i, o]
+                        else:
+                            for o in range(O):
+                                acc[o] = acc[o] + wk[i, o]
+                        continue
+                    if blk < 0:  # the row's first one: its block's sum from +0 (0 + w: a -0 is +0)
+                        for o in range(O):
+                            yk[r, o] = nil + wk[i, o] if b == 0 else nil
+                    elif blk > 0:
+                        for o in range(O):
+                            yk[r, o] = yk[r, o] + acc[o]
+                    if b > 0:
+                        for o in range(O):
+                            acc[o] = nil + wk[i, o]
+                    blk = b
+            if blk < 0:
+                for o in range(O):
+                    yk[r, o] = nil
+            elif blk > 0:
+                for o in range(O):
+                    yk[r, o] = yk[r, o] + acc[o]
     return True
 
 
@@ -91,31 +96,37 @@ def rows(x, w, out, L):
 def cols(x, g, out, L):
     """``out[k] = x[k]^T @ g[k]`` (``g`` ``(K, R, O)``, ``out`` ``(K, n, O)``): the sum over rows."""
     K, R, n = x.shape
-    acc = np.zeros((n, g.shape[2]), dtype=out.dtype)
+    O = g.shape[2]
+    acc = np.zeros((n, O), dtype=out.dtype)
     for k in range(K):
-        y = out[k]
+        xk, gk, y = x[k], g[k], out[k]
         y[:] = 0
         for s in range(0, R, L):
             a = y if s == 0 else acc
             if s:
                 a[:] = 0
             for r in range(s, min(s + L, R)):
-                xr = x[k, r]
-                gr = g[k, r]
                 ones = False
                 for c0 in range(0, n, 64):
-                    m, odd = _mask(xr, c0, min(c0 + 64, n))
+                    m, odd = _mask(xk[r], c0, min(c0 + 64, n))
                     if odd:
                         return False
                     ones |= m != 0
                     while m:
-                        _add(a[c0 + int(trailing_zeros(m))], gr)
+                        i = c0 + int(trailing_zeros(m))
                         m &= m - _ONE
-                if not ones and not _finite(gr):  # the BLAS's 0 * inf: a NaN in every column
-                    return False
+                        for o in range(O):
+                            a[i, o] = a[i, o] + gk[r, o]
+                if not ones:  # a row without a one: its g still meets the BLAS's 0 (0 * inf: NaN)
+                    bad = False
+                    for o in range(O):
+                        bad |= gk[r, o] - gk[r, o] != 0
+                    if bad:
+                        return False
             if s:
                 for i in range(n):
-                    _add(y[i], acc[i])
+                    for o in range(O):
+                        y[i, o] = y[i, o] + acc[i, o]
         if not _finite(y):  # a non-finite g in a row that had a one (or an overflow): the dense product
             return False
     return True
