@@ -30,7 +30,7 @@ __all__ = ["block_length", "matmul", "matmul_t"]
 
 #: the candidate block lengths along the inner axis, after ``k`` itself (one block)
 CANDIDATES = (192, "half", 128, 256)
-_LENGTHS: dict = {}  # (transposed, R, n, O, dtype) -> block length, or 0: no match
+_LENGTHS: dict = {}  # (transposed, R, n, O, dtype, threads) -> block length, or 0: no match
 _LOCK = threading.Lock()
 
 
@@ -81,7 +81,7 @@ def block_length(transposed: bool, R: int, n: int, O: int, dtype: torch.dtype) -
     (module doc); probed once per shape and process.  On one torch thread only: with more, MKL
     splits a product between threads in its own ways (seen: a 2-thread order no blocking
     reproduces, which a single probe had matched)."""
-    key = (transposed, R, n, O, dtype)
+    key = (transposed, R, n, O, dtype, torch.get_num_threads())  # (used on one thread only: _apply)
     with _LOCK:
         if key in _LENGTHS:
             return _LENGTHS[key]
@@ -109,8 +109,10 @@ def _apply(x, other, transposed: bool):
     squeeze = x.dim() == 2
     if squeeze:
         x, other = x.unsqueeze(0), other.unsqueeze(0)
-    if x.dim() != 3 or not _usable(x, other) or _loops() is None or torch.get_num_threads() != 1:
+    if x.dim() != 3 or other.dim() != 3 or not _usable(x, other) or _loops() is None or torch.get_num_threads() != 1:
         return None
+    if other.shape[0] != x.shape[0] or other.shape[1] != x.shape[1 if transposed else 2]:
+        return None  # not a product: the dense path says why
     L = block_length(transposed, x.shape[1], x.shape[2], other.shape[2], x.dtype)
     out = _run(_loops(), x, other, L, transposed) if L else None
     return out[0] if squeeze and out is not None else out

@@ -77,6 +77,9 @@ def test_the_dense_product_where_it_cannot(one_thread):
         dense = product(x, w2, spikes=True)  # the callers' dense product: NaNs where the BLAS has them
         assert torch.equal(dense.isnan(), product(x, w2).isnan())
     assert bp.matmul(x.transpose(1, 2).contiguous().transpose(1, 2), w) is None  # not contiguous
+    assert bp.matmul(x, w[:, :30]) is None and bp.matmul_t(x, gy[:, :100].contiguous()) is None  # shapes that do not fit
+    with pytest.raises(RuntimeError):
+        product(x, w[:, :30].contiguous(), spikes=True)  # the dense product's own error
     assert bp.matmul(x.requires_grad_(), w) is None
     torch.set_num_threads(2)
     assert bp.matmul(x.detach(), w) is None  # threaded MKL orders its sums its own way
