@@ -109,3 +109,20 @@ def test_the_one_node_network_on_spike_trains_is_the_chain(one_thread, monkeypat
     (o1, u1, g1), (o2, u2, g2) = got
     for a, b in zip((o1, *u1, *g1), (o2, *u2, *g2)):
         assert _bits(a.detach()).equal(_bits(b.detach()))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_every_pattern_of_a_small_row(dtype, one_thread):
+    """All 2**10 rows of ten 0/1 inputs, in order (1024 rows: the wgrad's blocks of 192), against
+    weights and gradients that round differently in every order; and the same rows shuffled."""
+    n = 10
+    rows = ((torch.arange(1 << n).unsqueeze(1) >> torch.arange(n)) & 1).to(dtype)
+    g = torch.Generator().manual_seed(7)
+    for x in (rows, rows[torch.randperm(1 << n, generator=g)]):
+        x = x.unsqueeze(0).contiguous()
+        w = torch.randn(1, n, 64, generator=g, dtype=dtype) * torch.exp2(torch.randint(-20, 21, (1, n, 64), generator=g)).to(dtype)
+        gy = torch.randn(1, 1 << n, 64, generator=g, dtype=dtype)
+        fast, fast_t = bp.matmul(x, w), bp.matmul_t(x, gy)
+        assert fast is not None and fast_t is not None
+        assert _bits(fast).equal(_bits(_dense(x, w, False)))
+        assert _bits(fast_t).equal(_bits(_dense(x, gy, True)))
