@@ -6,8 +6,9 @@ the output's and each later one added to it (the BLAS's order: :mod:`.binary_pro
 without a one adds +0, which changes nothing (a sum from +0 is never -0), so it is skipped.
 Both return False, with ``out`` partly written, when ``x`` holds a value other than 0 and 1 or
 the other operand a non-finite value (``cols`` checks the rows of ``g`` it skips, and its
-result, which a non-finite value in a row it adds makes non-finite).  A row of ``x`` is read 64 entries at a time into a bit
-mask of its nonzero entries (a vectorised pass), whose set bits are then walked in order.
+result, which a non-finite value in a row it adds makes non-finite).  A row of ``x`` is read
+64 entries at a time into a bit mask of its nonzero entries (a vectorised pass), whose set bits
+are then walked in order.
 """
 
 from __future__ import annotations

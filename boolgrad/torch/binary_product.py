@@ -89,11 +89,13 @@ def block_length(transposed: bool, R: int, n: int, O: int, dtype: torch.dtype) -
         found = 0
         if loops is not None and min(R, n, O) > 0:
             gen = torch.Generator().manual_seed(R * 7919 + n * 31 + O)
-            probes = [_probe(gen, R, n, O, transposed, dtype, d, z) for d, z in ((0.3, False), (0.7, False), (0.3, True))]
+            probes = [_probe(gen, R, n, O, transposed, dtype, d, z)
+                      for d, z in ((0.3, False), (0.7, False), (0.3, True))]
             dense = [_dense(x, other, transposed) for x, other in probes]
             k = R if transposed else n
             for c in dict.fromkeys((k, *(k // 2 if c == "half" else c for c in CANDIDATES))):
-                if c >= 1 and all(_same(_run(loops, x, other, c, transposed), d) for (x, other), d in zip(probes, dense)):
+                if c >= 1 and all(_same(_run(loops, x, other, c, transposed), d)
+                                  for (x, other), d in zip(probes, dense)):
                     found = c
                     break
         _LENGTHS[key] = found
@@ -109,7 +111,9 @@ def _apply(x, other, transposed: bool):
     squeeze = x.dim() == 2
     if squeeze:
         x, other = x.unsqueeze(0), other.unsqueeze(0)
-    if x.dim() != 3 or other.dim() != 3 or not _usable(x, other) or _loops() is None or torch.get_num_threads() != 1:
+    if x.dim() != 3 or other.dim() != 3 or not _usable(x, other):
+        return None
+    if _loops() is None or torch.get_num_threads() != 1:
         return None
     if other.shape[0] != x.shape[0] or other.shape[1] != x.shape[1 if transposed else 2]:
         return None  # not a product: the dense path says why
