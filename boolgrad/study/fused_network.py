@@ -56,6 +56,11 @@ class NetworkPlan:
     temporal: bool
     readout: str
 
+    def spike_input(self, i: int) -> bool:
+        """Layer ``i``'s input is spikes: a hidden layer's, or a temporal network's binned spike
+        trains (its product then sums over the ones: ``spikes=True``)."""
+        return i > 0 or self.temporal
+
 
 def plan_network(net, dtype: torch.dtype) -> NetworkPlan:
     """The :class:`NetworkPlan` of ``net`` (a :class:`~boolgrad.study.network.SpikingNet`)."""
@@ -81,8 +86,7 @@ class _Network(torch.autograd.Function):
         inputs, states, a = [], [], x.detach()
         for i, (layer, w) in enumerate(zip(plan.layers, ws)):
             flat = a.reshape(K, -1, a.shape[-1])  # as linear() flattens its input
-            # spikes: the input of a hidden layer, and a temporal network's data (binned spike trains)
-            current = product(flat, w.detach(), spikes=i > 0 or plan.temporal)
+            current = product(flat, w.detach(), spikes=plan.spike_input(i))
             current = current.reshape(K, *a.shape[1:-1], w.shape[-1]).contiguous()
             # the last layer's spikes only feed their mean over time: counted in the loop, not written;
             # its u, unless recorded, is computed again in the backward (a surrogate's loop)
@@ -123,7 +127,7 @@ class _Network(torch.autograd.Function):
             grad_i, _ = plan.layers[i].backward(grad_s, u, K, T, shape, False, x=current)
             flat = ctx.inputs[i]
             grad_a, grads[i] = product_grads(flat, params[i], grad_i.reshape(K, -1, shape[-1]), i > 0, True,
-                                             spikes=i > 0 or plan.temporal)
+                                             spikes=plan.spike_input(i))
             if i > 0:
                 grad_s = grad_a.reshape(ctx.states[i - 1][0].shape)
         return (None, None, None, None, *grads)
