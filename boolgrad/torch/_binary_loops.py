@@ -17,7 +17,11 @@ import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from ..numba_cache import install as _race_free_cache
+
 __all__ = ["cols", "rows"]
+
+_race_free_cache()  # before anything here compiles (boolgrad.numba_cache)
 
 _ONE = np.uint64(1)
 

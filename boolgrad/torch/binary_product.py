@@ -44,10 +44,11 @@ def _loops():
 
 
 def _dense(x, other, transposed: bool):
-    """The dense product, by :mod:`boolgrad.torch.linear`'s own per-model call."""
-    from .linear import _mm, _t  # (linear imports this module)
-
-    return _mm(_t(x), other) if transposed else _mm(x, other)
+    """The dense product as :mod:`boolgrad.torch.linear` computes it, per model (``torch.mm``;
+    linear imports this module, so the call is spelled here)."""
+    if transposed:
+        return torch.stack([torch.mm(x[k].t(), other[k]) for k in range(x.shape[0])])
+    return torch.stack([torch.mm(x[k], other[k]) for k in range(x.shape[0])])
 
 
 def _run(loops, x, other, L: int, transposed: bool):

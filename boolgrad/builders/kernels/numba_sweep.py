@@ -20,11 +20,14 @@ import numpy as np
 from numba import njit, prange
 
 from ...gradient import GradientSpec
+from ...numba_cache import install as _race_free_cache
 from ...progress import Progress
 from ..runs import check_rank_range, theta_runs
 from .masks import kernel_params, single_run
 
 __all__ = ["numba_sweep", "CHUNK", "BLOCK"]
+
+_race_free_cache()  # before anything here compiles (boolgrad.numba_cache)
 
 #: ranks per prange iteration (a unit of work for one thread)
 CHUNK = 1 << 18

@@ -13,7 +13,11 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ...numba_cache import install as _race_free_cache
+
 __all__ = ["fix", "kernel_for", "round_slow", "round_to"]
+
+_race_free_cache()  # before anything here compiles (boolgrad.numba_cache)
 
 _TINY32 = 2.0**-126  # float32's smallest normal
 _SUB32 = 2.0**149  # float32 subnormals are integers times 2**-149

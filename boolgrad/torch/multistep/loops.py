@@ -56,9 +56,12 @@ import functools
 import numpy as np
 from numba import njit, prange
 
+from ...numba_cache import install as _race_free_cache
 from .rule import SURROGATE_KINDS
 
 __all__ = ["SURROGATE_KINDS", "backward", "forward", "surrogate_g"]
+
+_race_free_cache()  # before anything here compiles (boolgrad.numba_cache)
 
 _BLOCK = 1024  # columns per task: a row of a block stays in L1 while time is walked
 _RECOMPUTE_ELEMENTS = 1 << 16  # a recomputed block's u (T x columns): 256 KiB of float32, in L2
